@@ -1,0 +1,38 @@
+"""One error shape for the whole API: `{"errors": {field: [messages]}}` plus a `detail`."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, ValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = exception_handler(exc, context)
+    if response is None:
+        # An unexpected error still answers in JSON; the traceback goes to the log, not the client.
+        logger.exception("unhandled API error", exc_info=exc)
+        return Response(
+            {"detail": "Internal error; it has been logged."},
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    if isinstance(exc, exceptions.ValidationError):
+        errors = (
+            response.data
+            if isinstance(response.data, dict)
+            else {"non_field_errors": response.data}
+        )
+        response.data = {"detail": "Invalid input.", "errors": errors}
+    return response

@@ -1,0 +1,3 @@
+"""Reviewer workspace pages."""
+
+urlpatterns = []

@@ -1,0 +1,22 @@
+"""The Celery application; every periodic schedule is declared here, in one place."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+app = Celery("returnsdesk")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    # Re-nudge returns left pending (a lost publish, a dead worker): the database is the queue.
+    "sweep-pending-returns": {"task": "scoring.tasks.sweep_pending_returns", "schedule": 5.0},
+    "expire-stale-claims": {"task": "casework.tasks.expire_stale_claims", "schedule": 60.0},
+    "purge-idempotency-keys": {
+        "task": "casework.tasks.purge_expired_idempotency_keys",
+        "schedule": crontab(minute=17),
+    },
+}

@@ -1,0 +1,6 @@
+"""Settings for a developer's machine: `make run` and manage.py in the same checkout."""
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import env
+
+DEBUG = env.bool("DEBUG", default=True)

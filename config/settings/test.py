@@ -1,0 +1,15 @@
+"""Settings for the test suite; `make test` points the database and Redis at throwaway servers."""
+
+from pathlib import Path
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import VAR_DIR, env
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MODEL_ARTIFACT_DIR = Path(env("MODEL_ARTIFACT_DIR", default=str(VAR_DIR / "test-models")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_AUTOREFRESH = True

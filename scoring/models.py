@@ -1,0 +1,140 @@
+"""Model versions, the cost settings and policy versions, and the decisions they produce."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from scoring.choices import Action
+
+
+class ModelVersion(models.Model):
+    """A trained fraud model and OOD gate, with the hashes that make its artifacts trustworthy."""
+
+    version = models.CharField(max_length=64, unique=True)
+    # Relative to settings.MODEL_ARTIFACT_DIR; never taken from a request.
+    artifact_dir = models.CharField(max_length=255)
+    artifact_hashes = models.JSONField(help_text="SHA-256 of each artifact file")
+    feature_schema = models.JSONField()
+    training_data = models.CharField(max_length=255)
+    training_data_hash = models.CharField(max_length=64)
+    code_version = models.CharField(max_length=64)
+    metrics = models.JSONField()
+    is_active = models.BooleanField(default=False)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="one_active_model"
+            )
+        ]
+
+    def __str__(self):
+        return self.version
+
+
+class CostSettings(models.Model):
+    """The prices of the policy's choices. Editing creates a new policy version."""
+
+    false_reject_cost = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("200.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Cost of rejecting a legitimate return (an insulted customer).",
+    )
+    review_cost = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("50.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Cost of one human review.",
+    )
+    ood_fraud_probability = models.FloatField(
+        default=0.7,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Pessimistic fraud probability assumed for an out-of-distribution return "
+        "when it is higher than the model's own.",
+    )
+    review_capacity_per_day = models.PositiveIntegerField(default=500)
+    review_sla_hours = models.PositiveIntegerField(default=4)
+    audit_sample_rate = models.FloatField(
+        default=0.005,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Share of would-be approvals sent to review to keep labels unbiased.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "cost settings"
+        constraints = [
+            models.CheckConstraint(condition=Q(false_reject_cost__gte=0), name="frc_not_negative"),
+            models.CheckConstraint(condition=Q(review_cost__gte=0), name="review_not_negative"),
+            models.CheckConstraint(
+                condition=Q(ood_fraud_probability__gte=0) & Q(ood_fraud_probability__lte=1),
+                name="ood_probability_0_1",
+            ),
+        ]
+
+    def __str__(self):
+        return f"review {self.review_cost}, false reject {self.false_reject_cost}"
+
+
+class PolicyVersion(models.Model):
+    """An immutable snapshot of costs and budgets; every decision names the one it used."""
+
+    snapshot = models.JSONField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"policy v{self.pk}"
+
+
+class Decision(models.Model):
+    """The action taken on one return, with the numbers and reasons behind it. One per return."""
+
+    return_request = models.OneToOneField(
+        "casework.ReturnRequest", on_delete=models.PROTECT, related_name="decision"
+    )
+    action = models.CharField(max_length=16, choices=Action.choices)
+    fraud_probability = models.FloatField(help_text="The model's calibrated probability.")
+    probability_used = models.FloatField(help_text="The probability the policy priced with.")
+    ood_score = models.FloatField()
+    ood_threshold = models.FloatField()
+    ood = models.BooleanField()
+    cost_approve = models.DecimalField(max_digits=14, decimal_places=2)
+    cost_reject = models.DecimalField(max_digits=14, decimal_places=2)
+    cost_review = models.DecimalField(max_digits=14, decimal_places=2)
+    reasons = models.JSONField(default=list)
+    contributions = models.JSONField(default=list)
+    booked_loss = models.DecimalField(
+        max_digits=14, decimal_places=2, help_text="Customer's booked loss in the window, before."
+    )
+    budget = models.DecimalField(max_digits=14, decimal_places=2)
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT)
+    policy_version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT)
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-decided_at"]
+        indexes = [models.Index(fields=["decided_at"], name="decision_time_idx")]
+
+    def __str__(self):
+        return f"{self.action} {self.return_request_id}"
+
+    @property
+    def remaining_budget(self):
+        return self.budget - self.booked_loss
