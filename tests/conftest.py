@@ -20,3 +20,21 @@ def api(submitter):
     http = APIClient()
     http.credentials(HTTP_AUTHORIZATION=f"Bearer {submitter.key}")
     return http
+
+
+@pytest.fixture(scope="session")
+def trained_bundle():
+    """A model trained once per test session on the shared training data."""
+    from django.conf import settings
+
+    from ml.schema import read_returns_csv
+    from ml.train import TrainingConfig, train
+
+    return train(read_returns_csv(settings.DEFAULT_TRAINING_DATA), TrainingConfig(random_state=0))
+
+
+@pytest.fixture
+def active_model(db, trained_bundle):
+    from scoring.services.models import model_version_register
+
+    return model_version_register(bundle=trained_bundle, training_data="returns_normal.csv")

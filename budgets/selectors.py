@@ -1,0 +1,65 @@
+"""Reading budgets and ledgers."""
+
+from decimal import Decimal
+
+from budgets.choices import BudgetScope
+from budgets.constants import (
+    ANY_PAYMENT_METHOD,
+    DEFAULT_CUSTOMER_BUDGET,
+    DEFAULT_PORTFOLIO_BUDGET,
+    DEFAULT_WINDOW_DAYS,
+)
+from budgets.models import BudgetPolicy, LedgerEntry
+
+
+def budget_snapshot() -> dict:
+    """All budgets as plain data, for a policy version snapshot."""
+    snapshot = {
+        "default": str(DEFAULT_CUSTOMER_BUDGET),
+        "window_days": DEFAULT_WINDOW_DAYS,
+        BudgetScope.PAYMENT_METHOD: {},
+        BudgetScope.PRODUCT_CATEGORY: {},
+        BudgetScope.CUSTOMER: {},
+        BudgetScope.PORTFOLIO: {ANY_PAYMENT_METHOD: str(DEFAULT_PORTFOLIO_BUDGET)},
+    }
+    for row in BudgetPolicy.objects.order_by("id"):
+        if row.scope is None:
+            snapshot["default"] = str(row.amount)
+            snapshot["window_days"] = row.window_days
+        else:
+            snapshot[row.scope][row.key] = str(row.amount)
+    return snapshot
+
+
+def budget_for(*, budgets: dict, customer_id: str, payment_method: str, product_category: str):
+    """A customer's budget: their own override, else the tightest segment override, else default."""
+    if customer_id in budgets[BudgetScope.CUSTOMER]:
+        return Decimal(budgets[BudgetScope.CUSTOMER][customer_id])
+    segment = [
+        Decimal(amount)
+        for scope, key in (
+            (BudgetScope.PAYMENT_METHOD, payment_method),
+            (BudgetScope.PRODUCT_CATEGORY, product_category),
+        )
+        if (amount := budgets[scope].get(key)) is not None
+    ]
+    return min(segment) if segment else Decimal(budgets["default"])
+
+
+def portfolio_budget_for(*, budgets: dict, payment_method: str) -> Decimal | None:
+    portfolio = budgets[BudgetScope.PORTFOLIO]
+    amount = portfolio.get(payment_method, portfolio.get(ANY_PAYMENT_METHOD))
+    return None if amount is None else Decimal(amount)
+
+
+def ledger_running_balance(*, customer) -> list[dict]:
+    """The customer's entries, oldest first, each with the running balance after it."""
+    balance = Decimal("0.00")
+    rows = []
+    entries = LedgerEntry.objects.filter(account__customer=customer).select_related(
+        "return_request"
+    )
+    for entry in entries.order_by("effective_at", "id"):
+        balance += entry.amount
+        rows.append({"entry": entry, "balance": balance})
+    return rows

@@ -1,0 +1,57 @@
+"""Placing and releasing holds on customers."""
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from budgets.choices import HoldMode
+from budgets.models import CustomerHold
+from casework.services.audit import audit_record
+
+
+@transaction.atomic
+def hold_place(*, customer, actor, reason: str, mode: str = HoldMode.REJECT, case=None):
+    """Holds a customer; an existing active hold is kept as it is."""
+    existing = CustomerHold.objects.select_for_update().filter(
+        customer=customer, released_at__isnull=True
+    )
+    if hold := existing.first():
+        return hold
+    hold = CustomerHold.objects.create(
+        customer=customer,
+        mode=mode,
+        reason=reason,
+        case=case,
+        created_by=actor if isinstance(actor, get_user_model()) else None,
+    )
+    audit_record(
+        actor=actor,
+        action="hold.place",
+        obj=hold,
+        after={"customer": customer.external_id, "mode": mode, "reason": reason},
+    )
+    return hold
+
+
+@transaction.atomic
+def hold_release(*, hold: CustomerHold, actor) -> CustomerHold:
+    if hold.released_at is None:
+        hold.released_at = timezone.now()
+        hold.released_by = actor if isinstance(actor, get_user_model()) else None
+        hold.save(update_fields=["released_at", "released_by"])
+        audit_record(
+            actor=actor,
+            action="hold.release",
+            obj=hold,
+            before={"mode": hold.mode},
+            after={"released": True},
+        )
+    return hold
+
+
+def holds_active_for(*, customer_ids) -> dict[int, str]:
+    """Active hold mode per customer id."""
+    holds = CustomerHold.objects.filter(
+        customer_id__in=list(customer_ids), released_at__isnull=True
+    )
+    return dict(holds.values_list("customer_id", "mode"))

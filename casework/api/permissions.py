@@ -1,0 +1,26 @@
+"""Who may call what. Everything is denied unless a class here allows it."""
+
+from rest_framework.permissions import BasePermission
+
+from casework.choices import ApiRole
+from casework.models import ApiClient
+from casework.roles import user_is_reviewer
+
+
+class IsSubmitter(BasePermission):
+    message = "This endpoint needs a submitter API key."
+
+    def has_permission(self, request, view):
+        return isinstance(request.user, ApiClient) and request.user.role == ApiRole.SUBMITTER
+
+
+class IsReviewer(BasePermission):
+    """A signed-in reviewer, lead or admin, or an API client with the reviewer role."""
+
+    message = "This endpoint needs a reviewer account or a reviewer API key."
+
+    def has_permission(self, request, view):
+        principal = request.user
+        if isinstance(principal, ApiClient):
+            return principal.role == ApiRole.REVIEWER
+        return principal is not None and user_is_reviewer(principal)

@@ -1,0 +1,124 @@
+"""Input validation for the API; every error names its field."""
+
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from casework.api.fields import (
+    StrictCharField,
+    StrictDecimalField,
+    StrictFloatField,
+    StrictIntegerField,
+)
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses fields it does not know, naming each one."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Expected a JSON object."]}, code="invalid"
+            )
+        unknown = sorted(set(data) - set(self.fields))
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if unknown:
+                exc.detail.update({name: ["Unknown field."] for name in unknown})
+            raise
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return value
+
+
+class ReturnInputSerializer(StrictSerializer):
+    order_id = StrictCharField(max_length=64)
+    customer_id = StrictCharField(max_length=64)
+    order_value = StrictDecimalField(
+        max_digits=9, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("1000000")
+    )
+    product_category = StrictCharField(max_length=64)
+    payment_method = StrictCharField(max_length=64)
+    days_since_purchase = StrictIntegerField(min_value=0, max_value=3650)
+    return_ratio = StrictFloatField(min_value=0, max_value=1, required=False)
+    returns_velocity_30d = StrictIntegerField(min_value=0, max_value=100_000, required=False)
+    currency = serializers.RegexField(
+        r"^[A-Z]{3}$",
+        required=False,
+        error_messages={"invalid": "Must be a three-letter ISO 4217 code such as USD."},
+    )
+    submitted_at = serializers.DateTimeField(required=False)
+
+
+class ReturnBatchInputSerializer(StrictSerializer):
+    returns = serializers.ListField(
+        child=serializers.JSONField(), allow_empty=False, max_length=1000
+    )
+
+
+class DecisionSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    fraud_probability = serializers.FloatField()
+    ood_score = serializers.FloatField()
+    ood = serializers.BooleanField()
+    expected_cost = serializers.SerializerMethodField()
+    reasons = serializers.JSONField()
+    budget = serializers.SerializerMethodField()
+    model_version = serializers.CharField(source="model_version.version")
+    policy_version = serializers.IntegerField(source="policy_version_id")
+    decided_at = serializers.DateTimeField()
+
+    def get_expected_cost(self, decision) -> dict:
+        return {
+            "approve": str(decision.cost_approve),
+            "reject": str(decision.cost_reject),
+            "review": str(decision.cost_review),
+        }
+
+    def get_budget(self, decision) -> dict:
+        return {
+            "booked_loss": str(decision.booked_loss),
+            "budget": str(decision.budget),
+            "remaining": str(decision.remaining_budget),
+        }
+
+
+class ReturnOutputSerializer(serializers.Serializer):
+    order_id = serializers.CharField()
+    customer_id = serializers.CharField(source="customer.external_id")
+    status = serializers.CharField()
+    outcome = serializers.CharField(allow_null=True)
+    decision = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    def get_decision(self, return_request) -> dict | None:
+        decision = getattr(return_request, "decision", None)
+        return DecisionSerializer(decision).data if decision is not None else None
+
+    def get_url(self, return_request) -> str:
+        request = self.context.get("request")
+        path = return_request.get_absolute_url()
+        return request.build_absolute_uri(path) if request else path
+
+
+def return_payloads_validate(payloads: list) -> list[tuple[dict | None, dict]]:
+    """Validates each item of a batch: (validated data, {}) or (None, errors by field).
+
+    The errors carry the item's order id under `_order_id` when it was a string, so results
+    can name the item even when it is invalid.
+    """
+    items = []
+    for raw in payloads:
+        serializer = ReturnInputSerializer(data=raw)
+        if serializer.is_valid():
+            items.append((serializer.validated_data, {}))
+            continue
+        order_id = raw.get("order_id") if isinstance(raw, dict) else None
+        items.append(
+            (
+                None,
+                {**serializer.errors, "_order_id": order_id if isinstance(order_id, str) else None},
+            )
+        )
+    return items

@@ -1,0 +1,111 @@
+"""Reviewer API: the same case services as the pages, for integrations and reviewer API keys."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from casework.api.fields import StrictBooleanField, StrictCharField
+from casework.api.params import query_int
+from casework.api.permissions import IsReviewer
+from casework.api.serializers import StrictSerializer
+from casework.choices import CaseStatus, VerdictChoice
+from casework.selectors import InvalidCursor, case_get, cases_in_priority_order
+from casework.services.review import CaseConflict, case_claim, case_resolve
+
+
+class CaseOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    order_id = serializers.CharField(source="return_request.order_id")
+    customer_id = serializers.CharField(source="return_request.customer.external_id")
+    order_value = serializers.DecimalField(
+        source="return_request.order_value", max_digits=12, decimal_places=2
+    )
+    status = serializers.CharField()
+    reasons = serializers.JSONField(source="decision.reasons")
+    priority = serializers.DecimalField(max_digits=14, decimal_places=2)
+    claimed_by = serializers.SerializerMethodField()
+    claim_expires_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()
+
+    def get_claimed_by(self, case) -> str | None:
+        if case.status != CaseStatus.CLAIMED:
+            return None
+        if case.assignee_id:
+            return case.assignee.get_username()
+        return f"api:{case.assignee_client.name}"
+
+
+class VerdictInputSerializer(StrictSerializer):
+    verdict = serializers.ChoiceField(choices=VerdictChoice.values)
+    hold_customer = StrictBooleanField(required=False, default=False)
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+def _conflict(exc: CaseConflict) -> Response:
+    return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+
+
+class CaseListView(APIView):
+    permission_classes = [IsReviewer]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=CaseStatus.values),
+            OpenApiParameter("limit", int, description="1–500, default 50"),
+            OpenApiParameter("after", str, description="Cursor from a previous page's `next`"),
+        ],
+        responses=CaseOutputSerializer(many=True),
+        summary="Review cases in priority order",
+    )
+    def get(self, request):
+        case_status = request.query_params.get("status")
+        if case_status is not None and case_status not in CaseStatus.values:
+            raise ValidationError({"status": [f"Must be one of {', '.join(CaseStatus.values)}."]})
+        limit = query_int(request, "limit", default=50, low=1, high=500)
+        try:
+            page, next_cursor = cases_in_priority_order(
+                status=case_status, cursor=request.query_params.get("after"), limit=limit
+            )
+        except InvalidCursor as exc:
+            raise ValidationError({"after": [str(exc)]}) from exc
+        return Response(
+            {"results": CaseOutputSerializer(page, many=True).data, "next": next_cursor}
+        )
+
+
+class CaseClaimView(APIView):
+    permission_classes = [IsReviewer]
+
+    @extend_schema(
+        request=None,
+        responses={200: CaseOutputSerializer, 409: None},
+        summary="Claim a case for 15 minutes",
+    )
+    def post(self, request, case_id):
+        case_get(case_id=case_id)
+        try:
+            case_claim(case_id=case_id, actor=request.user)
+        except CaseConflict as exc:
+            return _conflict(exc)
+        return Response(CaseOutputSerializer(case_get(case_id=case_id)).data)
+
+
+class CaseVerdictView(APIView):
+    permission_classes = [IsReviewer]
+
+    @extend_schema(
+        request=VerdictInputSerializer,
+        responses={200: CaseOutputSerializer, 409: None},
+        summary="Resolve a case you hold: fraud or legitimate, optionally holding the customer",
+    )
+    def post(self, request, case_id):
+        case_get(case_id=case_id)
+        serializer = VerdictInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            case_resolve(case_id=case_id, actor=request.user, **serializer.validated_data)
+        except CaseConflict as exc:
+            return _conflict(exc)
+        return Response(CaseOutputSerializer(case_get(case_id=case_id)).data)

@@ -1,0 +1,188 @@
+"""API views for submitting returns and following their decisions."""
+
+import time
+
+from django.db import close_old_connections
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from casework.api.params import query_int
+from casework.api.permissions import IsSubmitter
+from casework.api.serializers import (
+    ReturnBatchInputSerializer,
+    ReturnInputSerializer,
+    ReturnOutputSerializer,
+    return_payloads_validate,
+)
+from casework.choices import ReturnStatus
+from casework.constants import LONG_POLL_MAX_MS
+from casework.selectors import (
+    InvalidCursor,
+    feed_events_after,
+    return_get_for_client,
+)
+from casework.services.idempotency import (
+    IdempotencyKeyReused,
+    idempotency_request_hash,
+    idempotent_call,
+)
+from casework.services.intake import OrderConflict, return_submit, return_submit_batch
+
+POLL_INTERVAL_SECONDS = 0.1
+
+
+def _idempotently(request, call):
+    """Runs `call` under the request's Idempotency-Key, when it has one."""
+    key = request.headers.get("Idempotency-Key")
+    if not key:
+        status_code, body = call()
+        return Response(body, status=status_code)
+    if len(key) > 255:
+        raise ValidationError({"Idempotency-Key": ["At most 255 characters."]})
+    request_hash = idempotency_request_hash(
+        method=request.method, path=request.path, body=request.body
+    )
+    try:
+        status_code, body = idempotent_call(
+            client=request.user, key=key, request_hash=request_hash, path=request.path, call=call
+        )
+    except IdempotencyKeyReused:
+        return Response(
+            {
+                "detail": "Idempotency-Key was already used with a different request.",
+                "errors": {"Idempotency-Key": ["Reused with a different request body or path."]},
+            },
+            status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        )
+    return Response(body, status=status_code)
+
+
+class ReturnSubmitView(APIView):
+    permission_classes = [IsSubmitter]
+
+    @extend_schema(
+        request=ReturnInputSerializer,
+        responses={202: ReturnOutputSerializer, 200: ReturnOutputSerializer, 409: None},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        summary="Submit one return; it is decided asynchronously",
+    )
+    def post(self, request):
+        serializer = ReturnInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+
+        def call():
+            try:
+                return_request, created = return_submit(
+                    client=request.user, data=serializer.validated_data
+                )
+            except OrderConflict as conflict:
+                return status.HTTP_409_CONFLICT, {
+                    "detail": str(conflict),
+                    "errors": {"order_id": ["Already submitted with a different body."]},
+                }
+            if created:
+                return status.HTTP_202_ACCEPTED, {
+                    "order_id": return_request.order_id,
+                    "status": ReturnStatus.PENDING,
+                    "url": request.build_absolute_uri(return_request.get_absolute_url()),
+                }
+            body = ReturnOutputSerializer(return_request, context={"request": request}).data
+            return status.HTTP_200_OK, body
+
+        return _idempotently(request, call)
+
+
+class ReturnBatchSubmitView(APIView):
+    permission_classes = [IsSubmitter]
+
+    @extend_schema(
+        request=ReturnBatchInputSerializer,
+        responses={
+            202: inline_serializer(
+                "BatchResult",
+                {
+                    "results": serializers.ListField(
+                        child=inline_serializer(
+                            "BatchItemResult",
+                            {
+                                "order_id": serializers.CharField(allow_null=True),
+                                "status": serializers.ChoiceField(
+                                    ["accepted", "duplicate", "invalid"]
+                                ),
+                                "errors": serializers.DictField(),
+                            },
+                        )
+                    )
+                },
+            )
+        },
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        summary="Submit up to 1,000 returns; valid ones are stored even when others are not",
+    )
+    def post(self, request):
+        envelope = ReturnBatchInputSerializer(data=request.data)
+        envelope.is_valid(raise_exception=True)
+        items = return_payloads_validate(envelope.validated_data["returns"])
+
+        def call():
+            results = return_submit_batch(client=request.user, items=items)
+            body = {
+                "results": [
+                    {"order_id": r.order_id, "status": r.status, "errors": r.errors}
+                    for r in results
+                ]
+            }
+            return status.HTTP_202_ACCEPTED, body
+
+        return _idempotently(request, call)
+
+
+class ReturnDetailView(APIView):
+    permission_classes = [IsSubmitter]
+
+    @extend_schema(
+        responses=ReturnOutputSerializer,
+        parameters=[
+            OpenApiParameter(
+                "wait", int, description="Milliseconds to wait for a decision (≤ 10,000)"
+            )
+        ],
+        summary="A return, its status and its decision",
+    )
+    def get(self, request, order_id):
+        wait_ms = query_int(request, "wait", default=0, low=0, high=LONG_POLL_MAX_MS)
+        deadline = time.monotonic() + wait_ms / 1000
+        return_request = return_get_for_client(client=request.user, order_id=order_id)
+        while return_request.status == ReturnStatus.PENDING and time.monotonic() < deadline:
+            time.sleep(POLL_INTERVAL_SECONDS)
+            close_old_connections()
+            return_request = return_get_for_client(client=request.user, order_id=order_id)
+        return Response(ReturnOutputSerializer(return_request, context={"request": request}).data)
+
+
+class DecisionFeedView(APIView):
+    permission_classes = [IsSubmitter]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("after", str, description="Cursor from a previous page's `next`"),
+            OpenApiParameter("limit", int, description="Page size, 1–1,000 (default 100)"),
+        ],
+        summary="Decisions and outcome changes in commit order, for clients to sync",
+    )
+    def get(self, request):
+        limit = query_int(request, "limit", default=100, low=1, high=1000)
+        try:
+            events, next_cursor = feed_events_after(
+                client=request.user, cursor=request.query_params.get("after"), limit=limit
+            )
+        except InvalidCursor as exc:
+            raise ValidationError({"after": [str(exc)]}) from exc
+        results = []
+        for event in events:
+            body = ReturnOutputSerializer(event.return_request, context={"request": request}).data
+            results.append({"event": event.kind, "at": event.created_at, **body})
+        return Response({"results": results, "next": next_cursor})

@@ -1,0 +1,22 @@
+"""Creates an API client and prints its secret key, once, on the last line."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from casework.choices import ApiRole
+from casework.models import ApiClient
+from casework.services.api_clients import api_client_create
+
+
+class Command(BaseCommand):
+    help = "Create an API client; its key is printed once and only a hash is stored."
+
+    def add_arguments(self, parser):
+        parser.add_argument("name")
+        parser.add_argument("--role", choices=ApiRole.values, required=True)
+
+    def handle(self, *args, name, role, **options):
+        if ApiClient.objects.filter(name=name).exists():
+            raise CommandError(f"an API client named {name!r} already exists")
+        client, key = api_client_create(name=name, role=role, actor_label="manage.py")
+        self.stdout.write(f"Created {role} client {client.name!r}. Its key is shown only now:")
+        self.stdout.write(key)

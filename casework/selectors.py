@@ -1,0 +1,359 @@
+"""Reading returns, the decisions feed and review cases."""
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.db.models import BooleanField, Count, Func, Prefetch, Q
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from budgets.models import CustomerHold
+from budgets.selectors import budget_for, budget_snapshot, ledger_running_balance
+from casework.choices import CaseStatus
+from casework.constants import GROUP_ADMIN, GROUP_LEAD, GROUP_REVIEWER, QUEUE_PAGE_SIZE
+from casework.models import (
+    ApiClient,
+    AuditEvent,
+    Customer,
+    FeedEvent,
+    Label,
+    ReturnRequest,
+    ReviewCase,
+)
+from casework.roles import user_is_reviewer
+
+RETURN_RELATED = ("customer", "decision__model_version")
+
+
+def return_get_for_client(*, client: ApiClient, order_id: str) -> ReturnRequest:
+    """A client's own return by order id; another client's returns do not exist for it."""
+    queryset = ReturnRequest.objects.select_related(*RETURN_RELATED)
+    return get_object_or_404(queryset, client=client, order_id=order_id)
+
+
+class InvalidCursor(ValueError):
+    pass
+
+
+def feed_cursor_encode(xact_id: int, event_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{xact_id}:{event_id}".encode()).decode().rstrip("=")
+
+
+def feed_cursor_decode(cursor: str) -> tuple[int, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        xact_id, event_id = base64.urlsafe_b64decode(padded).decode().split(":")
+        return int(xact_id), int(event_id)
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidCursor("Not a cursor this feed gave out.") from exc
+
+
+def feed_events_after(
+    *, client: ApiClient | None, cursor: str | None, limit: int
+) -> tuple[list[FeedEvent], str | None]:
+    """Feed events after `cursor` in commit order, and the cursor to continue from.
+
+    Only events of transactions older than every transaction still running are returned, so an
+    event that commits late can never land behind a cursor a client already holds.
+    """
+    with connection.cursor() as db:
+        db.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        horizon = db.fetchone()[0]
+    events = FeedEvent.objects.filter(xact_id__lt=horizon).select_related(
+        "return_request__customer", "return_request__decision__model_version"
+    )
+    if client is not None:
+        events = events.filter(return_request__client=client)
+    if cursor:
+        xact_id, event_id = feed_cursor_decode(cursor)
+        events = events.filter(Q(xact_id__gt=xact_id) | Q(xact_id=xact_id, id__gt=event_id))
+    page = list(events.order_by("xact_id", "id")[:limit])
+    next_cursor = feed_cursor_encode(page[-1].xact_id, page[-1].pk) if page else cursor
+    return page, next_cursor
+
+
+def case_cursor_encode(case) -> str:
+    raw = f"{case.priority}|{case.created_at.isoformat()}|{case.pk}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def case_cursor_decode(cursor: str) -> tuple:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        priority, created_at, case_id = base64.urlsafe_b64decode(padded).decode().split("|")
+        parsed = parse_datetime(created_at)
+        if parsed is None:
+            raise ValueError(created_at)
+        return Decimal(priority), parsed, int(case_id)
+    except (binascii.Error, UnicodeDecodeError, ValueError, InvalidOperation) as exc:
+        raise InvalidCursor("Not a cursor this list gave out.") from exc
+
+
+def cases_in_priority_order(*, status: str | None, cursor: str | None, limit: int):
+    """Cases by the value of a review (then age), keyset-paginated. Returns (page, next)."""
+    cases = ReviewCase.objects.select_related(
+        "return_request__customer", "assignee", "assignee_client", "decision"
+    )
+    if status:
+        cases = cases.filter(status=status)
+    if cursor:
+        priority, created_at, case_id = case_cursor_decode(cursor)
+        cases = cases.filter(
+            Q(priority__lt=priority)
+            | Q(priority=priority, created_at__gt=created_at)
+            | Q(priority=priority, created_at=created_at, id__gt=case_id)
+        )
+    page = list(cases.order_by("-priority", "created_at", "id")[: limit + 1])
+    next_cursor = case_cursor_encode(page[limit - 1]) if len(page) > limit else None
+    return page[:limit], next_cursor
+
+
+def case_get(*, case_id: int) -> ReviewCase:
+    return get_object_or_404(
+        ReviewCase.objects.select_related("return_request__customer"), pk=case_id
+    )
+
+
+# --- Reviewer workspace ----------------------------------------------------------------------
+
+# Reason filters of the queue: a short key, its label, and which cases it matches.
+QUEUE_REASONS = {
+    "ood": (
+        "Out of distribution",
+        Q(
+            Func(
+                "reason_codes",
+                template="jsonb_path_exists(%(expressions)s, '$[*] ? (@ starts with \"ood_\")')",
+                output_field=BooleanField(),
+            )
+        ),
+    ),
+    "budget": (
+        "Budget",
+        Q(reason_codes__contains=["budget_exceeded"])
+        | Q(reason_codes__contains=["portfolio_budget_exceeded"]),
+    ),
+    "uncertain": ("Uncertain", Q(reason_codes__contains=["uncertain"])),
+    "hold": ("Customer hold", Q(reason_codes__contains=["customer_hold"])),
+    "audit": ("Audit sample", Q(reason_codes__contains=["audit_sample"])),
+}
+ROLE_GROUPS = (GROUP_REVIEWER, GROUP_LEAD, GROUP_ADMIN)
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What a reviewer narrowed the queue to; empty values do not filter."""
+
+    reason: str = ""
+    category: str = ""
+    payment: str = ""
+    value_min: Decimal | None = None
+    value_max: Decimal | None = None
+    assignee: str = ""  # "mine", "unassigned" or ""
+    q: str = ""
+
+
+@dataclass
+class QueuePage:
+    cases: list
+    next_cursor: str | None
+    reason_counts: dict
+    total: int
+    categories: list = field(default_factory=list)
+    payment_methods: list = field(default_factory=list)
+
+
+def _queue_filtered(*, reviewer, filters: QueueFilters, with_reason: bool):
+    cases = ReviewCase.objects.exclude(status=CaseStatus.RESOLVED)
+    if with_reason and filters.reason in QUEUE_REASONS:
+        cases = cases.filter(QUEUE_REASONS[filters.reason][1])
+    if filters.category:
+        cases = cases.filter(return_request__product_category=filters.category)
+    if filters.payment:
+        cases = cases.filter(return_request__payment_method=filters.payment)
+    if filters.value_min is not None:
+        cases = cases.filter(return_request__order_value__gte=filters.value_min)
+    if filters.value_max is not None:
+        cases = cases.filter(return_request__order_value__lte=filters.value_max)
+    if filters.assignee == "mine":
+        cases = cases.filter(
+            status=CaseStatus.CLAIMED, assignee=reviewer, claim_expires_at__gt=timezone.now()
+        )
+    elif filters.assignee == "unassigned":
+        cases = cases.filter(
+            Q(status=CaseStatus.OPEN)
+            | Q(status=CaseStatus.CLAIMED, claim_expires_at__lte=timezone.now())
+        )
+    if filters.q:
+        cases = cases.filter(
+            Q(return_request__order_id=filters.q)
+            | Q(return_request__customer__external_id=filters.q)
+        )
+    return cases
+
+
+def case_queue_for(*, reviewer, filters: QueueFilters, cursor: str | None) -> QueuePage:
+    """Unresolved cases, most valuable review first, then oldest; one keyset page of them.
+
+    Reason counts are over the other filters, so each count says what picking it would show.
+    An unreadable cursor starts from the top rather than failing the page.
+    """
+    counted = _queue_filtered(reviewer=reviewer, filters=filters, with_reason=False)
+    counts = counted.aggregate(
+        total=Count("id"), **{key: Count("id", filter=q) for key, (_, q) in QUEUE_REASONS.items()}
+    )
+    cases = _queue_filtered(reviewer=reviewer, filters=filters, with_reason=True).select_related(
+        "return_request__customer", "decision", "assignee", "assignee_client"
+    )
+    if cursor:
+        try:
+            priority, created_at, case_id = case_cursor_decode(cursor)
+        except InvalidCursor:
+            pass
+        else:
+            cases = cases.filter(
+                Q(priority__lt=priority)
+                | Q(priority=priority, created_at__gt=created_at)
+                | Q(priority=priority, created_at=created_at, id__gt=case_id)
+            )
+    page = list(cases.order_by("-priority", "created_at", "id")[: QUEUE_PAGE_SIZE + 1])
+    has_more = len(page) > QUEUE_PAGE_SIZE
+    page = page[:QUEUE_PAGE_SIZE]
+    open_returns = ReturnRequest.objects.filter(
+        review_case__status__in=[CaseStatus.OPEN, CaseStatus.CLAIMED]
+    ).order_by()
+    return QueuePage(
+        cases=page,
+        next_cursor=case_cursor_encode(page[-1]) if has_more else None,
+        reason_counts={key: counts[key] for key in QUEUE_REASONS},
+        total=counts["total"],
+        categories=sorted(open_returns.values_list("product_category", flat=True).distinct()),
+        payment_methods=sorted(open_returns.values_list("payment_method", flat=True).distinct()),
+    )
+
+
+def case_get_for_reviewer(*, reviewer, case_id: int) -> ReviewCase:
+    """A case for a reviewer's eyes: 403 for anyone without the role, 404 for unknown ids.
+
+    The role is checked first, so someone without it cannot probe which ids exist.
+    """
+    if not user_is_reviewer(reviewer):
+        raise PermissionDenied("Reviewers only.")
+    queryset = ReviewCase.objects.select_related(
+        "return_request__customer",
+        "decision__model_version",
+        "assignee",
+        "assignee_client",
+        "verdict__reviewer",
+    )
+    return get_object_or_404(queryset, pk=case_id)
+
+
+def customer_get_for_reviewer(*, reviewer, external_id: str) -> Customer:
+    if not user_is_reviewer(reviewer):
+        raise PermissionDenied("Reviewers only.")
+    return get_object_or_404(Customer, external_id=external_id)
+
+
+@dataclass
+class CustomerHistory:
+    """What the desk knows about a customer: earlier returns, the ledger, holds, open cases."""
+
+    returns: list
+    ledger: list  # [{"entry", "balance"}], oldest first
+    budget: Decimal
+    balance: Decimal
+    active_hold: CustomerHold | None
+    open_cases: list
+
+
+def customer_history_for(
+    *, customer: Customer, exclude_case: ReviewCase | None = None, budget: Decimal | None = None
+) -> CustomerHistory:
+    """The customer's history; `exclude_case` (the one on screen) is left out of the lists.
+
+    `budget` is what the ledger is drawn against: the case's decision's budget on a case page,
+    otherwise the most recent decision's, else what the current policy would give.
+    """
+    returns = (
+        ReturnRequest.objects.filter(customer=customer)
+        .select_related("decision", "review_case__verdict__reviewer")
+        .prefetch_related(
+            Prefetch("labels", queryset=Label.objects.order_by("-observed_at", "-id"))
+        )
+        .order_by("-submitted_at", "-id")
+    )
+    if exclude_case is not None:
+        returns = returns.exclude(pk=exclude_case.return_request_id)
+    returns = list(returns[:50])
+    if budget is None:
+        latest = next((r.decision for r in returns if hasattr(r, "decision")), None)
+        budget = (
+            latest.budget
+            if latest is not None
+            else budget_for(
+                budgets=budget_snapshot(),
+                customer_id=customer.external_id,
+                payment_method="",
+                product_category="",
+            )
+        )
+    ledger = ledger_running_balance(customer=customer)
+    return CustomerHistory(
+        returns=returns,
+        ledger=ledger,
+        budget=budget,
+        balance=ledger[-1]["balance"] if ledger else Decimal("0.00"),
+        active_hold=customer_active_hold(customer=customer),
+        open_cases=customer_open_cases(customer=customer, exclude_case=exclude_case),
+    )
+
+
+def customer_active_hold(*, customer: Customer) -> CustomerHold | None:
+    return CustomerHold.objects.filter(customer=customer, released_at__isnull=True).first()
+
+
+def customer_open_cases(*, customer: Customer, exclude_case: ReviewCase | None = None) -> list:
+    """The customer's unresolved cases, most valuable first, without the one on screen."""
+    cases = (
+        ReviewCase.objects.filter(return_request__customer=customer)
+        .exclude(status=CaseStatus.RESOLVED)
+        .select_related("return_request", "assignee", "assignee_client")
+        .order_by("-priority", "created_at", "id")
+    )
+    if exclude_case is not None:
+        cases = cases.exclude(pk=exclude_case.pk)
+    return list(cases)
+
+
+def case_audit_trail(*, case: ReviewCase) -> list[AuditEvent]:
+    events = AuditEvent.objects.filter(
+        object_type=ReviewCase._meta.label_lower, object_id=str(case.pk)
+    ).select_related("actor", "actor_client")
+    return list(events.order_by("-created_at", "-id"))
+
+
+def return_labels_newest_first(*, return_request: ReturnRequest) -> tuple[list[Label], bool]:
+    """The return's labels, newest first, and whether they disagree."""
+    labels = list(
+        Label.objects.filter(return_request=return_request)
+        .select_related("reviewer", "client")
+        .order_by("-observed_at", "-id")
+    )
+    return labels, len({label.is_fraud for label in labels}) > 1
+
+
+def reviewers_for_assignment():
+    """Active users holding a role, for a lead's reassign menu."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=ROLE_GROUPS)
+        .distinct()
+        .order_by("username")
+    )

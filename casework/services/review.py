@@ -1,0 +1,203 @@
+"""Working review cases: claiming, releasing, reassigning and deciding them.
+
+Claims are taken with SELECT … FOR UPDATE SKIP LOCKED, so two reviewers can never hold the same
+case; a claim lapses after CLAIM_DURATION. A verdict settles everything in one transaction.
+"""
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from budgets.choices import HoldMode
+from budgets.services.holds import hold_place
+from budgets.services.ledger import ledger_settle_return
+from casework.choices import (
+    CaseStatus,
+    FeedKind,
+    LabelSource,
+    Outcome,
+    ReturnStatus,
+    VerdictChoice,
+)
+from casework.constants import CLAIM_DURATION
+from casework.models import ApiClient, FeedEvent, Label, ReviewCase, Verdict
+from casework.services.audit import audit_record
+
+
+class CaseConflict(Exception):
+    """The case is not in a state that allows this (held by someone else, already resolved)."""
+
+
+def _holder_fields(actor) -> dict:
+    if isinstance(actor, ApiClient):
+        return {"assignee": None, "assignee_client": actor}
+    return {"assignee": actor, "assignee_client": None}
+
+
+def case_is_held_by(case: ReviewCase, actor) -> bool:
+    if case.status != CaseStatus.CLAIMED or case.claim_expires_at <= timezone.now():
+        return False
+    if isinstance(actor, ApiClient):
+        return case.assignee_client_id == actor.pk
+    return case.assignee_id == actor.pk
+
+
+def _claimable() -> Q:
+    return Q(status=CaseStatus.OPEN) | Q(
+        status=CaseStatus.CLAIMED, claim_expires_at__lte=timezone.now()
+    )
+
+
+def _claim(case: ReviewCase, actor) -> ReviewCase:
+    now = timezone.now()
+    case.status = CaseStatus.CLAIMED
+    case.claimed_at = now
+    case.claim_expires_at = now + CLAIM_DURATION
+    for name, value in _holder_fields(actor).items():
+        setattr(case, name, value)
+    case.save(
+        update_fields=["status", "claimed_at", "claim_expires_at", "assignee", "assignee_client"]
+    )
+    audit_record(
+        actor=actor,
+        action="case.claim",
+        obj=case,
+        after={"expires_at": case.claim_expires_at.isoformat()},
+    )
+    return case
+
+
+@transaction.atomic
+def case_claim_next(*, actor) -> ReviewCase | None:
+    """Claims the highest-priority case nobody holds, or None when the queue is empty."""
+    case = (
+        ReviewCase.objects.select_for_update(skip_locked=True)
+        .filter(_claimable())
+        .order_by("-priority", "created_at", "id")
+        .first()
+    )
+    return _claim(case, actor) if case is not None else None
+
+
+@transaction.atomic
+def case_claim(*, case_id: int, actor) -> ReviewCase:
+    """Claims one case; renews the caller's own claim; CaseConflict if another holds it."""
+    case = ReviewCase.objects.select_for_update().get(pk=case_id)
+    if case.status == CaseStatus.RESOLVED:
+        raise CaseConflict("This case is already resolved.")
+    held = case.status == CaseStatus.CLAIMED and case.claim_expires_at > timezone.now()
+    if held and not case_is_held_by(case, actor):
+        raise CaseConflict("Another reviewer holds this case.")
+    return _claim(case, actor)
+
+
+@transaction.atomic
+def case_release(*, case_id: int, actor) -> ReviewCase:
+    case = ReviewCase.objects.select_for_update().get(pk=case_id)
+    if case.status != CaseStatus.CLAIMED:
+        return case
+    before = {"assignee": str(case.assignee or case.assignee_client)}
+    case.status = CaseStatus.OPEN
+    case.assignee = case.assignee_client = case.claimed_at = case.claim_expires_at = None
+    case.save(
+        update_fields=["status", "assignee", "assignee_client", "claimed_at", "claim_expires_at"]
+    )
+    audit_record(actor=actor, action="case.release", obj=case, before=before)
+    return case
+
+
+@transaction.atomic
+def case_reassign(*, case_id: int, to_user, actor) -> ReviewCase:
+    """A lead hands a case to another reviewer, taking it from whoever held it."""
+    case = ReviewCase.objects.select_for_update().get(pk=case_id)
+    if case.status == CaseStatus.RESOLVED:
+        raise CaseConflict("This case is already resolved.")
+    before = {"assignee": str(case.assignee or case.assignee_client or "")}
+    case = _claim(case, to_user)
+    audit_record(
+        actor=actor,
+        action="case.reassign",
+        obj=case,
+        before=before,
+        after={"assignee": to_user.get_username()},
+    )
+    return case
+
+
+@transaction.atomic
+def case_resolve(
+    *, case_id: int, actor, verdict: str, hold_customer: bool = False, note: str = ""
+) -> Verdict:
+    """Applies a verdict: the return's outcome, the ledger, a training label, a hold, the feed.
+
+    The caller must hold the claim; a resolved case cannot be decided twice.
+    """
+    case = (
+        ReviewCase.objects.select_for_update()
+        .select_related("return_request__customer")
+        .get(pk=case_id)
+    )
+    if case.status == CaseStatus.RESOLVED:
+        raise CaseConflict("This case is already resolved.")
+    if not case_is_held_by(case, actor):
+        raise CaseConflict("Claim the case before giving a verdict.")
+    is_fraud = verdict == VerdictChoice.FRAUD
+    user = actor if isinstance(actor, get_user_model()) else None
+    client = actor if isinstance(actor, ApiClient) else None
+    now = timezone.now()
+
+    return_request = case.return_request
+    return_request.status = ReturnStatus.RESOLVED
+    return_request.outcome = Outcome.REJECTED if is_fraud else Outcome.APPROVED
+    return_request.save(update_fields=["status", "outcome"])
+    case.status = CaseStatus.RESOLVED
+    case.resolved_at = now
+    case.save(update_fields=["status", "resolved_at"])
+    verdict_row = Verdict.objects.create(
+        case=case,
+        verdict=verdict,
+        hold_customer=hold_customer,
+        note=note,
+        reviewer=user,
+        reviewer_client=client,
+    )
+    Label.objects.create(
+        return_request=return_request,
+        is_fraud=is_fraud,
+        source=LabelSource.REVIEW,
+        reviewer=user,
+        client=client,
+        observed_at=now,
+    )
+    ledger_settle_return(return_request=return_request, is_fraud=is_fraud)
+    if hold_customer:
+        hold_place(
+            customer=return_request.customer,
+            actor=actor,
+            mode=HoldMode.REJECT,
+            reason=f"{verdict} verdict on {return_request.order_id}",
+            case=case,
+        )
+    FeedEvent.objects.create(return_request=return_request, kind=FeedKind.OUTCOME)
+    audit_record(
+        actor=actor,
+        action="case.verdict",
+        obj=case,
+        after={"verdict": verdict, "hold_customer": hold_customer, "note": note},
+    )
+    return verdict_row
+
+
+def cases_expire_stale_claims() -> int:
+    """Reopens cases whose claim lapsed, so the queue shows them as unassigned again."""
+    stale = ReviewCase.objects.filter(
+        status=CaseStatus.CLAIMED, claim_expires_at__lte=timezone.now()
+    )
+    return stale.update(
+        status=CaseStatus.OPEN,
+        assignee=None,
+        assignee_client=None,
+        claimed_at=None,
+        claim_expires_at=None,
+    )

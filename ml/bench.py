@@ -1,0 +1,144 @@
+"""Benchmark: train (or load) a bundle, check it on the drift files, and time scoring.
+
+Run from the repository root: ``python -m ml.bench`` or
+``python -m ml.bench --bundle DIR --hashes HASHES.json``.
+"""
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ml.artifacts import load_bundle
+from ml.economics import policy_outcome
+from ml.inference import score_returns
+from ml.schema import FEATURES, LABEL, read_returns_csv
+from ml.train import TrainingConfig, format_report, train
+
+MAX_TRAIN_SECONDS = 120.0
+MAX_ECE = 0.02
+MAX_FALSE_ALARM_GAP = 0.01
+MAX_SINGLE_ROW_P99_MS = 5.0
+MIN_BATCH_ROWS_PER_SECOND = 20_000.0
+BATCH_SIZE = 1_000
+
+
+def _drift_section(bundle, data_dir: Path) -> list[tuple[str, bool]]:
+    config = bundle.report["config"]
+    checks = []
+    for name in ("mild_drift", "severe_drift"):
+        path = data_dir / f"returns_{name}.csv"
+        if not path.exists():
+            print(f"{name}: {path} not found, skipped")
+            continue
+        df = read_returns_csv(path)
+        scores = score_returns(bundle, df)
+        print(f"\n{name}: {len(df):,} rows, OOD flag rate {scores.ood_flag.mean():.1%}")
+        ring = df["customer_id"].str.startswith("RING-").to_numpy()
+        if ring.any():
+            fast = ring & (df["returns_velocity_30d"].to_numpy() > 5)
+            out_of_range = np.array(
+                [
+                    any(r["code"] == "ood_out_of_range" for r in reasons)
+                    for reasons in scores.ood_reasons
+                ]
+            )
+            print(
+                f"  mimicry ring: {ring.sum()} rows, {scores.ood_flag[ring].mean():.0%} flagged; "
+                f"velocity > 5: {fast.sum()} rows, {out_of_range[fast].mean():.0%} out of range"
+            )
+            checks.append(
+                ("ring rows with velocity > 5 flagged out of range", out_of_range[fast].all())
+            )
+        for ood_fraud_probability in (0.5, 0.7):
+            outcome = policy_outcome(
+                fraud_probability=scores.fraud_probability,
+                ood_flag=scores.ood_flag,
+                order_value=df["order_value"].to_numpy(),
+                is_fraud=df[LABEL].to_numpy(),
+                false_reject_cost=config["false_reject_cost"],
+                review_cost=config["review_cost"],
+                ood_fraud_probability=ood_fraud_probability,
+            )
+            mix = ", ".join(f"{a} {s:.1%}" for a, s in outcome["action_mix"].items())
+            print(
+                f"  OOD floor {ood_fraud_probability}: cost per return "
+                f"{outcome['cost_per_return_policy']:.2f} (approve all "
+                f"{outcome['cost_per_return_approve_all']:.2f}); {mix}"
+            )
+    return checks
+
+
+def _timing_section(bundle, rows: list[dict], calls: int) -> list[tuple[str, bool]]:
+    for row in rows[:50]:
+        score_returns(bundle, [row])
+    latencies = []
+    for i in range(calls):
+        row = [rows[i % len(rows)]]
+        start = time.perf_counter()
+        score_returns(bundle, row)
+        latencies.append(time.perf_counter() - start)
+    p50, p99 = np.percentile(np.array(latencies) * 1e3, [50, 99])
+    print(f"\nsingle row over {calls:,} calls: p50 {p50:.2f} ms, p99 {p99:.2f} ms")
+
+    batch = rows[:BATCH_SIZE]
+    durations = []
+    for _ in range(30):
+        start = time.perf_counter()
+        score_returns(bundle, batch)
+        durations.append(time.perf_counter() - start)
+    rows_per_second = len(batch) / float(np.median(durations))
+    print(f"batch of {len(batch):,}: {rows_per_second:,.0f} rows/s (median of 30)")
+    return [
+        (f"single-row p99 under {MAX_SINGLE_ROW_P99_MS:g} ms", p99 < MAX_SINGLE_ROW_P99_MS),
+        (
+            f"batch throughput above {MIN_BATCH_ROWS_PER_SECOND:,.0f} rows/s",
+            rows_per_second > MIN_BATCH_ROWS_PER_SECOND,
+        ),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=Path("../shared/datasets"))
+    parser.add_argument(
+        "--bundle", type=Path, help="load this bundle directory instead of training"
+    )
+    parser.add_argument("--hashes", type=Path, help="JSON {filename: sha256} for --bundle")
+    parser.add_argument("--calls", type=int, default=2_000, help="single-row calls to time")
+    args = parser.parse_args()
+    if (args.bundle is None) != (args.hashes is None):
+        parser.error("--bundle and --hashes go together")
+
+    normal = read_returns_csv(args.data_dir / "returns_normal.csv")
+    checks = []
+    if args.bundle:
+        bundle = load_bundle(args.bundle, json.loads(args.hashes.read_text()))
+        print(f"loaded bundle from {args.bundle}")
+    else:
+        start = time.perf_counter()
+        bundle = train(normal, TrainingConfig(), progress=print)
+        seconds = time.perf_counter() - start
+        print(f"trained in {seconds:.1f} s")
+        checks.append((f"training under {MAX_TRAIN_SECONDS:g} s", seconds < MAX_TRAIN_SECONDS))
+    report = bundle.report
+    print(format_report(report))
+    checks += [
+        (f"held-out ECE at most {MAX_ECE}", report["ece"] <= MAX_ECE),
+        (
+            f"held-out OOD flag rate within {MAX_FALSE_ALARM_GAP:.0%} of target",
+            abs(report["ood_false_alarm_rate"] - report["ood_target"]) <= MAX_FALSE_ALARM_GAP,
+        ),
+    ]
+    checks += _drift_section(bundle, args.data_dir)
+    checks += _timing_section(bundle, normal[list(FEATURES)].to_dict("records"), args.calls)
+
+    print("\ntargets:")
+    for description, met in checks:
+        print(f"  {'met' if met else 'NOT MET'}: {description}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,198 @@
+"""Synthetic returns with labelled fraud patterns, for tests and for rehearsing drift."""
+
+import numpy as np
+import pandas as pd
+
+from ml.schema import CATEGORICAL_FEATURES, COLUMNS, LABEL, NUMERIC_FEATURES
+
+SCENARIOS = ("normal", "mild_drift", "severe_drift", "novel")
+
+CATEGORIES = ("Electronics", "Clothing", "Home & Garden", "Beauty", "Toys")
+CATEGORY_SHARES = (0.29, 0.40, 0.15, 0.10, 0.06)
+PAYMENT_METHODS = ("Credit Card", "Debit Card", "PayPal", "Gift Card")
+PAYMENT_SHARES = (0.60, 0.25, 0.10, 0.05)
+NOVEL_CATEGORIES = ("Jewelry", "Gaming Consoles", "Luxury Handbags")
+NOVEL_PAYMENT_METHODS = ("Crypto", "Buy Now Pay Later")
+
+# Share of rows deliberately drawn from each pattern's risky region, on top of the rows the
+# base population puts there by chance; small enough that the base mix matches the shared file.
+PATTERN_SHARES = {
+    "high_value_electronics": 0.004,
+    "serial_returner": 0.003,
+    "high_velocity": 0.002,
+    "gift_card_quick_return": 0.002,
+    "wardrobing": 0.003,
+}
+# Chance that a row in a pattern's region is fraud; where regions overlap, the later one wins.
+PATTERN_FRAUD_CHANCE = {
+    "high_value_electronics": 0.20,
+    "serial_returner": 0.30,
+    "wardrobing": 0.35,
+    "gift_card_quick_return": 0.40,
+    "high_velocity": 0.60,
+}
+NOISE_FRAUD_RATE = 0.01
+CUSTOMERS = 10_000
+
+
+def _base_rows(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    # Marginals fitted to returns_normal.csv: log-normal values around $90, Beta(2, 10) return
+    # ratios, Poisson(0.5) velocity and roughly geometric days since purchase.
+    return pd.DataFrame(
+        {
+            "customer_id": [f"CUST-{i:05d}" for i in rng.integers(0, CUSTOMERS, n)],
+            "order_value": np.maximum(rng.lognormal(4.5, 0.8, n), 1.0),
+            "product_category": rng.choice(CATEGORIES, n, p=CATEGORY_SHARES),
+            "return_ratio": rng.beta(2.0, 10.0, n),
+            "returns_velocity_30d": rng.poisson(0.5, n),
+            "days_since_purchase": rng.geometric(0.133, n),
+            "payment_method": rng.choice(PAYMENT_METHODS, n, p=PAYMENT_SHARES),
+        }
+    )
+
+
+def _inject_patterns(rng: np.random.Generator, df: pd.DataFrame) -> pd.DataFrame:
+    """Move a few rows into each pattern's risky region; habitual returners share few accounts."""
+    df = df.copy()
+    n = len(df)
+    counts = {pattern: int(round(share * n)) for pattern, share in PATTERN_SHARES.items()}
+    chosen = rng.permutation(n)[: sum(counts.values())]
+    habitual_accounts = [f"CUST-{i:05d}" for i in rng.integers(0, CUSTOMERS, max(1, n // 400))]
+    start = 0
+    for pattern, count in counts.items():
+        rows = df.index[chosen[start : start + count]]
+        start += count
+        if pattern == "high_value_electronics":
+            df.loc[rows, "product_category"] = "Electronics"
+            df.loc[rows, "order_value"] = rng.lognormal(6.5, 0.35, count)
+        elif pattern == "serial_returner":
+            df.loc[rows, "return_ratio"] = rng.uniform(0.5, 0.68, count)
+            df.loc[rows, "customer_id"] = rng.choice(habitual_accounts, count)
+        elif pattern == "high_velocity":
+            df.loc[rows, "returns_velocity_30d"] = rng.integers(4, 6, count)
+        elif pattern == "gift_card_quick_return":
+            df.loc[rows, "payment_method"] = "Gift Card"
+            df.loc[rows, "days_since_purchase"] = rng.integers(1, 4, count)
+        elif pattern == "wardrobing":
+            df.loc[rows, "product_category"] = "Clothing"
+            df.loc[rows, "days_since_purchase"] = rng.integers(21, 46, count)
+            df.loc[rows, "return_ratio"] = rng.uniform(0.3, 0.6, count)
+            df.loc[rows, "order_value"] = rng.lognormal(5.0, 0.5, count)
+            df.loc[rows, "customer_id"] = rng.choice(habitual_accounts, count)
+    return df
+
+
+def _pattern_regions(df: pd.DataFrame) -> dict[str, pd.Series]:
+    return {
+        "high_value_electronics": (df["product_category"] == "Electronics")
+        & (df["order_value"] > 500),
+        "serial_returner": df["return_ratio"] > 0.5,
+        "wardrobing": (df["product_category"] == "Clothing")
+        & (df["days_since_purchase"] >= 21)
+        & (df["return_ratio"] >= 0.3),
+        "gift_card_quick_return": (df["payment_method"] == "Gift Card")
+        & (df["days_since_purchase"] <= 3),
+        "high_velocity": df["returns_velocity_30d"] >= 4,
+    }
+
+
+def _label(rng: np.random.Generator, df: pd.DataFrame) -> pd.DataFrame:
+    """Draw fraud from the pattern whose region holds the row, plus background noise fraud."""
+    pattern = np.full(len(df), "none", dtype=object)
+    chance = np.zeros(len(df))
+    regions = _pattern_regions(df)
+    for name, fraud_chance in PATTERN_FRAUD_CHANCE.items():
+        region = regions[name].to_numpy()
+        pattern[region] = name
+        chance[region] = fraud_chance
+    is_fraud = rng.random(len(df)) < chance
+    noise = rng.random(len(df)) < NOISE_FRAUD_RATE
+    pattern[noise & (pattern == "none")] = "noise"
+    return df.assign(**{LABEL: (is_fraud | noise).astype(np.int64), "pattern": pattern})
+
+
+def _mimicry_ring(rng: np.random.Generator, rows: int) -> pd.DataFrame:
+    """A few accounts making many cheap, fast returns that each look ordinary on their own."""
+    # Sized like the shared severe-drift file: 200 ring returns per 5,000, ten per account.
+    n = max(1, round(rows * 0.04))
+    return pd.DataFrame(
+        {
+            "order_id": [f"MIMIC-{i:04d}" for i in range(n)],
+            "customer_id": [f"RING-{i:03d}" for i in rng.integers(0, max(1, n // 10), n)],
+            "order_value": rng.uniform(20.0, 30.0, n),
+            "product_category": rng.choice(("Beauty", "Electronics"), n),
+            "return_ratio": rng.uniform(0.03, 0.55, n),
+            "returns_velocity_30d": rng.integers(4, 10, n),
+            "days_since_purchase": rng.integers(1, 10, n),
+            "payment_method": "Credit Card",
+            LABEL: 1,
+            "pattern": "mimicry_ring",
+        }
+    )
+
+
+def _drift(rng: np.random.Generator, df: pd.DataFrame, scenario: str) -> pd.DataFrame:
+    df = df.copy()
+    n = len(df)
+    if scenario == "mild_drift":
+        # Price inflation and a seasonal swing towards clothing.
+        df["order_value"] = df["order_value"] * 1.15
+        df.loc[rng.random(n) < 0.20, "product_category"] = "Clothing"
+    elif scenario == "severe_drift":
+        df.loc[rng.random(n) < 0.30, "payment_method"] = "PayPal"
+    elif scenario == "novel":
+        novel_category = rng.random(n) < 0.25
+        df.loc[novel_category, "product_category"] = rng.choice(
+            NOVEL_CATEGORIES, novel_category.sum()
+        )
+        high_value = novel_category & (rng.random(n) < 0.3)
+        df.loc[high_value, "order_value"] = rng.lognormal(6.8, 0.4, high_value.sum())
+        novel_payment = rng.random(n) < 0.20
+        df.loc[novel_payment, "payment_method"] = rng.choice(
+            NOVEL_PAYMENT_METHODS, novel_payment.sum()
+        )
+    return df
+
+
+def generate_returns(*, rows: int, scenario: str, seed: int) -> pd.DataFrame:
+    """Generate ``rows`` returns (plus a mimicry ring for severe_drift); same seed, same frame.
+
+    The ``pattern`` column names the fraud pattern whose rule set the row's fraud chance,
+    ``noise`` for background fraud outside every pattern, or ``none``. Drift changes the inputs
+    only: labels are drawn after it from the same pattern rules.
+    """
+    if scenario not in SCENARIOS:
+        raise ValueError(f"unknown scenario {scenario!r}; expected one of {', '.join(SCENARIOS)}")
+    if rows < 1:
+        raise ValueError("rows must be at least 1")
+    rng = np.random.default_rng(seed)
+    df = _drift(rng, _inject_patterns(rng, _base_rows(rng, rows)), scenario)
+    df = _label(rng, df)
+    df.insert(0, "order_id", [f"ORD-{i:08d}" for i in range(1, rows + 1)])
+    if scenario == "severe_drift":
+        df = pd.concat([df, _mimicry_ring(rng, rows)], ignore_index=True)
+    # Same rounding as the shared files: cents, three-decimal ratios.
+    df["order_value"] = df["order_value"].round(2)
+    df["return_ratio"] = df["return_ratio"].round(3)
+    return df[[*COLUMNS, "pattern"]]
+
+
+def summarize(df: pd.DataFrame) -> str:
+    """A printable check of a returns frame: size, fraud rates, value ranges and category mix."""
+    lines = [f"rows: {len(df):,}", f"fraud rate: {df[LABEL].mean():.2%}"]
+    if "pattern" in df.columns:
+        lines.append("by pattern (rows, fraud rate):")
+        by_pattern = df.groupby("pattern")[LABEL].agg(["size", "mean"])
+        for pattern, row in by_pattern.sort_values("size", ascending=False).iterrows():
+            lines.append(f"  {pattern:<24} {int(row['size']):>7,}  {row['mean']:7.2%}")
+    lines.append("numeric ranges (min / median / max):")
+    for column in NUMERIC_FEATURES:
+        values = df[column]
+        lines.append(
+            f"  {column:<24} {values.min():>9.3f} {values.median():>9.3f} {values.max():>9.3f}"
+        )
+    for column in CATEGORICAL_FEATURES:
+        shares = df[column].value_counts(normalize=True)
+        mix = ", ".join(f"{value} {share:.1%}" for value, share in shares.items())
+        lines.append(f"{column}: {mix}")
+    return "\n".join(lines)

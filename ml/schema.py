@@ -1,0 +1,53 @@
+"""Column names, CSV loading and content hashing for the returns data."""
+
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+
+NUMERIC_FEATURES = ("order_value", "return_ratio", "returns_velocity_30d", "days_since_purchase")
+CATEGORICAL_FEATURES = ("product_category", "payment_method")
+FEATURES = NUMERIC_FEATURES + CATEGORICAL_FEATURES
+LABEL = "is_fraud"
+ID_COLUMNS = ("order_id", "customer_id")
+
+# Every column of a returns file, in the shared files' order, with the type it is parsed as.
+_COLUMN_TYPES = {
+    "order_id": "str",
+    "customer_id": "str",
+    "order_value": "float64",
+    "product_category": "str",
+    "return_ratio": "float64",
+    "returns_velocity_30d": "int64",
+    "days_since_purchase": "int64",
+    "payment_method": "str",
+    LABEL: "int64",
+}
+COLUMNS = tuple(_COLUMN_TYPES)
+
+
+def read_returns_csv(path: str | Path) -> pd.DataFrame:
+    """Load a returns CSV, refusing it if a required column is missing."""
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [column for column in COLUMNS if column not in df.columns]
+    if missing:
+        raise ValueError(f"{path}: missing required columns: {', '.join(missing)}")
+    # Parse numbers explicitly so a stray text cell fails loudly instead of becoming NaN.
+    return df.astype(_COLUMN_TYPES)
+
+
+def data_hash(df: pd.DataFrame) -> str:
+    """SHA-256 of the rows as canonical CSV: fixed column order, no index, LF line ends."""
+    columns = [column for column in COLUMNS if column in df.columns]
+    columns += sorted(column for column in df.columns if column not in COLUMNS)
+    text = df[columns].to_csv(index=False, lineterminator="\n", float_format="%.10g")
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, read in chunks so large files stay out of memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,229 @@
+"""The decision pipeline: claim pending returns, score them in one call, decide, book, record.
+
+The database is the queue. A return is stored `pending` by intake; a worker claims a batch with
+SELECT … FOR UPDATE SKIP LOCKED and writes every decision, ledger booking, case and feed event
+in the same transaction, so a dead worker or a lost Redis message can delay a decision but never
+lose or duplicate it (one decision per return is also a unique constraint).
+"""
+
+import hashlib
+import logging
+from collections import defaultdict
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from budgets.choices import EntryKind
+from budgets.selectors import budget_for, portfolio_budget_for
+from budgets.services.holds import holds_active_for
+from budgets.services.ledger import (
+    ledger_accounts_lock,
+    ledger_bookings_since,
+    ledger_entry_for,
+    ledger_portfolio_booked,
+    ledger_portfolio_lock,
+    ledger_post,
+)
+from casework.choices import FeedKind, Outcome, ReturnStatus
+from casework.models import FeedEvent, ReturnRequest, ReviewCase
+from ml.inference import ScoreBatch, score_returns
+from ml.schema import FEATURES
+from scoring.choices import Action
+from scoring.constants import SCORING_BATCH_SIZE, SWEEP_AFTER_SECONDS
+from scoring.models import Decision, ModelVersion, PolicyVersion
+from scoring.policy import ReturnFacts, policy_decide
+from scoring.services.models import model_active
+from scoring.services.policies import policy_settings_from, policy_version_current
+
+logger = logging.getLogger(__name__)
+
+OUTCOME_OF_ACTION = {Action.APPROVE: Outcome.APPROVED, Action.REJECT: Outcome.REJECTED}
+
+
+def returns_feature_rows(returns: list[ReturnRequest]) -> list[dict]:
+    return [{name: getattr(r, name) for name in FEATURES} for r in returns]
+
+
+def returns_score(*, returns: list[ReturnRequest], bundle) -> ScoreBatch:
+    rows = returns_feature_rows(returns)
+    for row in rows:
+        row["order_value"] = float(row["order_value"])
+    return score_returns(bundle, rows)
+
+
+def in_audit_sample(return_request: ReturnRequest, rate: float) -> bool:
+    """A stable pseudo-random draw per return, so a replay samples the same returns."""
+    if rate <= 0:
+        return False
+    digest = hashlib.sha256(f"{return_request.client_id}:{return_request.order_id}".encode())
+    return int(digest.hexdigest()[:8], 16) / 0xFFFFFFFF < rate
+
+
+def decisions_make(
+    *,
+    returns: list[ReturnRequest],
+    scores: ScoreBatch,
+    ood_threshold: float,
+    model_version: ModelVersion,
+    policy_version: PolicyVersion,
+    now: datetime | None = None,
+) -> list[Decision]:
+    """Decides locked pending returns in order and writes everything that follows from it.
+
+    Must run inside a transaction. Customer accounts are row-locked, so budget checks and
+    bookings for one customer are serialised across workers.
+    """
+    now = now or timezone.now()
+    settings = policy_settings_from(policy_version.snapshot)
+    budgets = policy_version.snapshot["budgets"]
+    window = timedelta(days=budgets["window_days"])
+    accounts = ledger_accounts_lock(customer_ids=[r.customer_id for r in returns])
+    ledger_portfolio_lock(payment_methods=[r.payment_method for r in returns])
+    earliest = min(r.submitted_at for r in returns)
+    bookings = ledger_bookings_since(
+        account_ids=[a.pk for a in accounts.values()], since=earliest - window
+    )
+    portfolio = defaultdict(
+        Decimal,
+        ledger_portfolio_booked(
+            payment_methods={r.payment_method for r in returns},
+            since=earliest.replace(hour=0, minute=0, second=0, microsecond=0),
+        ),
+    )
+    holds = holds_active_for(customer_ids=accounts.keys())
+
+    decisions, entries, cases, events = [], [], [], []
+    for index, return_request in enumerate(returns):
+        account = accounts[return_request.customer_id]
+        since = return_request.submitted_at - window
+        booked = sum((amount for at, amount in bookings[account.pk] if at > since), Decimal("0.00"))
+        day = (return_request.payment_method, return_request.submitted_at.date())
+        facts = ReturnFacts(
+            order_value=return_request.order_value,
+            fraud_probability=float(scores.fraud_probability[index]),
+            ood=bool(scores.ood_flag[index]),
+            ood_reasons=list(scores.ood_reasons[index]),
+            ood_score=float(scores.ood_score[index]),
+            ood_threshold=ood_threshold,
+            booked_loss=booked,
+            budget=budget_for(
+                budgets=budgets,
+                customer_id=return_request.customer.external_id,
+                payment_method=return_request.payment_method,
+                product_category=return_request.product_category,
+            ),
+            portfolio_booked=portfolio[day],
+            portfolio_budget=portfolio_budget_for(
+                budgets=budgets, payment_method=return_request.payment_method
+            ),
+            payment_method=return_request.payment_method,
+            hold_mode=holds.get(return_request.customer_id),
+            in_audit_sample=in_audit_sample(return_request, settings.audit_sample_rate),
+        )
+        outcome = policy_decide(facts, settings)
+        decision = Decision(
+            return_request=return_request,
+            action=outcome.action,
+            fraud_probability=facts.fraud_probability,
+            probability_used=outcome.probability_used,
+            ood_score=float(scores.ood_score[index]),
+            ood_threshold=ood_threshold,
+            ood=facts.ood,
+            cost_approve=outcome.costs[Action.APPROVE],
+            cost_reject=outcome.costs[Action.REJECT],
+            cost_review=outcome.costs[Action.REVIEW],
+            reasons=outcome.reasons,
+            contributions=scores.contributions[index],
+            booked_loss=booked,
+            budget=facts.budget,
+            model_version=model_version,
+            policy_version=policy_version,
+            decided_at=now,
+        )
+        decisions.append(decision)
+        if outcome.action == Action.APPROVE and outcome.expected_loss > 0:
+            entries.append(
+                ledger_entry_for(
+                    account=account,
+                    return_request=return_request,
+                    kind=EntryKind.EXPECTED_LOSS,
+                    amount=outcome.expected_loss,
+                )
+            )
+            bookings[account.pk].append((return_request.submitted_at, outcome.expected_loss))
+            portfolio[day] += outcome.expected_loss
+        if outcome.action == Action.REVIEW:
+            return_request.status = ReturnStatus.IN_REVIEW
+            return_request.is_audit_sample = outcome.reasons[0]["code"] == "audit_sample"
+            cases.append(
+                ReviewCase(
+                    return_request=return_request,
+                    decision=decision,
+                    priority=outcome.priority,
+                    reason_codes=[reason["code"] for reason in outcome.reasons],
+                )
+            )
+        else:
+            return_request.status = ReturnStatus.DECIDED
+            return_request.outcome = OUTCOME_OF_ACTION[outcome.action]
+        events.append(FeedEvent(return_request=return_request, kind=FeedKind.DECISION))
+
+    Decision.objects.bulk_create(decisions)
+    ReturnRequest.objects.bulk_update(returns, ["status", "outcome", "is_audit_sample"])
+    ReviewCase.objects.bulk_create(cases)
+    ledger_post(entries=entries)
+    FeedEvent.objects.bulk_create(events)
+    return decisions
+
+
+def returns_decide_pending(*, limit: int = SCORING_BATCH_SIZE) -> int:
+    """Claims up to `limit` pending returns, oldest first, and decides them. Returns how many."""
+    with transaction.atomic():
+        returns = list(
+            ReturnRequest.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=ReturnStatus.PENDING)
+            .select_related("customer")
+            .order_by("received_at", "id")[:limit]
+        )
+        if not returns:
+            return 0
+        model_version, bundle = model_active()
+        scores = returns_score(returns=returns, bundle=bundle)
+        decisions_make(
+            returns=returns,
+            scores=scores,
+            ood_threshold=float(bundle.ood_gate.threshold_),
+            model_version=model_version,
+            policy_version=policy_version_current(),
+        )
+    logger.info("decided %d returns with model %s", len(returns), model_version.version)
+    return len(returns)
+
+
+def returns_pending_overdue() -> bool:
+    cutoff = timezone.now() - timedelta(seconds=SWEEP_AFTER_SECONDS)
+    return ReturnRequest.objects.filter(
+        status=ReturnStatus.PENDING, received_at__lt=cutoff
+    ).exists()
+
+
+def returns_nudge_scoring() -> None:
+    """After the current transaction commits, asks a worker to decide pending returns.
+
+    A failed publish is logged and dropped: the returns are safe in the database and the
+    sweeper nudges again within seconds.
+    """
+
+    def publish():
+        from scoring.tasks import decide_pending_returns
+
+        try:
+            decide_pending_returns.apply_async(retry=False)
+        except Exception:
+            logger.warning(
+                "could not publish a scoring nudge; the sweeper will retry", exc_info=True
+            )
+
+    transaction.on_commit(publish)

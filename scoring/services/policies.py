@@ -1,0 +1,61 @@
+"""Policy versions: immutable snapshots of costs and budgets that decisions refer to."""
+
+from decimal import Decimal
+
+from django.db import transaction
+
+from budgets.selectors import budget_snapshot
+from casework.services.audit import audit_record
+from scoring.models import CostSettings, PolicyVersion
+from scoring.policy import PolicySettings
+
+
+def cost_snapshot(costs: CostSettings) -> dict:
+    return {
+        "false_reject_cost": str(costs.false_reject_cost),
+        "review_cost": str(costs.review_cost),
+        "ood_fraud_probability": costs.ood_fraud_probability,
+        "review_capacity_per_day": costs.review_capacity_per_day,
+        "review_sla_hours": costs.review_sla_hours,
+        "audit_sample_rate": costs.audit_sample_rate,
+    }
+
+
+def cost_settings_current() -> CostSettings:
+    costs = CostSettings.objects.order_by("id").first()
+    return costs if costs is not None else CostSettings.objects.create()
+
+
+@transaction.atomic
+def policy_version_publish(*, actor=None, note: str = "") -> PolicyVersion:
+    """Snapshots the current costs and budgets as a new version; new decisions use it."""
+    previous = PolicyVersion.objects.order_by("-id").first()
+    snapshot = {"costs": cost_snapshot(cost_settings_current()), "budgets": budget_snapshot()}
+    version = PolicyVersion.objects.create(
+        snapshot=snapshot,
+        created_by=actor if getattr(actor, "is_staff", None) is not None else None,
+        note=note,
+    )
+    audit_record(
+        actor=actor,
+        action="policy.publish",
+        obj=version,
+        before=previous.snapshot if previous else None,
+        after=snapshot,
+    )
+    return version
+
+
+def policy_version_current() -> PolicyVersion:
+    version = PolicyVersion.objects.order_by("-id").first()
+    return version if version is not None else policy_version_publish(note="defaults")
+
+
+def policy_settings_from(snapshot: dict) -> PolicySettings:
+    costs = snapshot["costs"]
+    return PolicySettings(
+        false_reject_cost=Decimal(costs["false_reject_cost"]),
+        review_cost=Decimal(costs["review_cost"]),
+        ood_fraud_probability=float(costs["ood_fraud_probability"]),
+        audit_sample_rate=float(costs["audit_sample_rate"]),
+    )

@@ -1,0 +1,132 @@
+"""Submitting returns: acceptance, idempotent resubmission, conflicts, batches, visibility."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from casework.choices import ApiRole
+from casework.models import ReturnRequest
+from casework.services.api_clients import api_client_create
+from tests.casework.test_api_returns_validation import VALID
+
+
+@pytest.mark.django_db
+def test_submit_returns_202_with_pending_status_and_url(api):
+    response = api.post("/api/v1/returns", VALID, format="json")
+    assert response.status_code == 202
+    body = response.json()
+    assert body["order_id"] == "ORD-1"
+    assert body["status"] == "pending"
+    assert body["url"].endswith("/api/v1/returns/ORD-1")
+    stored = ReturnRequest.objects.get()
+    assert str(stored.order_value) == "129.99"
+    assert stored.currency == "USD"
+
+
+@pytest.mark.django_db
+def test_same_body_again_gives_200_with_the_stored_return(api):
+    api.post("/api/v1/returns", VALID, format="json")
+    again = api.post("/api/v1/returns", {**VALID, "order_value": 129.99}, format="json")
+    assert again.status_code == 200
+    assert again.json()["order_id"] == "ORD-1"
+    assert ReturnRequest.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_same_order_with_another_body_is_a_conflict(api):
+    api.post("/api/v1/returns", VALID, format="json")
+    response = api.post("/api/v1/returns", {**VALID, "order_value": "10.00"}, format="json")
+    assert response.status_code == 409
+    assert "order_id" in response.json()["errors"]
+
+
+@pytest.mark.django_db
+def test_idempotency_key_replays_first_response_and_refuses_another_body(api):
+    headers = {"HTTP_IDEMPOTENCY_KEY": "key-1"}
+    first = api.post("/api/v1/returns", VALID, format="json", **headers)
+    replay = api.post("/api/v1/returns", VALID, format="json", **headers)
+    assert first.status_code == replay.status_code == 202
+    assert first.json() == replay.json()
+    other = api.post("/api/v1/returns", {**VALID, "order_id": "ORD-2"}, format="json", **headers)
+    assert other.status_code == 422
+    assert "Idempotency-Key" in other.json()["errors"]
+    assert ReturnRequest.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_missing_velocity_and_ratio_are_derived_from_customer_history(api):
+    api.post(
+        "/api/v1/returns", {**VALID, "return_ratio": 0.4, "returns_velocity_30d": 2}, format="json"
+    )
+    api.post("/api/v1/returns", {**VALID, "order_id": "ORD-2"}, format="json")
+    second = ReturnRequest.objects.get(order_id="ORD-2")
+    assert second.returns_velocity_30d == 1
+    assert second.return_ratio == 0.4
+    assert sorted(second.derived_fields) == ["return_ratio", "returns_velocity_30d"]
+
+
+@pytest.mark.django_db
+def test_batch_stores_valid_items_and_reports_each_in_order(api):
+    api.post("/api/v1/returns", VALID, format="json")
+    items = [
+        {**VALID, "order_id": "B-1"},
+        {**VALID, "order_id": "B-2", "order_value": -5},
+        VALID,
+        {**VALID, "order_id": "B-1"},
+        {**VALID, "order_id": "ORD-1", "order_value": "1.00"},
+        "not an object",
+        {**VALID, "order_id": "B-3", "extra": 1},
+    ]
+    response = api.post("/api/v1/returns/batch", {"returns": items}, format="json")
+    assert response.status_code == 202
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == [
+        "accepted",
+        "invalid",
+        "duplicate",
+        "duplicate",
+        "invalid",
+        "invalid",
+        "invalid",
+    ]
+    assert [r["order_id"] for r in results] == ["B-1", "B-2", "ORD-1", "B-1", "ORD-1", None, "B-3"]
+    assert list(results[1]["errors"]) == ["order_value"]
+    assert list(results[6]["errors"]) == ["extra"]
+    assert set(ReturnRequest.objects.values_list("order_id", flat=True)) == {"ORD-1", "B-1"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"returns": []}, {"returns": "x"}, {"returns": [VALID] * 1001}, {"returns": [], "x": 1}],
+    ids=["missing", "empty", "not-a-list", "too-many", "unknown-field"],
+)
+def test_bad_batch_envelope_is_refused_whole(api, body):
+    response = api.post("/api/v1/returns/batch", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"]
+    assert not ReturnRequest.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_submitter_sees_only_its_own_returns(api):
+    api.post("/api/v1/returns", VALID, format="json")
+    _, other_key = api_client_create(name="other-shop", role=ApiRole.SUBMITTER)
+    other = APIClient()
+    other.credentials(HTTP_AUTHORIZATION=f"Bearer {other_key}")
+    assert other.get("/api/v1/returns/ORD-1").status_code == 404
+    assert other.get("/api/v1/decisions").json()["results"] == []
+
+
+@pytest.mark.django_db
+def test_reviewer_key_cannot_submit_returns():
+    _, key = api_client_create(name="desk", role=ApiRole.REVIEWER)
+    http = APIClient()
+    http.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert http.post("/api/v1/returns", VALID, format="json").status_code == 403
+
+
+@pytest.mark.django_db
+def test_api_key_is_stored_only_as_a_hash(submitter):
+    submitter.refresh_from_db()
+    assert submitter.key not in (submitter.key_hash, submitter.key_prefix)
+    assert len(submitter.key_hash) == 64

@@ -1,0 +1,155 @@
+"""One factory per model (factory-boy)."""
+
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from budgets.models import BudgetPolicy, CustomerHold, LedgerAccount
+from casework.choices import ApiRole, ReturnStatus
+from casework.models import ApiClient, Customer, Label, ReturnRequest, ReviewCase
+from scoring.choices import Action
+from scoring.models import Decision, ModelVersion, PolicyVersion
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.django.Password("correct-horse-battery")
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.add(Group.objects.get(name=extracted))
+
+
+class ApiClientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ApiClient
+
+    name = factory.Sequence(lambda n: f"client{n}")
+    role = ApiRole.SUBMITTER
+    key_prefix = "rd_test"
+    key_hash = factory.Sequence(lambda n: f"{n:064d}")
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+        django_get_or_create = ("external_id",)
+
+    external_id = factory.Sequence(lambda n: f"CUST-{n:05d}")
+
+
+class ReturnRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReturnRequest
+
+    client = factory.SubFactory(ApiClientFactory)
+    order_id = factory.Sequence(lambda n: f"ORD-{n:08d}")
+    customer = factory.SubFactory(CustomerFactory)
+    order_value = Decimal("120.00")
+    product_category = "Electronics"
+    payment_method = "Credit Card"
+    return_ratio = 0.15
+    returns_velocity_30d = 0
+    days_since_purchase = 5
+    submitted_at = factory.LazyFunction(timezone.now)
+    payload_hash = factory.Sequence(lambda n: f"{n:064x}")
+    status = ReturnStatus.PENDING
+
+
+class ModelVersionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ModelVersion
+
+    version = factory.Sequence(lambda n: f"m-test-{n}")
+    artifact_dir = factory.LazyAttribute(lambda o: o.version)
+    artifact_hashes = factory.LazyFunction(dict)
+    feature_schema = factory.LazyFunction(dict)
+    training_data = "returns_normal.csv"
+    training_data_hash = "0" * 64
+    code_version = "test"
+    metrics = factory.LazyFunction(dict)
+
+
+class PolicyVersionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PolicyVersion
+
+    snapshot = factory.LazyFunction(dict)
+
+
+class DecisionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Decision
+
+    return_request = factory.SubFactory(ReturnRequestFactory, status=ReturnStatus.IN_REVIEW)
+    action = Action.REVIEW
+    fraud_probability = 0.3
+    probability_used = 0.3
+    ood_score = 0.4
+    ood_threshold = 0.6
+    ood = False
+    cost_approve = Decimal("36.00")
+    cost_reject = Decimal("140.00")
+    cost_review = Decimal("50.00")
+    reasons = factory.LazyFunction(
+        lambda: [{"code": "uncertain", "text": "a review is cheaper than approving"}]
+    )
+    contributions = factory.LazyFunction(list)
+    booked_loss = Decimal("0.00")
+    budget = Decimal("50.00")
+    model_version = factory.SubFactory(ModelVersionFactory)
+    policy_version = factory.SubFactory(PolicyVersionFactory)
+    decided_at = factory.LazyFunction(timezone.now)
+
+
+class ReviewCaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReviewCase
+
+    decision = factory.SubFactory(DecisionFactory)
+    return_request = factory.LazyAttribute(lambda o: o.decision.return_request)
+    priority = Decimal("-14.00")
+    reason_codes = factory.LazyAttribute(lambda o: [r["code"] for r in o.decision.reasons])
+
+
+class LabelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Label
+
+    return_request = factory.SubFactory(ReturnRequestFactory)
+    is_fraud = True
+    source = "inspection"
+    observed_at = factory.LazyFunction(timezone.now)
+
+
+class LedgerAccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LedgerAccount
+
+    customer = factory.SubFactory(CustomerFactory)
+
+
+class BudgetPolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BudgetPolicy
+
+    scope = "customer"
+    key = factory.Sequence(lambda n: f"CUST-{n:05d}")
+    amount = Decimal("100.00")
+
+
+class CustomerHoldFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustomerHold
+
+    customer = factory.SubFactory(CustomerFactory)
+    reason = "test hold"

@@ -1,0 +1,101 @@
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from ml.generate import generate_returns
+from ml.ood import OODGate
+
+
+@pytest.fixture(scope="module")
+def gate():
+    training = generate_returns(rows=8_000, scenario="normal", seed=21)
+    return OODGate(random_state=0).fit(training)
+
+
+def codes(reasons):
+    return [reason["code"] for reason in reasons]
+
+
+def test_unseen_categorical_values_are_flagged_with_their_name(gate):
+    rows = generate_returns(rows=3, scenario="normal", seed=1).assign(
+        payment_method=["Crypto", "Credit Card", "Credit Card"],
+        product_category=["Clothing", "Jewelry", "Clothing"],
+        order_value=50.0,
+        return_ratio=0.15,
+        returns_velocity_30d=0,
+        days_since_purchase=5,
+    )
+    result = gate.check(rows)
+    assert result.flag.tolist() == [True, True, False]
+    assert result.reasons[0] == [
+        {"code": "ood_unseen_value", "text": "payment_method 'Crypto' never seen in training"}
+    ]
+    assert codes(result.reasons[1]) == ["ood_unseen_value"]
+    assert result.reasons[2] == []
+
+
+def test_values_beyond_the_training_range_are_flagged(gate):
+    rows = generate_returns(rows=3, scenario="normal", seed=1).assign(
+        order_value=[80.0, 80.0, 80.0],
+        returns_velocity_30d=[9, 0, 0],
+        return_ratio=[0.15, 0.95, 0.15],
+        days_since_purchase=5,
+        payment_method="Credit Card",
+        product_category="Clothing",
+    )
+    result = gate.check(rows)
+    assert result.flag.tolist() == [True, True, False]
+    high = gate.numeric_ranges_["returns_velocity_30d"][1]
+    assert {
+        "code": "ood_out_of_range",
+        "text": f"returns_velocity_30d 9 above training maximum {high:g}",
+    } in result.reasons[0]
+    assert "ood_out_of_range" in codes(result.reasons[1])
+
+
+def test_small_overshoot_of_the_maximum_is_tolerated(gate):
+    low, high = gate.numeric_ranges_["order_value"]
+    rows = generate_returns(rows=1, scenario="normal", seed=1).assign(
+        order_value=high + 0.01 * (high - low)
+    )
+    assert "ood_out_of_range" not in codes(gate.check(rows).reasons[0])
+
+
+def test_anomaly_reason_quotes_score_and_threshold(gate):
+    rows = generate_returns(rows=1, scenario="normal", seed=1).assign(
+        returns_velocity_30d=5, return_ratio=0.6, order_value=2_000.0, days_since_purchase=1
+    )
+    result = gate.check(rows)
+    assert result.score[0] > gate.threshold_
+    anomaly = [reason for reason in result.reasons[0] if reason["code"] == "ood_anomaly"]
+    assert anomaly == [
+        {
+            "code": "ood_anomaly",
+            "text": f"anomaly score {result.score[0]:.2f} above threshold {gate.threshold_:.2f}",
+        }
+    ]
+
+
+def test_fresh_in_distribution_rows_alarm_near_the_target_rate(gate):
+    fresh = generate_returns(rows=10_000, scenario="normal", seed=99)
+    assert abs(gate.check(fresh).flag.mean() - gate.target_false_alarm_rate) < 0.01
+
+
+def test_threshold_hits_the_target_exactly_on_the_calibration_rows():
+    training = generate_returns(rows=4_000, scenario="normal", seed=3)
+    calibration = generate_returns(rows=2_000, scenario="normal", seed=4)
+    gate = OODGate(target_false_alarm_rate=0.05, random_state=0).fit(training, calibration)
+    assert gate.check(calibration).flag.sum() == 100
+
+
+def test_estimator_contract():
+    gate = OODGate(target_false_alarm_rate=0.03, random_state=4)
+    assert clone(gate).get_params() == gate.get_params()
+    rows = generate_returns(rows=500, scenario="normal", seed=0)
+    with pytest.raises(NotFittedError):
+        gate.score(rows)
+    assert gate.fit(rows) is gate
+    assert np.isfinite(gate.threshold_)
+    with pytest.raises(ValueError, match="target_false_alarm_rate"):
+        OODGate(target_false_alarm_rate=1.5).fit(rows)

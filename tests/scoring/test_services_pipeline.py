@@ -1,0 +1,87 @@
+"""Deciding pending returns: one decision each, with its bookings, cases and feed events."""
+
+from decimal import Decimal
+
+import pytest
+
+from budgets.models import LedgerAccount, LedgerEntry
+from casework.models import FeedEvent, ReturnRequest, ReviewCase
+from scoring.models import Decision
+from scoring.services.pipeline import returns_decide_pending
+from tests.factories import CustomerHoldFactory, ReturnRequestFactory
+
+
+@pytest.mark.django_db
+def test_each_pending_return_is_decided_once(active_model):
+    returns = ReturnRequestFactory.create_batch(12)
+    ReturnRequestFactory(order_value=Decimal("2000.00"), payment_method="Crypto")
+    assert returns_decide_pending(limit=5) == 5
+    assert returns_decide_pending(limit=50) == 8
+    assert returns_decide_pending(limit=50) == 0
+    assert Decision.objects.count() == 13
+    assert FeedEvent.objects.filter(kind="decision").count() == 13
+    assert not ReturnRequest.objects.filter(status="pending").exists()
+    assert all(d.model_version_id == active_model.pk for d in Decision.objects.all())
+    assert returns[0].customer_id
+
+
+@pytest.mark.django_db
+def test_expensive_novel_return_goes_to_a_case_and_cheap_one_is_approved(active_model):
+    cheap = ReturnRequestFactory(order_value=Decimal("15.00"), payment_method="Crypto")
+    dear = ReturnRequestFactory(order_value=Decimal("2000.00"), payment_method="Crypto")
+    returns_decide_pending()
+    cheap.refresh_from_db()
+    dear.refresh_from_db()
+    assert (cheap.status, cheap.outcome) == ("decided", "approved")
+    assert dear.status == "in_review"
+    case = ReviewCase.objects.get(return_request=dear)
+    assert "ood_unseen_value" in case.reason_codes
+    texts = [r["text"] for r in dear.decision.reasons]
+    assert "payment_method 'Crypto' never seen in training" in texts
+
+
+@pytest.mark.django_db
+def test_approval_books_expected_loss_and_balance_equals_entries(active_model):
+    ret = ReturnRequestFactory(order_value=Decimal("80.00"))
+    returns_decide_pending()
+    decision = Decision.objects.get(return_request=ret)
+    assert decision.action == "approve"
+    entry = LedgerEntry.objects.get(return_request=ret)
+    assert entry.amount == decision.cost_approve
+    account = LedgerAccount.objects.get(customer=ret.customer)
+    assert account.balance == entry.amount
+
+
+@pytest.mark.django_db
+def test_budget_breach_sends_return_to_review(active_model):
+    customer_returns = [
+        ReturnRequestFactory(
+            customer__external_id="RING-001",
+            order_value=Decimal("25.00"),
+            returns_velocity_30d=8,
+            product_category="Beauty",
+        )
+        for _ in range(8)
+    ]
+    returns_decide_pending()
+    actions = [Decision.objects.get(return_request=r).action for r in customer_returns]
+    assert "review" in actions
+    first_review = actions.index("review")
+    assert set(actions[:first_review]) == {"approve"}
+    decision = Decision.objects.get(return_request=customer_returns[first_review])
+    assert decision.reasons[0]["code"] == "budget_exceeded"
+    booked = sum(
+        e.amount for e in LedgerEntry.objects.filter(account__customer__external_id="RING-001")
+    )
+    assert booked <= Decimal("50.00")
+
+
+@pytest.mark.django_db
+def test_held_customer_is_rejected_without_a_case(active_model):
+    hold = CustomerHoldFactory()
+    ret = ReturnRequestFactory(customer=hold.customer)
+    returns_decide_pending()
+    ret.refresh_from_db()
+    assert (ret.status, ret.outcome) == ("decided", "rejected")
+    assert ret.decision.reasons[0]["code"] == "customer_hold"
+    assert not ReviewCase.objects.exists()

@@ -1,0 +1,82 @@
+"""Whole-stack: the batch API, Redis, a real Celery worker process and PostgreSQL."""
+
+import csv
+from collections import Counter
+
+import pytest
+from django.conf import settings
+from django.db.models import Count
+
+from casework.models import ReturnRequest
+from scoring.models import Decision
+from scoring.services.pipeline import returns_pending_overdue
+from scoring.tasks import sweep_pending_returns
+from tests.system.conftest import WorkerProcess, wait_until
+
+SEVERE = settings.BASE_DIR.parent / "shared" / "datasets" / "returns_severe_drift.csv"
+
+pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
+
+
+def csv_payloads(path):
+    from casework.services.csv_intake import csv_row_to_payload
+
+    with path.open(newline="") as handle:
+        return [csv_row_to_payload(row) for row in csv.DictReader(handle)]
+
+
+def submit_in_batches(api, payloads, size=1000):
+    statuses = []
+    for start in range(0, len(payloads), size):
+        response = api.post(
+            "/api/v1/returns/batch", {"returns": payloads[start : start + size]}, format="json"
+        )
+        assert response.status_code == 202, response.content
+        statuses += [item["status"] for item in response.json()["results"]]
+    return statuses
+
+
+def all_decided():
+    return not ReturnRequest.objects.filter(status="pending").exists()
+
+
+def test_severe_drift_file_is_decided_exactly_once_by_a_real_worker(api, active_model, worker):
+    payloads = csv_payloads(SEVERE)
+    assert len(payloads) == 5200
+    statuses = submit_in_batches(api, payloads)
+    assert statuses.count("accepted") == 5200
+    assert wait_until(all_decided, timeout=240), "returns left pending"
+
+    assert Decision.objects.count() == 5200
+    per_return = Decision.objects.values("return_request").annotate(n=Count("id"))
+    assert per_return.filter(n__gt=1).count() == 0
+    mix = dict(Decision.objects.values_list("action").annotate(n=Count("id")))
+    leading = Counter(d.reasons[0]["code"] for d in Decision.objects.filter(action="review"))
+    chosen_cost = sum(
+        {"approve": d.cost_approve, "reject": d.cost_reject, "review": d.cost_review}[d.action]
+        for d in Decision.objects.only("action", "cost_approve", "cost_reject", "cost_review")
+    )
+    print(
+        f"\naction mix {mix}; review share {mix.get('review', 0) / 5200:.1%} "
+        f"(leading reasons {dict(leading)}); expected cost per return ${chosen_cost / 5200:.2f}"
+    )
+    assert set(mix) <= {"approve", "reject", "review"}
+
+
+def test_killed_worker_loses_and_duplicates_nothing(api, active_model, worker):
+    payloads = csv_payloads(SEVERE)
+    submit_in_batches(api, payloads)
+    wait_until(lambda: Decision.objects.exists(), timeout=60, interval=0.05)
+    worker.kill()
+    assert ReturnRequest.objects.filter(status="pending").exists(), "worker finished too soon"
+
+    replacement = WorkerProcess().start()
+    try:
+        # The nudges died with the first worker; the sweeper finds what is left pending.
+        assert wait_until(returns_pending_overdue, timeout=30)
+        sweep_pending_returns.delay()
+        assert wait_until(all_decided, timeout=120)
+    finally:
+        replacement.stop()
+    assert Decision.objects.count() == 5200
+    assert ReturnRequest.objects.filter(decision__isnull=True).count() == 0
