@@ -447,9 +447,11 @@ def main():
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="start the whole system in the foreground")
     sub.add_parser("ensure-packages", help="install missing Debian packages (root only)")
-    test_parser = sub.add_parser("test", help="run the suite against throwaway servers")
-    test_parser.add_argument("pytest_args", nargs=argparse.REMAINDER)
-    args = parser.parse_args()
+    sub.add_parser("test", help="run the suite against throwaway servers; extra args go to pytest")
+    args, extra = parser.parse_known_args()
+    if extra and args.command != "test":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.pytest_args = extra
     if args.command == "run":
         run(args)
     elif args.command == "ensure-packages":

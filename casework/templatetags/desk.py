@@ -1,0 +1,28 @@
+"""Template filters of the reviewer workspace: money and reasons as a reviewer reads them."""
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+
+from casework.views.present import reason_chips
+
+register = template.Library()
+
+
+@register.filter
+def usd(value, signed=False):
+    """1234.5 → "$1,234.50", -14 → "−$14.00"; with a true argument, "+$3.00" for gains too."""
+    if value is None or value == "":
+        return "—"
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return value
+    sign = "−" if amount < 0 else "+" if signed and amount > 0 else ""
+    return f"{sign}${abs(amount):,.2f}"
+
+
+@register.inclusion_tag("casework/_chips.html")
+def chips(codes):
+    """Short chips for a case's reason codes."""
+    return {"chips": reason_chips(codes)}

@@ -1,0 +1,1 @@
+"""Server-rendered pages of the reviewer workspace: the queue, a case, a customer."""
