@@ -87,11 +87,14 @@ def ledger_settle_return(*, return_request, is_fraud: bool | None) -> LedgerEntr
     account = ledger_accounts_lock(customer_ids=[return_request.customer_id])[
         return_request.customer_id
     ]
-    booked = LedgerEntry.objects.filter(return_request=return_request).aggregate(
-        total=Sum("amount")
-    )["total"] or Decimal("0.00")
+    entries = LedgerEntry.objects.filter(return_request=return_request)
+    booked = entries.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
     if return_request.outcome != Outcome.APPROVED:
         target = Decimal("0.00")
+    elif is_fraud is None:
+        target = entries.filter(kind=EntryKind.EXPECTED_LOSS).aggregate(total=Sum("amount"))[
+            "total"
+        ] or Decimal("0.00")
     elif is_fraud:
         target = return_request.order_value
     else:
@@ -100,7 +103,7 @@ def ledger_settle_return(*, return_request, is_fraud: bool | None) -> LedgerEntr
     if delta == 0:
         return None
     kind = EntryKind.REALIZED_LOSS if delta > 0 else EntryKind.REVERSAL
-    note = "confirmed fraud" if is_fraud else "confirmed legitimate"
+    note = {True: "confirmed fraud", False: "confirmed legitimate", None: "truth unknown"}[is_fraud]
     entry = ledger_entry_for(
         account=account, return_request=return_request, kind=kind, amount=delta, note=note
     )

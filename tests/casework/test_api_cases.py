@@ -1,0 +1,111 @@
+"""Reviewer API: list in priority order, claim, verdict, and the conflicts between them."""
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from casework.choices import ApiRole
+from casework.services.api_clients import api_client_create
+from tests.factories import ReviewCaseFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def reviewer_client(name="desk"):
+    _, key = api_client_create(name=name, role=ApiRole.REVIEWER)
+    http = APIClient()
+    http.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return http
+
+
+def test_cases_are_listed_by_priority_with_keyset_pages():
+    for priority in ("5.00", "70.00", "-10.00", "30.00"):
+        ReviewCaseFactory(priority=Decimal(priority))
+    http = reviewer_client()
+    first = http.get("/api/v1/cases?status=open&limit=3").json()
+    assert [c["priority"] for c in first["results"]] == ["70.00", "30.00", "5.00"]
+    assert set(first["results"][0]) >= {
+        "id",
+        "order_id",
+        "customer_id",
+        "order_value",
+        "reasons",
+        "priority",
+        "claimed_by",
+        "created_at",
+    }
+    second = http.get(f"/api/v1/cases?status=open&limit=3&after={first['next']}").json()
+    assert [c["priority"] for c in second["results"]] == ["-10.00"]
+    assert second["next"] is None
+
+
+@pytest.mark.parametrize(
+    ("query", "field"), [("status=maybe", "status"), ("limit=0", "limit"), ("after=zz", "after")]
+)
+def test_bad_case_list_parameters_are_named(query, field):
+    response = reviewer_client().get(f"/api/v1/cases?{query}")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [field]
+
+
+def test_claim_held_by_someone_else_is_a_conflict():
+    case = ReviewCaseFactory()
+    first, second = reviewer_client("one"), reviewer_client("two")
+    assert first.post(f"/api/v1/cases/{case.pk}/claim").status_code == 200
+    assert second.post(f"/api/v1/cases/{case.pk}/claim").status_code == 409
+    assert first.post(f"/api/v1/cases/{case.pk}/claim").json()["claimed_by"] == "api:one"
+
+
+def test_verdict_needs_the_callers_claim_and_only_once():
+    case = ReviewCaseFactory()
+    holder, other = reviewer_client("one"), reviewer_client("two")
+    body = {"verdict": "legitimate", "hold_customer": False, "note": "receipt checks out"}
+    assert holder.post(f"/api/v1/cases/{case.pk}/verdict", body, format="json").status_code == 409
+    holder.post(f"/api/v1/cases/{case.pk}/claim")
+    assert other.post(f"/api/v1/cases/{case.pk}/verdict", body, format="json").status_code == 409
+    done = holder.post(f"/api/v1/cases/{case.pk}/verdict", body, format="json")
+    assert done.status_code == 200
+    assert done.json()["status"] == "resolved"
+    again = holder.post(f"/api/v1/cases/{case.pk}/verdict", body, format="json")
+    assert again.status_code == 409
+    case.return_request.refresh_from_db()
+    assert case.return_request.outcome == "approved"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"verdict": "maybe"}, "verdict"),
+        ({}, "verdict"),
+        ({"verdict": "fraud", "hold_customer": "yes"}, "hold_customer"),
+        ({"verdict": "fraud", "note": 5}, "note"),
+        ({"verdict": "fraud", "colour": "red"}, "colour"),
+    ],
+)
+def test_bad_verdict_body_is_named(body, field):
+    case = ReviewCaseFactory()
+    http = reviewer_client()
+    http.post(f"/api/v1/cases/{case.pk}/claim")
+    response = http.post(f"/api/v1/cases/{case.pk}/verdict", body, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [field]
+
+
+def test_unknown_case_is_404():
+    assert reviewer_client().post("/api/v1/cases/999999/claim").status_code == 404
+
+
+def test_submitter_key_and_anonymous_cannot_use_the_reviewer_api(api, client):
+    assert api.get("/api/v1/cases").status_code == 403
+    assert client.get("/api/v1/cases").status_code in (401, 403)
+
+
+def test_signed_in_reviewer_reads_cases_and_session_posts_need_csrf():
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(UserFactory(role="reviewer"))
+    case = ReviewCaseFactory()
+    assert client.get("/api/v1/cases").json()["results"][0]["id"] == case.pk
+    # Session-authenticated writes are CSRF-checked like the pages.
+    assert client.post(f"/api/v1/cases/{case.pk}/claim").status_code == 403

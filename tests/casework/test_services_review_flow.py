@@ -1,0 +1,84 @@
+"""Verdicts feeding back: a ring account held after its first fraud verdict; claims under load."""
+
+import threading
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from casework.models import Label, ReturnRequest, ReviewCase
+from casework.services.review import case_claim, case_claim_next, case_resolve
+from scoring.services.pipeline import returns_decide_pending
+from tests.factories import ReturnRequestFactory, ReviewCaseFactory, UserFactory
+
+
+@pytest.mark.django_db
+def test_fraud_verdict_with_hold_rejects_the_ring_accounts_next_return(active_model):
+    reviewer = UserFactory(role="reviewer")
+    ring = [
+        ReturnRequestFactory(
+            customer__external_id="RING-007",
+            order_value=Decimal("26.00"),
+            returns_velocity_30d=8,
+            product_category="Beauty",
+        )
+        for _ in range(4)
+    ]
+    returns_decide_pending()
+    cases = ReviewCase.objects.filter(return_request__customer__external_id="RING-007")
+    case = cases.order_by("id").first()
+    assert "budget_exceeded" in case.reason_codes
+
+    case_claim(case_id=case.pk, actor=reviewer)
+    case_resolve(case_id=case.pk, actor=reviewer, verdict="fraud", hold_customer=True)
+
+    case.return_request.refresh_from_db()
+    assert (case.return_request.status, case.return_request.outcome) == ("resolved", "rejected")
+    assert Label.objects.get(return_request=case.return_request).is_fraud
+    later = ReturnRequestFactory(
+        customer=ring[0].customer,
+        order_value=Decimal("24.00"),
+        returns_velocity_30d=9,
+        product_category="Beauty",
+    )
+    returns_decide_pending()
+    later.refresh_from_db()
+    assert (later.status, later.outcome) == ("decided", "rejected")
+    assert later.decision.reasons[0]["code"] == "customer_hold"
+    assert not ReviewCase.objects.filter(return_request=later).exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_twenty_threads_never_give_one_case_to_two_reviewers():
+    reviewers = [UserFactory(role="reviewer") for _ in range(10)]
+    cases = ReviewCaseFactory.create_batch(15)
+    claims, errors = [], []
+    lock = threading.Lock()
+
+    def claim(reviewer):
+        try:
+            case = case_claim_next(actor=reviewer)
+            with lock:
+                claims.append((case.pk if case else None, reviewer.pk))
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=claim, args=(reviewers[i % 10],)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    taken = [case_id for case_id, _ in claims if case_id is not None]
+    assert len(taken) == 15
+    assert Counter(taken).most_common(1)[0][1] == 1
+    holders = dict(ReviewCase.objects.values_list("pk", "assignee_id"))
+    for case_id, reviewer_id in claims:
+        if case_id is not None:
+            assert holders[case_id] == reviewer_id
+    assert {c.pk for c in cases} == set(taken)
+    assert ReturnRequest.objects.count() == 15
