@@ -122,6 +122,8 @@ class FraudModel(ClassifierMixin, BaseEstimator):
         A feature's effect is the row's probability minus the probability with that feature set
         to its typical training value (median or most common), e.g. +0.12 means the feature
         added 12 percentage points. Up to ``top_k`` non-zero effects per row, largest first.
+        Effects are measured on the trees' own (uncalibrated) probability: isotonic calibration
+        is a step function, under which most single-feature swaps land on the same step.
         """
         check_is_fitted(self, "calibrated_")
         columns = feature_arrays(X)
@@ -130,8 +132,13 @@ class FraudModel(ClassifierMixin, BaseEstimator):
         stacked = {column: np.tile(values, len(FEATURES) + 1) for column, values in columns.items()}
         for j, column in enumerate(FEATURES, start=1):
             stacked[column][j * n : (j + 1) * n] = self.baseline_[column]
-        p = self.predict_proba(stacked)[:, 1].reshape(len(FEATURES) + 1, n)
-        effects = (p[0] - p[1:]).T
+        matrix = self.features_.transform(stacked)
+        with _THREADPOOLS.limit(limits=1):
+            calibrated = self.calibrated_.predict_proba(matrix[:n])[:, 1]
+            trees = self.calibrated_.calibrated_classifiers_[0].estimator
+            raw = trees.predict_proba(matrix)[:, 1].reshape(len(FEATURES) + 1, n)
+        p = np.vstack([calibrated, raw[1:]])
+        effects = (raw[0] - raw[1:]).T
         order = np.argsort(-np.abs(effects), axis=1, kind="stable")[:, :top_k]
         contributions = [
             [(FEATURES[j], float(effects[i, j])) for j in order[i] if effects[i, j] != 0.0]
