@@ -1,15 +1,21 @@
 """Input validation for the API; every error names its field."""
 
+from datetime import timedelta
 from decimal import Decimal
 
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from casework.api.fields import (
+    StrictBooleanField,
     StrictCharField,
     StrictDecimalField,
     StrictFloatField,
     StrictIntegerField,
 )
+from casework.choices import LabelSource
+from casework.selectors import feed_cursor_encode
 
 
 class StrictSerializer(serializers.Serializer):
@@ -102,6 +108,23 @@ class ReturnOutputSerializer(serializers.Serializer):
         return request.build_absolute_uri(path) if request else path
 
 
+class DecisionFeedEventSerializer(serializers.Serializer):
+    """A feed event: what happened and when, with the return as it stands now."""
+
+    event = serializers.CharField(source="kind")
+    at = serializers.DateTimeField(source="created_at")
+    cursor = serializers.SerializerMethodField()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # "return" is a Python keyword, so the field is added here rather than declared.
+        fields["return"] = ReturnOutputSerializer(source="return_request")
+        return fields
+
+    def get_cursor(self, event) -> str:
+        return feed_cursor_encode(event.xact_id, event.pk)
+
+
 def return_payloads_validate(payloads: list) -> list[tuple[dict | None, dict]]:
     """Validates each item of a batch: (validated data, {}) or (None, errors by field).
 
@@ -122,3 +145,27 @@ def return_payloads_validate(payloads: list) -> list[tuple[dict | None, dict]]:
             )
         )
     return items
+
+
+# Labels come from outside the desk; a reviewer's verdict writes its own through the case.
+EXTERNAL_LABEL_SOURCES = [source for source in LabelSource.values if source != LabelSource.REVIEW]
+# Clocks disagree a little; a label observed further in the future than this is a mistake.
+LABEL_CLOCK_SKEW = timedelta(minutes=5)
+
+
+class LabelInputSerializer(StrictSerializer):
+    order_id = StrictCharField(max_length=64)
+    is_fraud = StrictBooleanField()
+    source = serializers.ChoiceField(
+        choices=EXTERNAL_LABEL_SOURCES,
+        error_messages={"invalid_choice": f"Must be one of {', '.join(EXTERNAL_LABEL_SOURCES)}."},
+    )
+    observed_at = serializers.DateTimeField()
+
+    def validate_observed_at(self, value):
+        # The field has parsed the string already; it would silently read a naive one as UTC.
+        if parse_datetime(self.initial_data["observed_at"]).tzinfo is None:
+            raise serializers.ValidationError("Include a UTC offset, such as Z or +02:00.")
+        if value > timezone.now() + LABEL_CLOCK_SKEW:
+            raise serializers.ValidationError("Cannot be in the future.")
+        return value

@@ -21,7 +21,7 @@ def test_feed_pages_through_every_decision_once(api, active_model):
         page = api.get(f"/api/v1/decisions{query}").json()
         if not page["results"]:
             break
-        seen += [(item["order_id"], item["event"]) for item in page["results"]]
+        seen += [(item["return"]["order_id"], item["event"]) for item in page["results"]]
         cursor = page["next"]
     assert seen == [(f"F-{n}", "decision") for n in range(7)]
     assert api.get(f"/api/v1/decisions?after={cursor}").json() == {"results": [], "next": cursor}

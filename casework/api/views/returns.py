@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from casework.api.params import query_int
 from casework.api.permissions import IsSubmitter
 from casework.api.serializers import (
+    DecisionFeedEventSerializer,
     ReturnBatchInputSerializer,
     ReturnInputSerializer,
     ReturnOutputSerializer,
@@ -171,6 +172,13 @@ class DecisionFeedView(APIView):
             OpenApiParameter("after", str, description="Cursor from a previous page's `next`"),
             OpenApiParameter("limit", int, description="Page size, 1–1,000 (default 100)"),
         ],
+        responses=inline_serializer(
+            "DecisionFeedPage",
+            {
+                "results": DecisionFeedEventSerializer(many=True),
+                "next": serializers.CharField(allow_null=True),
+            },
+        ),
         summary="Decisions and outcome changes in commit order, for clients to sync",
     )
     def get(self, request):
@@ -181,8 +189,5 @@ class DecisionFeedView(APIView):
             )
         except InvalidCursor as exc:
             raise ValidationError({"after": [str(exc)]}) from exc
-        results = []
-        for event in events:
-            body = ReturnOutputSerializer(event.return_request, context={"request": request}).data
-            results.append({"event": event.kind, "at": event.created_at, **body})
+        results = DecisionFeedEventSerializer(events, many=True, context={"request": request}).data
         return Response({"results": results, "next": next_cursor})
