@@ -22,5 +22,6 @@ class Command(BaseCommand):
             else:
                 model_version = model_version_activate(version=version, actor=None)
         except ModelVersion.DoesNotExist as exc:
-            raise CommandError(str(exc) or f"no model version {version!r}") from exc
+            message = str(exc) if rollback else f"no model version {version!r}"
+            raise CommandError(message) from exc
         self.stdout.write(self.style.SUCCESS(f"active model: {model_version.version}"))
