@@ -10,8 +10,10 @@ from django.core.management import call_command
 
 
 def test_production_settings_pass_check_deploy_with_required_variables():
+    # The browser tests' conftest relaxes async safety for this process; production must not.
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = dict(
-        os.environ,
+        inherited,
         DJANGO_SETTINGS_MODULE="config.settings.production",
         SECRET_KEY="a-long-random-production-secret-key-0123456789-abcdefghijklmnop",
         ALLOWED_HOSTS="desk.example.com",
