@@ -29,9 +29,6 @@ class TrainingConfig:
     false_reject_cost: float = 200.0
     review_cost: float = 50.0
     ood_fraud_probability: float = 0.5
-    # After the held-out evaluation, fit the served model and gate again on every row: with
-    # about 160 frauds in the shared training file, a quarter fewer examples costs real money.
-    refit_on_all: bool = True
 
 
 @dataclass(frozen=True)
@@ -57,9 +54,6 @@ def train(
     df: pd.DataFrame, config: TrainingConfig, progress: Callable[[str], None] | None = None
 ) -> TrainedBundle:
     """Fit model and gate on a stratified training split; evaluate everything on the rest.
-
-    With ``refit_on_all`` the served model and gate are then fitted the same way on all rows;
-    the report describes the procedure, measured on rows the evaluated model never saw.
 
     The gate sets its threshold on a slice of the training split, so the false-alarm rate
     reported here comes from held-out rows that played no part in choosing it.
@@ -113,14 +107,6 @@ def train(
             "scikit-learn": sklearn.__version__,
         },
     }
-    if config.refit_on_all:
-        say(f"refitting model and gate on all {len(df):,} rows")
-        model = FraudModel(calibration=config.calibration, random_state=config.random_state)
-        model.fit(df, df[LABEL])
-        gate = OODGate(
-            target_false_alarm_rate=config.ood_false_alarm_rate, random_state=config.random_state
-        ).fit(df)
-        report["served_model"] = {"n_train": len(df), "ood_threshold": gate.threshold_}
     feature_schema = {
         "features": list(FEATURES),
         "categorical_values": gate.seen_values_,
@@ -159,9 +145,4 @@ def format_report(report: dict) -> str:
         f"{point['fraction_positive']:.4f} / {point['count']}"
         for point in report["reliability"]
     ]
-    if served := report.get("served_model"):
-        lines.append(
-            f"served model: refit on all {served['n_train']:,} rows "
-            f"(OOD threshold {served['ood_threshold']:.3f})"
-        )
     return "\n".join(lines)
