@@ -1,9 +1,20 @@
-"""Admin for ledgers (read-only), budgets and holds."""
+"""Admin for ledgers (read-only), budgets (admins, via the tuning services), holds (leads)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from budgets.forms import BudgetPolicyForm, CustomerHoldForm
 from budgets.models import BudgetPolicy, CustomerHold, LedgerAccount, LedgerEntry
+from budgets.services.holds import hold_place, hold_release
 from casework.admin import ReadOnlyAdmin
+from casework.roles import user_is_lead
+from scoring.admin import AdminRoleOnly, WhatIfAdmin
+from scoring.services.tuning import (
+    BUDGET_FIELDS,
+    budget_is_builtin,
+    budget_policy_delete,
+    budget_policy_save,
+)
+from scoring.services.whatif import policy_snapshot_live, snapshot_with_budget
 
 
 class LedgerEntryInline(admin.TabularInline):
@@ -35,15 +46,110 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(BudgetPolicy)
-class BudgetPolicyAdmin(admin.ModelAdmin):
+class BudgetPolicyAdmin(AdminRoleOnly, WhatIfAdmin):
+    form = BudgetPolicyForm
     list_display = ["__str__", "scope", "key", "amount", "window_days", "updated_at"]
     list_filter = ["scope"]
     search_fields = ["key"]
+    fieldsets = [
+        (None, {"fields": BUDGET_FIELDS}),
+        ("What-if", {"fields": ["preview_days"]}),
+    ]
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (
+            obj is None or not budget_is_builtin(obj)
+        )
+
+    def get_actions(self, request):
+        # Each removal publishes a policy version; one at a time, from the change page.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def proposed_snapshot(self, form, obj) -> dict:
+        before = (
+            None
+            if obj is None or obj.pk is None
+            else {name: form.initial.get(name) for name in BUDGET_FIELDS}
+        )
+        return snapshot_with_budget(
+            policy_snapshot_live(), before=before, after=form.budget_values()
+        )
+
+    def save_model(self, request, obj, form, change):
+        budget, version = budget_policy_save(
+            actor=request.user, values=form.budget_values(), budget_id=obj.pk if change else None
+        )
+        obj.pk = budget.pk
+        self.message_user(request, f"Published as {version}; new decisions use it.")
+
+    def delete_model(self, request, obj):
+        version = budget_policy_delete(actor=request.user, budget_id=obj.pk)
+        self.message_user(request, f"Published as {version}; new decisions use it.")
 
 
 @admin.register(CustomerHold)
 class CustomerHoldAdmin(admin.ModelAdmin):
+    """Leads place and release holds; a hold is never edited or deleted."""
+
     list_display = ["customer", "mode", "reason", "created_by", "created_at", "released_at"]
-    list_filter = ["mode"]
+    list_filter = ["mode", ("released_at", admin.EmptyFieldListFilter)]
     search_fields = ["customer__external_id", "reason"]
     list_select_related = ["customer", "created_by"]
+    actions = ["release"]
+    readonly_fields = [
+        "customer",
+        "mode",
+        "reason",
+        "case",
+        "created_by",
+        "created_at",
+        "released_at",
+        "released_by",
+    ]
+
+    def has_module_permission(self, request):
+        return user_is_lead(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return user_is_lead(request.user)
+
+    def has_add_permission(self, request):
+        return user_is_lead(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_release_permission(self, request):
+        return user_is_lead(request.user)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = CustomerHoldForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return CustomerHoldForm.Meta.fields if obj is None else self.readonly_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        hold = hold_place(
+            customer=form.cleaned_data["customer"],
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+            mode=form.cleaned_data["mode"],
+        )
+        obj.pk = hold.pk
+
+    @admin.action(description="Release the selected holds", permissions=["release"])
+    def release(self, request, queryset):
+        active = list(queryset.filter(released_at__isnull=True).select_related("customer"))
+        for hold in active:
+            hold_release(hold=hold, actor=request.user)
+        self.message_user(request, f"Released {len(active)} hold(s).", messages.SUCCESS)

@@ -16,5 +16,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include(("casework.api.urls", "api"))),
+    path("reports/", include(("scoring.urls", "reports"))),
     path("", include(("casework.urls", "casework"))),
 ]

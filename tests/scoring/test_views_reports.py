@@ -1,0 +1,126 @@
+"""The economic dashboard at /reports/: leads and admins only, figures and charts, few queries."""
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from scoring.services.policies import cost_settings_current
+from tests.factories import (
+    CustomerHoldFactory,
+    DecisionFactory,
+    LabelFactory,
+    ReviewCaseFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+# Session, user, role groups, cost settings, decisions with their newest labels, holds, cases.
+# The same for any number of decisions: no query per row.
+REPORT_PAGE_QUERIES = 7
+
+
+@pytest.fixture
+def lead(client):
+    user = UserFactory(role="lead")
+    client.force_login(user)
+    return user
+
+
+def decide(*, action, p=0.3, value="120.00", hours_ago=2, label=None, reasons=None):
+    decision = DecisionFactory(
+        action=action,
+        fraud_probability=p,
+        return_request__order_value=Decimal(value),
+        decided_at=timezone.now() - timedelta(hours=hours_ago),
+        **({"reasons": reasons} if reasons else {}),
+    )
+    if label is not None:
+        LabelFactory(return_request=decision.return_request, is_fraud=label)
+    return decision
+
+
+def figure(html, name):
+    return re.search(rf'data-figure="{name}">([^<]*)<', html).group(1)
+
+
+def test_anonymous_visitor_is_sent_to_login(client):
+    response = client.get(reverse("reports:economic"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_reviewer_is_refused(client):
+    client.force_login(UserFactory(role="reviewer"))
+
+    assert client.get(reverse("reports:economic")).status_code == 403
+
+
+@pytest.mark.parametrize("role", ["lead", "admin"])
+def test_leads_and_admins_see_the_figures_and_six_charts(client, role):
+    client.force_login(UserFactory(role=role))
+    decide(action="approve", value="100.00", label=True)  # approved fraud: $100 lost
+    decide(action="review", p=0.3, value="120.00")  # a review: $50, known
+    decide(action="reject", p=0.2, value="80.00")  # unlabelled: (1 - 0.2) × $200 expected
+
+    html = client.get(reverse("reports:economic")).content.decode()
+
+    assert figure(html, "returns") == "3"
+    assert figure(html, "policy-cost") == "$310.00"
+    # Approve-all: the labelled fraud's $100, then p × value for the others: 36 + 16.
+    assert figure(html, "approve-all-cost") == "$152.00"
+    assert figure(html, "saving") == "−$158.00"
+    assert "Labels where known (33% of 3 returns)" in figure(html, "basis")
+    assert len(re.findall(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]+"', html)) == 6
+    costs = re.search(r'data-cost="insult_cost">(.*?)</tr>', html).group(1)
+    assert "$160.00" in costs
+
+
+def test_the_period_comes_from_the_query_string(client, lead):
+    decide(action="approve", hours_ago=24 * 10)
+    decide(action="approve", hours_ago=2)
+
+    recent = client.get(reverse("reports:economic"), {"days": "1"}).content.decode()
+    invalid = client.get(reverse("reports:economic"), {"days": "lots"}).content.decode()
+
+    assert figure(recent, "returns") == "1"
+    assert figure(invalid, "returns") == "2"
+    assert "Showing the default period instead." in invalid
+
+
+def test_queue_age_is_shown_against_the_sla(client, lead):
+    case = ReviewCaseFactory()
+    type(case).objects.filter(pk=case.pk).update(created_at=timezone.now() - timedelta(hours=6))
+    CustomerHoldFactory()
+
+    html = client.get(reverse("reports:economic")).content.decode()
+
+    sla = cost_settings_current().review_sla_hours
+    assert re.search(
+        rf"Now: 1 open case, the oldest 6\.\d h old, median 6\.\d h \(SLA {sla} h\)", html
+    )
+
+
+def test_report_page_query_count_does_not_grow_with_decisions(client, lead):
+    def count_queries():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("reports:economic")).status_code == 200
+        return len(queries)
+
+    decide(action="approve", label=False)
+    ReviewCaseFactory()
+    few = count_queries()
+    for hours in range(3, 30):
+        decide(action="approve", hours_ago=hours, label=hours % 2 == 0)
+        ReviewCaseFactory()
+    CustomerHoldFactory.create_batch(3)
+    many = count_queries()
+
+    assert few == many == REPORT_PAGE_QUERIES
