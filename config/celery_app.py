@@ -19,4 +19,14 @@ app.conf.beat_schedule = {
         "task": "casework.tasks.purge_expired_idempotency_keys",
         "schedule": crontab(minute=17),
     },
+    # Drift of the last week's returns against the active model's training data, once a day.
+    "record-drift-snapshot": {
+        "task": "scoring.tasks.record_drift_snapshot",
+        "schedule": crontab(minute=5, hour=2),
+    },
+    # A challenger from the week's labels; promoted only if it beats the active model.
+    "retrain-model": {
+        "task": "scoring.tasks.retrain_model",
+        "schedule": crontab(minute=30, hour=3, day_of_week="sunday"),
+    },
 }

@@ -17,5 +17,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include(("casework.api.urls", "api"))),
     path("reports/", include(("scoring.urls", "reports"))),
+    path("monitoring/", include(("scoring.monitoring_urls", "monitoring"))),
     path("", include(("casework.urls", "casework"))),
 ]

@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from casework.admin import ReadOnlyAdmin
 from casework.roles import user_is_admin
 from scoring.forms import CostSettingsForm, PreviewForm
-from scoring.models import CostSettings, Decision, ModelVersion, PolicyVersion
+from scoring.models import CostSettings, Decision, ModelComparison, ModelVersion, PolicyVersion
 from scoring.services.models import model_version_activate, model_version_rollback
 from scoring.services.tuning import COST_FIELDS, cost_settings_update
 from scoring.services.whatif import (
@@ -169,3 +169,19 @@ class DecisionAdmin(ReadOnlyAdmin):
     search_fields = ["return_request__order_id"]
     list_select_related = ["return_request", "model_version", "policy_version"]
     date_hierarchy = "decided_at"
+
+
+@admin.register(ModelComparison)
+class ModelComparisonAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "challenger",
+        "champion",
+        "holdout_size",
+        "challenger_cost",
+        "champion_cost",
+        "margin",
+        "promoted",
+    ]
+    list_filter = ["promoted"]
+    list_select_related = ["challenger", "champion"]

@@ -11,3 +11,18 @@ SWEEP_AFTER_SECONDS = 5
 FALLBACK_RETURN_RATIO = 0.15
 VELOCITY_WINDOW_DAYS = 30
 TOP_CONTRIBUTIONS = 3
+
+# A challenger replaces the active model only when it lowers the realized cost per held-out
+# labelled return by at least this many dollars: less is within the noise of a small hold-out.
+PROMOTION_MARGIN = Decimal("0.05")
+# The most recent quarter of labelled returns (by when the truth was observed) is the hold-out.
+RETRAIN_HOLDOUT_FRACTION = 0.25
+# Below this many held-out labels a comparison says nothing; the retraining is skipped.
+RETRAIN_MIN_HOLDOUT = 20
+# Times each audit-sample label is repeated in the training set (see services/retrain.py).
+AUDIT_SAMPLE_WEIGHT = 5
+# Drift is measured over the returns of the last this many days, once a day.
+DRIFT_WINDOW_DAYS = 7
+# Fewer returns than this in the window and PSI is mostly sampling noise ((bins-1)/n ≈ 0.05).
+DRIFT_MIN_RETURNS = 200
+DRIFT_BINS = 10

@@ -17,9 +17,9 @@ from tests.factories import ReviewCaseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-# Session, user, role groups, cost settings (SLA), reason counts, the page, and the two
-# filter menus. The same for any number of cases: no query per row.
-QUEUE_PAGE_QUERIES = 8
+# Session, user, role groups, cost settings (SLA), reason counts, the page, the two filter
+# menus, and the latest drift snapshot (the alarm banner). The same for any number of cases.
+QUEUE_PAGE_QUERIES = 9
 
 
 @pytest.fixture

@@ -1,0 +1,54 @@
+"""Imports ground-truth labels (inspections, chargebacks, customer service) from a CSV."""
+
+import csv
+from collections import Counter
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from casework.choices import ApiRole
+from casework.models import ApiClient
+from casework.services.labels import LABEL_COLUMNS, label_rows_record
+
+
+class Command(BaseCommand):
+    help = (
+        "Record labels from a CSV with columns order_id,is_fraud,source,observed_at for the "
+        "returns a client submitted; the newest label per return is its truth."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path)
+        parser.add_argument(
+            "--client", default="csv-import", help="the client that submitted the returns"
+        )
+
+    def handle(self, *args, file, client, **options):
+        if not file.exists():
+            raise CommandError(f"no such file: {file}")
+        submitter = ApiClient.objects.filter(name=client, role=ApiRole.SUBMITTER).first()
+        if submitter is None:
+            raise CommandError(f"no submitter client named {client!r}")
+        counts, problems, changed = Counter(), [], 0
+        with file.open(newline="") as handle:
+            total = sum(1 for _ in handle) - 1
+            handle.seek(0)
+            rows = csv.DictReader(handle)
+            missing = [name for name in LABEL_COLUMNS if name not in (rows.fieldnames or [])]
+            if missing:
+                raise CommandError(f"{file}: missing required columns: {', '.join(missing)}")
+            with tqdm(total=total, unit="label", desc="importing") as bar:
+                for result in label_rows_record(client=submitter, rows=rows):
+                    counts[result.status] += 1
+                    changed += result.truth_changed
+                    if result.errors and len(problems) < 20:
+                        problems.append(result)
+                    bar.update(1)
+        self.stdout.write(
+            f"recorded {counts['recorded']:,} (truth changed on {changed:,} returns), "
+            f"duplicate {counts['duplicate']:,}, unknown order {counts['unknown_order']:,}, "
+            f"invalid {counts['invalid']:,}"
+        )
+        for result in problems:
+            self.stdout.write(f"  line {result.line} {result.order_id}: {result.errors}")

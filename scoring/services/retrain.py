@@ -1,0 +1,217 @@
+"""Retraining from labels: a challenger learns from the original data plus labelled returns and
+replaces the active model only if it is cheaper on the most recent labels it never saw.
+
+The hold-out is time-ordered (the newest quarter of labelled returns by when their truth was
+observed), so the comparison asks what a deployment would: does the model trained on the past
+do better on what came next. Both models are priced the same way, with ml.economics and the
+current cost settings, so the costs are comparable with each other and with the training report.
+"""
+
+import dataclasses
+import logging
+import math
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from django.db import transaction
+
+from ml.drift import drift_reference
+from ml.economics import policy_outcome
+from ml.metrics import expected_calibration_error
+from ml.schema import COLUMNS, LABEL, read_returns_csv
+from ml.train import TrainedBundle, TrainingConfig, train
+from scoring.constants import (
+    AUDIT_SAMPLE_WEIGHT,
+    DRIFT_BINS,
+    RETRAIN_HOLDOUT_FRACTION,
+    RETRAIN_MIN_HOLDOUT,
+)
+from scoring.models import ModelComparison
+from scoring.selectors import labelled_returns_newest
+from scoring.services.models import model_active, model_version_activate, model_version_register
+from scoring.services.policies import cost_settings_current
+
+logger = logging.getLogger(__name__)
+
+FOUR_PLACES = Decimal("0.0001")
+
+
+class NotEnoughLabels(Exception):
+    """Too few labelled returns for a hold-out whose costs would mean anything."""
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=[*COLUMNS, "is_audit_sample", "observed_at"])
+    return frame.astype(
+        {
+            "order_value": "float64",
+            "return_ratio": "float64",
+            LABEL: "int64",
+            "is_audit_sample": "bool",
+        }
+    )
+
+
+def training_sets_build(
+    *, base: pd.DataFrame, labelled: list[dict], holdout_fraction: float
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """(training frame, hold-out frame, sizes) from the original data and labelled returns.
+
+    `labelled` is oldest truth first; the newest `holdout_fraction` of it is the hold-out.
+    """
+    n_holdout = math.ceil(len(labelled) * holdout_fraction)
+    if n_holdout < RETRAIN_MIN_HOLDOUT:
+        raise NotEnoughLabels(
+            f"{len(labelled)} labelled returns give a hold-out of {n_holdout}; "
+            f"at least {RETRAIN_MIN_HOLDOUT} are needed"
+        )
+    learn, holdout = _frame(labelled[:-n_holdout]), _frame(labelled[-n_holdout:])
+    # Labels come mostly from reviewed cases: the risky, the unusual, the over-budget. Trained
+    # on those alone a model would learn that returns are riskier than they are. The audit
+    # sample is a random draw of would-be approvals, the one unbiased slice of labelled
+    # traffic, so it counts AUDIT_SAMPLE_WEIGHT times. Repeating rows rather than passing
+    # sample weights, because ml.train (a stratified split, then calibration on folds) takes
+    # none; a few copies may land on both sides of its internal split, which only flatters
+    # ml.train's own report, never the time-ordered hold-out that decides here.
+    audit = learn[learn["is_audit_sample"]]
+    weighted = pd.concat([learn, *[audit] * (AUDIT_SAMPLE_WEIGHT - 1)], ignore_index=True)
+    training = pd.concat([base[list(COLUMNS)], weighted[list(COLUMNS)]], ignore_index=True)
+    sizes = {
+        "base_rows": len(base),
+        "labelled_returns": len(labelled),
+        "labelled_in_training": len(learn),
+        "audit_sample_in_training": len(audit),
+        "audit_sample_weight": AUDIT_SAMPLE_WEIGHT,
+        "audit_sample_in_holdout": int(holdout["is_audit_sample"].sum()),
+        "training_rows": len(training),
+        "holdout_fraud_rate": float(holdout[LABEL].mean()),
+        "holdout_from": holdout["observed_at"].min().isoformat(),
+        "holdout_to": holdout["observed_at"].max().isoformat(),
+    }
+    return training, holdout, sizes
+
+
+def holdout_evaluate(*, bundle: TrainedBundle, holdout: pd.DataFrame, costs) -> dict:
+    """Realized cost per return of the cost policy (OOD rule included), ECE and Brier."""
+    p = bundle.model.predict_proba(holdout)[:, 1]
+    y = holdout[LABEL].to_numpy()
+    outcome = policy_outcome(
+        fraud_probability=p,
+        ood_flag=bundle.ood_gate.check(holdout).flag,
+        order_value=holdout["order_value"].to_numpy(),
+        is_fraud=y,
+        false_reject_cost=float(costs.false_reject_cost),
+        review_cost=float(costs.review_cost),
+        ood_fraud_probability=costs.ood_fraud_probability,
+    )
+    return {
+        "cost": Decimal(repr(outcome["cost_per_return_policy"])).quantize(
+            FOUR_PLACES, ROUND_HALF_UP
+        ),
+        "ece": expected_calibration_error(y, p),
+        "brier": float(np.mean((p - y) ** 2)),
+        "action_mix": outcome["action_mix"],
+    }
+
+
+def _reason(*, saving: Decimal, margin: Decimal, promoted: bool, n: int, champion) -> str:
+    on = f"on {n} held-out labelled returns"
+    if promoted:
+        return (
+            f"Promoted: the challenger saves ${saving:.4f} per return {on}, "
+            f"at least the margin of ${margin:.4f}."
+        )
+    if saving < 0:
+        why = f"costs ${-saving:.4f} more per return {on}"
+    elif saving == 0:
+        why = f"costs the same per return {on}"
+    else:
+        why = f"saves only ${saving:.4f} per return {on}, less than the margin of ${margin:.4f}"
+    return f"Kept {champion.version}: the challenger {why}."
+
+
+def model_retrain(
+    *,
+    base: Path,
+    margin: Decimal,
+    actor=None,
+    random_state: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> ModelComparison:
+    """Trains a challenger on `base` plus the labelled returns, compares it with the active
+    model on the hold-out, and activates it when it saves at least `margin` per return.
+
+    Raises NotEnoughLabels (nothing is trained or stored) when the hold-out would be too small.
+    """
+    if margin < 0:
+        raise ValueError("the margin is a saving per return: zero or more")
+    say = progress or (lambda message: None)
+    champion, champion_bundle = model_active()
+    costs = cost_settings_current()
+    training, holdout, sizes = training_sets_build(
+        base=read_returns_csv(base),
+        labelled=labelled_returns_newest(),
+        holdout_fraction=RETRAIN_HOLDOUT_FRACTION,
+    )
+    say(
+        f"training on {sizes['training_rows']:,} rows ({sizes['base_rows']:,} from {base.name}, "
+        f"{sizes['labelled_in_training']:,} labelled); hold-out {len(holdout):,} labelled returns"
+    )
+    config = TrainingConfig(
+        random_state=random_state,
+        false_reject_cost=float(costs.false_reject_cost),
+        review_cost=float(costs.review_cost),
+        ood_fraud_probability=costs.ood_fraud_probability,
+    )
+    bundle = train(training, config, progress=say)
+    # Drift is watched against what the model learned from; repeated audit rows counted once.
+    reference = drift_reference(training.drop_duplicates(), model=bundle.model, bins=DRIFT_BINS)
+    bundle = dataclasses.replace(
+        bundle, feature_schema={**bundle.feature_schema, "drift_reference": reference}
+    )
+    say("comparing with the active model on the hold-out")
+    challenger_scores = holdout_evaluate(bundle=bundle, holdout=holdout, costs=costs)
+    champion_scores = holdout_evaluate(bundle=champion_bundle, holdout=holdout, costs=costs)
+    saving = champion_scores["cost"] - challenger_scores["cost"]
+    # "Lower by at least the margin": with a zero margin a tie still keeps the champion.
+    promoted = saving > 0 and saving >= margin
+    with transaction.atomic():
+        challenger = model_version_register(
+            bundle=bundle,
+            training_data=f"{base.name} + {sizes['labelled_in_training']} labelled returns",
+            actor=actor,
+            activate=False,
+        )
+        comparison = ModelComparison.objects.create(
+            challenger=challenger,
+            champion=champion,
+            holdout_size=len(holdout),
+            challenger_cost=challenger_scores["cost"],
+            champion_cost=champion_scores["cost"],
+            challenger_ece=challenger_scores["ece"],
+            champion_ece=champion_scores["ece"],
+            challenger_brier=challenger_scores["brier"],
+            champion_brier=champion_scores["brier"],
+            margin=margin,
+            promoted=promoted,
+            reason=_reason(
+                saving=saving, margin=margin, promoted=promoted, n=len(holdout), champion=champion
+            ),
+            details={
+                **sizes,
+                "challenger_action_mix": challenger_scores["action_mix"],
+                "champion_action_mix": champion_scores["action_mix"],
+                "costs": {
+                    "false_reject_cost": str(costs.false_reject_cost),
+                    "review_cost": str(costs.review_cost),
+                    "ood_fraud_probability": costs.ood_fraud_probability,
+                },
+            },
+        )
+        if promoted:
+            model_version_activate(version=challenger.version, actor=actor)
+    logger.info("retrained %s: %s", challenger.version, comparison.reason)
+    return comparison
