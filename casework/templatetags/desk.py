@@ -4,6 +4,7 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 
+from casework.roles import user_is_admin, user_is_lead
 from casework.views.present import reason_chips
 
 register = template.Library()
@@ -26,3 +27,14 @@ def usd(value, signed=False):
 def chips(codes):
     """Short chips for a case's reason codes."""
     return {"chips": reason_chips(codes)}
+
+
+@register.filter
+def is_lead(user) -> bool:
+    """Whether the navigation offers the lead's pages (reports, monitoring)."""
+    return user_is_lead(user)
+
+
+@register.filter
+def is_admin(user) -> bool:
+    return user_is_admin(user)

@@ -14,9 +14,11 @@ class Command(BaseCommand):
     help = "Submit synthetic returns every few seconds (Ctrl-C to stop)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--every", type=float, default=5.0, help="seconds between batches")
-        parser.add_argument("--batch", type=int, default=20)
-        parser.add_argument("--backlog", type=int, default=400, help="returns sent at start")
+        # About a shop's pace: a faster stream soon spends the daily portfolio budgets and
+        # floods the queue with portfolio_budget_exceeded cases.
+        parser.add_argument("--every", type=float, default=10.0, help="seconds between batches")
+        parser.add_argument("--batch", type=int, default=2)
+        parser.add_argument("--backlog", type=int, default=300, help="returns sent at start")
         parser.add_argument("--seed", type=int, default=None)
 
     def handle(self, *args, every, batch, backlog, seed, **options):
