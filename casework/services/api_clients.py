@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -10,6 +11,7 @@ from casework.models import ApiClient
 from casework.services.audit import audit_record
 
 KEY_PREFIX_LENGTH = 8
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def _key_hash(key: str) -> str:
@@ -37,6 +39,10 @@ def api_client_create(
 
 def api_client_authenticate(*, key: str) -> ApiClient | None:
     client = ApiClient.objects.filter(key_hash=_key_hash(key), is_active=True).first()
-    if client is not None:
-        ApiClient.objects.filter(pk=client.pk).update(last_used_at=timezone.now())
+    now = timezone.now()
+    # Recorded at most once a minute: not a write on every request of a busy client.
+    if client is not None and (
+        client.last_used_at is None or now - client.last_used_at > LAST_USED_RESOLUTION
+    ):
+        ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
     return client

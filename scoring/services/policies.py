@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from budgets.selectors import budget_snapshot
@@ -33,7 +34,7 @@ def policy_version_publish(*, actor=None, note: str = "") -> PolicyVersion:
     snapshot = {"costs": cost_snapshot(cost_settings_current()), "budgets": budget_snapshot()}
     version = PolicyVersion.objects.create(
         snapshot=snapshot,
-        created_by=actor if getattr(actor, "is_staff", None) is not None else None,
+        created_by=actor if isinstance(actor, get_user_model()) else None,
         note=note,
     )
     audit_record(
