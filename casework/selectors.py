@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import BooleanField, Count, Func, Prefetch, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -33,6 +34,8 @@ RETURN_RELATED = ("customer", "decision__model_version")
 
 def return_get_for_client(*, client: ApiClient, order_id: str) -> ReturnRequest:
     """A client's own return by order id; another client's returns do not exist for it."""
+    if "\x00" in order_id:  # PostgreSQL text cannot hold NUL, so no order id has one
+        raise Http404
     queryset = ReturnRequest.objects.select_related(*RETURN_RELATED)
     return get_object_or_404(queryset, client=client, order_id=order_id)
 

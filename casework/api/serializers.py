@@ -17,6 +17,9 @@ from casework.api.fields import (
 from casework.choices import LabelSource
 from casework.selectors import feed_cursor_encode
 
+# Clients' clocks drift; a few minutes ahead of ours is still "now".
+SUBMITTED_AT_CLOCK_SKEW = timedelta(minutes=5)
+
 
 class StrictSerializer(serializers.Serializer):
     """Refuses fields it does not know, naming each one."""
@@ -55,6 +58,12 @@ class ReturnInputSerializer(StrictSerializer):
         error_messages={"invalid": "Must be a three-letter ISO 4217 code such as USD."},
     )
     submitted_at = serializers.DateTimeField(required=False)
+
+    def validate_submitted_at(self, value):
+        # A future time would keep its ledger booking inside every later budget window.
+        if value > timezone.now() + SUBMITTED_AT_CLOCK_SKEW:
+            raise serializers.ValidationError("Must not be in the future.")
+        return value
 
 
 class ReturnBatchInputSerializer(StrictSerializer):

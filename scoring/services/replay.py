@@ -10,6 +10,7 @@ budget breach, or the customer already had a confirmed fraud.
 """
 
 import csv
+import math
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from budgets.constants import ANY_PAYMENT_METHOD
 from budgets.models import BudgetPolicy, CustomerHold
@@ -87,6 +89,12 @@ def _score_slice(scores: ScoreBatch, begin: int, end: int) -> ScoreBatch:
         ood_reasons=scores.ood_reasons[begin:end],
         contributions=scores.contributions[begin:end],
     )
+
+
+def replay_start(rows: int, per_day: int) -> datetime:
+    """Midnight far enough back that the last replayed return arrives before now."""
+    midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight - timedelta(days=math.ceil(rows / per_day))
 
 
 def oracle_resolve(*, case: ReviewCase, is_fraud: bool, actor) -> None:

@@ -46,6 +46,7 @@ BAD_FIELDS = [
     ("currency", "usd", "lower case"),
     ("currency", "DOLLARS", "not a code"),
     ("submitted_at", "yesterday", "not ISO 8601"),
+    ("submitted_at", "9999-12-31T23:59:59Z", "in the future"),
     ("colour", "red", "unknown field"),
 ]
 
@@ -124,3 +125,8 @@ def test_bad_feed_parameters_are_named(api, query, field):
     response = api.get(f"/api/v1/decisions?{query}")
     assert response.status_code == 400
     assert list(response.json()["errors"]) == [field]
+
+
+@pytest.mark.django_db
+def test_order_id_with_a_nul_character_in_the_path_is_404_not_500(api):
+    assert api.get("/api/v1/returns/A%00B").status_code == 404

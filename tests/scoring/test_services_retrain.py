@@ -20,7 +20,7 @@ from django.utils import timezone
 from ml.schema import COLUMNS
 from scoring.constants import AUDIT_SAMPLE_WEIGHT, PROMOTION_MARGIN
 from scoring.models import ModelComparison, ModelVersion
-from scoring.services.replay import ReplayOverrides, replay_run
+from scoring.services.replay import ReplayOverrides, replay_run, replay_start
 from scoring.services.retrain import NotEnoughLabels, model_retrain, training_sets_build
 from scoring.tasks import retrain_model
 
@@ -38,7 +38,7 @@ def replayed(active_model, trained_bundle):
         model_version=active_model,
         bundle=trained_bundle,
         overrides=ReplayOverrides(),
-        start=timezone.now().replace(hour=0, minute=0, second=0, microsecond=0),
+        start=replay_start(5200, 1000),
         chunk_size=250,
     )
     return active_model

@@ -8,12 +8,11 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
-from django.utils import timezone
 from tqdm import tqdm
 
 from scoring.models import ModelVersion
 from scoring.services.models import model_version_load
-from scoring.services.replay import ReplayOverrides, format_summary, replay_run
+from scoring.services.replay import ReplayOverrides, format_summary, replay_run, replay_start
 
 
 class Command(BaseCommand):
@@ -82,7 +81,7 @@ class Command(BaseCommand):
                     overrides=overrides,
                     oracle=reviewer == "oracle",
                     per_day=per_day,
-                    start=timezone.now().replace(hour=0, minute=0, second=0, microsecond=0),
+                    start=replay_start(total, per_day),
                     progress=bar.update,
                 )
         self.stdout.write(format_summary(result.summary))
