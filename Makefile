@@ -27,8 +27,10 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# bench_queue needs a PostgreSQL server: the one `make run` starts, or DATABASE_URL.
 bench: $(STAMP)
 	$(VENV)/bin/python -m ml.bench
+	$(VENV)/bin/python manage.py bench_queue
 
 reset-var:
 	rm -rf var/

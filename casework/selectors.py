@@ -194,9 +194,11 @@ def _queue_filtered(*, reviewer, filters: QueueFilters, with_reason: bool):
             | Q(status=CaseStatus.CLAIMED, claim_expires_at__lte=timezone.now())
         )
     if filters.q:
+        # Two indexed lookups; an OR across the joined tables would scan every open case.
+        by_order = ReturnRequest.objects.filter(order_id=filters.q).values("id")
+        by_customer = ReturnRequest.objects.filter(customer__external_id=filters.q).values("id")
         cases = cases.filter(
-            Q(return_request__order_id=filters.q)
-            | Q(return_request__customer__external_id=filters.q)
+            Q(return_request_id__in=by_order) | Q(return_request_id__in=by_customer)
         )
     return cases
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
 from tqdm import tqdm
 
+from config.scratch_db import scratch_database
 from scoring.models import ModelVersion
 from scoring.services.models import model_version_load
 from scoring.services.replay import ReplayOverrides, format_summary, replay_run, replay_start
@@ -65,7 +65,7 @@ class Command(BaseCommand):
         with data.open() as handle:
             total = sum(1 for _ in handle) - 1
         started = time.monotonic()
-        with scratch_database(self.stdout):
+        with scratch_database(purpose="replay", say=self.stdout.write):
             scratch_model = ModelVersion.objects.create(
                 **{
                     f.name: getattr(model_version, f.name)
@@ -94,22 +94,3 @@ class Command(BaseCommand):
                 writer.writeheader()
                 writer.writerows(result.rows)
             self.stdout.write(f"wrote {out / 'summary.json'} and {out / 'decisions.csv'}")
-
-
-class scratch_database:
-    """A fresh, migrated database for the replay, dropped afterwards; live data is untouched."""
-
-    def __init__(self, stdout):
-        self.stdout = stdout
-
-    def __enter__(self):
-        self.original = connection.settings_dict["NAME"]
-        connection.settings_dict.setdefault("TEST", {})
-        connection.settings_dict["TEST"]["NAME"] = f"{self.original}_replay_{int(time.time())}"
-        self.stdout.write("creating a scratch database for the replay …")
-        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-        return self
-
-    def __exit__(self, *exc):
-        connection.creation.destroy_test_db(self.original, verbosity=0)
-        return False
