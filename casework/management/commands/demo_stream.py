@@ -18,7 +18,7 @@ class Command(BaseCommand):
         # floods the queue with portfolio_budget_exceeded cases.
         parser.add_argument("--every", type=float, default=10.0, help="seconds between batches")
         parser.add_argument("--batch", type=int, default=2)
-        parser.add_argument("--backlog", type=int, default=300, help="returns sent at start")
+        parser.add_argument("--backlog", type=int, default=1000, help="returns sent at start")
         parser.add_argument("--seed", type=int, default=None)
 
     def handle(self, *args, every, batch, backlog, seed, **options):
@@ -26,6 +26,9 @@ class Command(BaseCommand):
         seed = seed if seed is not None else int(time.time())
         run = f"D{seed}"
         frame = generate_returns(rows=backlog + batch * 10_000, scenario="severe_drift", seed=seed)
+        # The generator appends the mimicry ring at the end; shuffled, its accounts bleed
+        # among ordinary customers as a real ring would, and reach the queue early.
+        frame = frame.sample(frac=1.0, random_state=seed).reset_index(drop=True)
         frame["order_id"] = run + "-" + frame["order_id"].astype(str)
         rows = frame.drop(columns=["is_fraud", "pattern"], errors="ignore").to_dict("records")
         rows = [{k: str(v) for k, v in row.items()} for row in rows]
