@@ -131,7 +131,7 @@ def replay_run(
 ) -> ReplayResult:
     """Replays `data` and returns the summary figures and one row per return."""
     rows = _read_rows(data)
-    if any("is_fraud" not in row for row in rows[:1]):
+    if not rows or "is_fraud" not in rows[0]:
         raise ValueError(f"{data} has no is_fraud column: a replay needs labels")
     replay_policy_apply(overrides)
     policy_version = policy_version_publish(note=f"replay of {data.name}")
