@@ -118,6 +118,7 @@ class CostSettingsAdmin(AdminRoleOnly, WhatIfAdmin):
     list_display = [
         "__str__",
         "ood_fraud_probability",
+        "hold_velocity",
         "review_capacity_per_day",
         "review_sla_hours",
         "audit_sample_rate",

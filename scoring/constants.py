@@ -26,3 +26,8 @@ DRIFT_WINDOW_DAYS = 7
 # Fewer returns than this in the window and PSI is mostly sampling noise ((bins-1)/n ≈ 0.05).
 DRIFT_MIN_RETURNS = 200
 DRIFT_BINS = 10
+# The OOD gate's recent flag rate is measured over the decisions of this many hours...
+OOD_RATE_WINDOW_HOURS = 24
+# ...starting from this many returns flagged at the gate's designed rate, so a quiet hour or
+# a fresh install reads as "flags are false alarms" until real evidence says otherwise.
+OOD_RATE_PRIOR_RETURNS = 200

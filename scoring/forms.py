@@ -80,6 +80,15 @@ class CostSettingsForm(PreviewForm, forms.ModelForm):
         "Fraud probability assumed for a return unlike the training data, when higher than "
         "the model's own.",
     )
+    hold_velocity = forms.IntegerField(
+        label="Hold velocity (returns in 30 days)",
+        min_value=1,
+        required=False,
+        help_text="A confirmed fraud from a customer returning at least this often puts the "
+        "customer on hold, so approving such a customer's return is priced with the budget it "
+        "leaves open. Leave empty to price no such exposure.",
+        error_messages={"min_value": "Hold velocity must be at least one return."},
+    )
     review_capacity_per_day = _count_field(
         "Review capacity per day", "Reviews the team can do in a day.", "review"
     )
@@ -97,6 +106,7 @@ class CostSettingsForm(PreviewForm, forms.ModelForm):
             "false_reject_cost",
             "review_cost",
             "ood_fraud_probability",
+            "hold_velocity",
             "review_capacity_per_day",
             "review_sla_hours",
             "audit_sample_rate",

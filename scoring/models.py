@@ -62,6 +62,15 @@ class CostSettings(models.Model):
         help_text="Pessimistic fraud probability assumed for an out-of-distribution return "
         "when it is higher than the model's own.",
     )
+    hold_velocity = models.PositiveSmallIntegerField(
+        default=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="A confirmed fraud from a customer returning at least this often in 30 days "
+        "puts the customer on hold; approving such a customer's return is priced with the "
+        "budget it leaves open. Empty: no such pricing.",
+    )
     review_capacity_per_day = models.PositiveIntegerField(default=500)
     review_sla_hours = models.PositiveIntegerField(default=4)
     audit_sample_rate = models.FloatField(
@@ -115,6 +124,9 @@ class Decision(models.Model):
     ood_score = models.FloatField()
     ood_threshold = models.FloatField()
     ood = models.BooleanField()
+    ood_novelty_share = models.FloatField(
+        default=1.0, help_text="Share of the gate's recent flags beyond its false-alarm rate."
+    )
     cost_approve = models.DecimalField(max_digits=14, decimal_places=2)
     cost_reject = models.DecimalField(max_digits=14, decimal_places=2)
     cost_review = models.DecimalField(max_digits=14, decimal_places=2)

@@ -1,4 +1,5 @@
-"""Reading labelled returns for retraining, drift snapshots, and what the audit sample costs."""
+"""Reading labelled returns for retraining, drift snapshots, the OOD gate's recent flag rate,
+and what the audit sample costs."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,7 +10,15 @@ from django.db.models import Count, Q, Sum
 from casework.choices import VerdictChoice
 from casework.models import Label, ReviewCase
 from ml.schema import FEATURES
-from scoring.models import DriftSnapshot, ModelComparison
+from scoring.models import Decision, DriftSnapshot, ModelComparison
+
+
+def ood_flags_since(*, since: datetime) -> tuple[int, int]:
+    """(returns the OOD gate flagged, returns decided) since `since`."""
+    counts = Decision.objects.filter(decided_at__gte=since).aggregate(
+        flagged=Count("id", filter=Q(ood=True)), total=Count("id")
+    )
+    return counts["flagged"], counts["total"]
 
 
 def labelled_returns_newest() -> list[dict]:

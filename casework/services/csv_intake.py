@@ -48,9 +48,9 @@ def _chunks(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
 
 
 def csv_rows_submit(
-    *, client: ApiClient, rows: Iterable[dict], chunk_size: int = BATCH_LIMIT
+    *, client: ApiClient, rows: Iterable[dict], chunk_size: int = BATCH_LIMIT, nudge: bool = True
 ) -> Iterator[list[BatchItemResult]]:
     """Submits rows in API-sized batches, yielding each batch's results as it is stored."""
     for chunk in _chunks(rows, chunk_size):
         items = return_payloads_validate([csv_row_to_payload(row) for row in chunk])
-        yield return_submit_batch(client=client, items=items)
+        yield return_submit_batch(client=client, items=items, nudge=nudge)

@@ -126,11 +126,12 @@ def return_submit(*, client: ApiClient, data: dict) -> tuple[ReturnRequest, bool
 
 @transaction.atomic
 def return_submit_batch(
-    *, client: ApiClient, items: list[tuple[dict | None, dict]]
+    *, client: ApiClient, items: list[tuple[dict | None, dict]], nudge: bool = True
 ) -> list[BatchItemResult]:
     """Stores the valid items of a batch in one transaction; reports every item, in order.
 
-    `items` holds (validated data or None, errors) per submitted item.
+    `items` holds (validated data or None, errors) per submitted item. With `nudge` a worker
+    is asked to decide the new returns once the transaction commits.
     """
     _lock_client_intake(client)
     order_ids = {data["order_id"] for data, _ in items if data is not None}
@@ -171,5 +172,6 @@ def return_submit_batch(
         ReturnRequest.objects.bulk_create(
             [_build(client, item, customers, body_hash) for item, body_hash in new_items]
         )
-        returns_nudge_scoring()
+        if nudge:
+            returns_nudge_scoring()
     return results

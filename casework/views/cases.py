@@ -35,6 +35,7 @@ from casework.views.present import (
     reason_chip,
     top_contributions,
 )
+from scoring.policy import HOLD_REASON_CODES
 
 
 def _claim_state(case, user) -> str:
@@ -73,6 +74,7 @@ def _render_case(request, case, *, verdict_form=None, conflict=None, status=200)
         "labels": labels,
         "labels_conflict": labels_conflict,
         "verdict_form": verdict_form,
+        "hold_recommended": bool(HOLD_REASON_CODES.intersection(case.reason_codes)),
         "together": {int(value) for value in together if value.isdigit()},
         "conflict": conflict,
         "is_lead": is_lead,

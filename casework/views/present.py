@@ -10,6 +10,7 @@ from scoring.choices import Action
 
 REASON_CHIPS = {
     "budget_exceeded": ("budget", "budget"),
+    "account_exposure": ("frequent returner", "budget"),
     "portfolio_budget_exceeded": ("portfolio budget", "budget"),
     "uncertain": ("uncertain", "uncertain"),
     "customer_hold": ("hold", "hold"),

@@ -31,9 +31,15 @@ from casework.models import FeedEvent, ReturnRequest, ReviewCase
 from ml.inference import ScoreBatch, score_returns
 from ml.schema import FEATURES
 from scoring.choices import Action
-from scoring.constants import SCORING_BATCH_SIZE, SWEEP_AFTER_SECONDS
+from scoring.constants import (
+    OOD_RATE_PRIOR_RETURNS,
+    OOD_RATE_WINDOW_HOURS,
+    SCORING_BATCH_SIZE,
+    SWEEP_AFTER_SECONDS,
+)
 from scoring.models import Decision, ModelVersion, PolicyVersion
-from scoring.policy import ReturnFacts, policy_decide
+from scoring.policy import ReturnFacts, ood_novelty_share, policy_decide
+from scoring.selectors import ood_flags_since
 from scoring.services.models import model_active
 from scoring.services.policies import policy_settings_from, policy_version_current
 
@@ -66,6 +72,7 @@ def decisions_make(
     returns: list[ReturnRequest],
     scores: ScoreBatch,
     ood_threshold: float,
+    ood_false_alarm_rate: float,
     model_version: ModelVersion,
     policy_version: PolicyVersion,
     now: datetime | None = None,
@@ -93,6 +100,13 @@ def decisions_make(
         ),
     )
     holds = holds_active_for(customer_ids=accounts.keys())
+    flagged, total = ood_flags_since(since=now - timedelta(hours=OOD_RATE_WINDOW_HOURS))
+    novelty_share = ood_novelty_share(
+        flagged=flagged,
+        total=total,
+        false_alarm_rate=ood_false_alarm_rate,
+        prior_returns=OOD_RATE_PRIOR_RETURNS,
+    )
 
     decisions, entries, cases, events = [], [], [], []
     for index, return_request in enumerate(returns):
@@ -107,6 +121,8 @@ def decisions_make(
             ood_reasons=list(scores.ood_reasons[index]),
             ood_score=float(scores.ood_score[index]),
             ood_threshold=ood_threshold,
+            ood_novelty_share=novelty_share,
+            returns_velocity_30d=return_request.returns_velocity_30d,
             booked_loss=booked,
             budget=budget_for(
                 budgets=budgets,
@@ -131,6 +147,7 @@ def decisions_make(
             ood_score=float(scores.ood_score[index]),
             ood_threshold=ood_threshold,
             ood=facts.ood,
+            ood_novelty_share=novelty_share,
             cost_approve=outcome.costs[Action.APPROVE],
             cost_reject=outcome.costs[Action.REJECT],
             cost_review=outcome.costs[Action.REVIEW],
@@ -195,6 +212,7 @@ def returns_decide_pending(*, limit: int = SCORING_BATCH_SIZE) -> int:
             returns=returns,
             scores=scores,
             ood_threshold=float(bundle.ood_gate.threshold_),
+            ood_false_alarm_rate=bundle.ood_gate.target_false_alarm_rate,
             model_version=model_version,
             policy_version=policy_version_current(),
         )

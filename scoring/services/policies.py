@@ -16,6 +16,7 @@ def cost_snapshot(costs: CostSettings) -> dict:
         "false_reject_cost": str(costs.false_reject_cost),
         "review_cost": str(costs.review_cost),
         "ood_fraud_probability": costs.ood_fraud_probability,
+        "hold_velocity": costs.hold_velocity,
         "review_capacity_per_day": costs.review_capacity_per_day,
         "review_sla_hours": costs.review_sla_hours,
         "audit_sample_rate": costs.audit_sample_rate,
@@ -59,4 +60,6 @@ def policy_settings_from(snapshot: dict) -> PolicySettings:
         review_cost=Decimal(costs["review_cost"]),
         ood_fraud_probability=float(costs["ood_fraud_probability"]),
         audit_sample_rate=float(costs["audit_sample_rate"]),
+        # Versions published before hold pricing existed priced no account exposure.
+        hold_velocity=costs.get("hold_velocity"),
     )

@@ -6,7 +6,9 @@ isolation (the `replay` command runs in a scratch database; tests run in their t
 
 The oracle reviewer resolves each case with the true label, in the order cases arise, and
 holds the customer on a fraud verdict when the customer was bleeding: the case came from a
-budget breach, or the customer already had a confirmed fraud.
+budget breach, the customer already had a confirmed fraud, or the decision recommended a hold
+(the customer returns at least the hold velocity's times in 30 days; see
+`scoring.policy.account_exposure`).
 """
 
 import csv
@@ -33,7 +35,7 @@ from casework.services.review import case_claim, case_resolve
 from ml.economics import cheapest_actions, expected_costs_batch, realized_costs_batch
 from ml.inference import ScoreBatch
 from scoring.models import CostSettings, ModelVersion
-from scoring.policy import usd
+from scoring.policy import HOLD_REASON_CODES, usd
 from scoring.services.pipeline import decisions_make, returns_score
 from scoring.services.policies import policy_version_publish
 
@@ -49,6 +51,8 @@ class ReplayOverrides:
     window_days: int | None = None
     portfolio_budget: Decimal | None = None
     ood_fraud_probability: float | None = None
+    # 0 turns account-exposure pricing off.
+    hold_velocity: int | None = None
     # Backtests measure decisions; the audit sample is a labelling budget, off unless asked for.
     audit_sample_rate: float | None = 0.0
 
@@ -65,6 +69,8 @@ def replay_policy_apply(overrides: ReplayOverrides) -> None:
     for name in ("false_reject_cost", "review_cost", "ood_fraud_probability", "audit_sample_rate"):
         if getattr(overrides, name) is not None:
             setattr(costs, name, getattr(overrides, name))
+    if overrides.hold_velocity is not None:
+        costs.hold_velocity = overrides.hold_velocity or None
     costs.save()
     default = BudgetPolicy.objects.get(scope__isnull=True)
     if overrides.budget is not None:
@@ -101,7 +107,7 @@ def oracle_resolve(*, case: ReviewCase, is_fraud: bool, actor) -> None:
     """Resolves a case with the true label, holding bleeding customers (see module docstring)."""
     customer = case.return_request.customer
     already_fraud = Label.objects.filter(return_request__customer=customer, is_fraud=True).exists()
-    hold = is_fraud and ("budget_exceeded" in case.reason_codes or already_fraud)
+    hold = is_fraud and (already_fraud or bool(HOLD_REASON_CODES.intersection(case.reason_codes)))
     case_claim(case_id=case.pk, actor=actor)
     case_resolve(
         case_id=case.pk,
@@ -146,13 +152,16 @@ def replay_run(
         row["submitted_at"] = (start + index * step).isoformat()
     truth = {row["order_id"]: row["is_fraud"] == "1" for row in rows}
     invalid = []
-    for results in csv_rows_submit(client=client, rows=rows):
+    # The replay decides its returns itself, in file order; no worker may take them.
+    for results in csv_rows_submit(client=client, rows=rows, nudge=False):
         invalid += [r for r in results if r.status != "accepted"]
     if invalid:
         raise ValueError(f"{len(invalid)} rows were not accepted, first: {invalid[0]}")
 
     returns = list(
-        ReturnRequest.objects.filter(client=client).select_related("customer").order_by("id")
+        ReturnRequest.objects.filter(client=client, order_id__in=truth)
+        .select_related("customer")
+        .order_by("id")
     )
     scores = returns_score(returns=returns, bundle=bundle)
     threshold = float(bundle.ood_gate.threshold_)
@@ -163,6 +172,7 @@ def replay_run(
                 returns=chunk,
                 scores=_score_slice(scores, begin, begin + len(chunk)),
                 ood_threshold=threshold,
+                ood_false_alarm_rate=bundle.ood_gate.target_false_alarm_rate,
                 model_version=model_version,
                 policy_version=policy_version,
                 now=chunk[0].submitted_at,

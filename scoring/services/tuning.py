@@ -17,6 +17,7 @@ COST_FIELDS = (
     "false_reject_cost",
     "review_cost",
     "ood_fraud_probability",
+    "hold_velocity",
     "review_capacity_per_day",
     "review_sla_hours",
     "audit_sample_rate",

@@ -27,7 +27,7 @@ from casework.models import Label
 from ml.economics import ACTIONS, expected_costs_batch, realized_costs_batch
 from scoring.choices import Action
 from scoring.models import Decision
-from scoring.policy import ReturnFacts, money, policy_decide
+from scoring.policy import ReturnFacts, expected_loss_of, money, policy_decide
 from scoring.services.pipeline import in_audit_sample
 from scoring.services.policies import cost_settings_current, cost_snapshot, policy_settings_from
 
@@ -175,6 +175,8 @@ def decisions_redecide(
             ],
             ood_score=decision.ood_score,
             ood_threshold=decision.ood_threshold,
+            ood_novelty_share=decision.ood_novelty_share,
+            returns_velocity_30d=r.returns_velocity_30d,
             booked_loss=decision.booked_loss + extra,
             budget=_budget(decision, budgets, live_snapshot["budgets"]),
             portfolio_booked=portfolio[day],
@@ -185,7 +187,11 @@ def decisions_redecide(
         )
         outcome = policy_decide(facts, settings)
         booked = outcome.expected_loss if outcome.action == Action.APPROVE else Decimal("0")
-        recorded = decision.cost_approve if decision.action == Action.APPROVE else Decimal("0")
+        recorded = (
+            expected_loss_of(decision.probability_used, r.order_value)
+            if decision.action == Action.APPROVE
+            else Decimal("0")
+        )
         if booked != recorded:
             booking_delta[r.customer_id].append((r.submitted_at, booked - recorded))
         portfolio[day] += booked

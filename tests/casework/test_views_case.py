@@ -84,6 +84,24 @@ def test_case_page_opens_with_the_three_costs_and_the_reasons(client, reviewer, 
     assert "outside</b> what the model was trained on" in html
 
 
+def test_case_page_recommends_a_hold_only_for_a_bleeding_account(client, reviewer, customer):
+    frequent = make_case(
+        customer,
+        reasons=[
+            {"code": "account_exposure", "text": "a review ($50.00) can stop this account"},
+            {"code": "expected_cost", "text": "review $50.00 < approve $52.50 < reject $60.00"},
+        ],
+    )
+    ordinary = make_case(customer)
+
+    html = client.get(frequent.get_absolute_url()).content.decode()
+    assert 'id="hold-recommended"' in html
+    assert "a review ($50.00) can stop this account" in html
+    # Recommended, not pre-checked: a legitimate verdict must never hold by accident.
+    assert 'name="hold_customer" id="id_hold_customer" data-shortcut="h">' in html
+    assert 'id="hold-recommended"' not in client.get(ordinary.get_absolute_url()).content.decode()
+
+
 def test_case_page_shows_customer_history_ledger_and_other_open_cases(client, reviewer, customer):
     case = make_case(customer, budget=Decimal("50.00"))
     other_open = make_case(customer)

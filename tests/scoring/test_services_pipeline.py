@@ -8,6 +8,7 @@ from budgets.models import LedgerAccount, LedgerEntry
 from casework.models import FeedEvent, ReturnRequest, ReviewCase
 from scoring.models import Decision
 from scoring.services.pipeline import returns_decide_pending
+from scoring.services.tuning import cost_settings_update
 from tests.factories import CustomerHoldFactory, ReturnRequestFactory
 
 
@@ -54,6 +55,8 @@ def test_approval_books_expected_loss_and_balance_equals_entries(active_model):
 
 @pytest.mark.django_db
 def test_budget_breach_sends_return_to_review(active_model):
+    # Without hold pricing the ledger alone has to stop this account.
+    cost_settings_update(actor=None, values={"hold_velocity": None})
     customer_returns = [
         ReturnRequestFactory(
             customer__external_id="RING-001",
@@ -85,3 +88,41 @@ def test_held_customer_is_rejected_without_a_case(active_model):
     assert (ret.status, ret.outcome) == ("decided", "rejected")
     assert ret.decision.reasons[0]["code"] == "customer_hold"
     assert not ReviewCase.objects.exists()
+
+
+@pytest.mark.django_db
+def test_frequent_returner_is_reviewed_before_booking_anything(active_model):
+    ring = ReturnRequestFactory(
+        customer__external_id="RING-002",
+        order_value=Decimal("25.00"),
+        returns_velocity_30d=8,
+        product_category="Beauty",
+    )
+    returns_decide_pending()
+    decision = Decision.objects.get(return_request=ring)
+    assert decision.action == "review"
+    assert decision.reasons[0]["code"] == "account_exposure"
+    # 0.7 x (25 + the whole 50 budget left) = 52.50 against a 50.00 review.
+    assert decision.cost_approve == Decimal("52.50")
+    assert not LedgerEntry.objects.filter(account__customer__external_id="RING-002").exists()
+
+
+@pytest.mark.django_db
+def test_density_flags_are_discounted_while_the_gate_flags_at_its_design_rate(active_model):
+    """The recorded novelty share follows the flag rate of the decisions of the last day."""
+    ReturnRequestFactory.create_batch(40)
+    returns_decide_pending()
+    quiet = Decision.objects.order_by("id").last().ood_novelty_share
+    assert quiet < 0.2
+
+    # A burst of returns from the far tail: most of them are flagged.
+    ReturnRequestFactory.create_batch(
+        60, returns_velocity_30d=5, return_ratio=0.6, days_since_purchase=80
+    )
+    returns_decide_pending()
+    probe = ReturnRequestFactory()
+    returns_decide_pending()
+    flagged = Decision.objects.filter(ood=True).count()
+    assert flagged >= 50
+    busy = Decision.objects.get(return_request=probe).ood_novelty_share
+    assert busy > 0.5

@@ -46,12 +46,14 @@ def decided(
     label=None,
     customer="CUST-A",
     hours_ago=24,
+    velocity=0,
 ):
     at = timezone.now() - timedelta(hours=hours_ago)
     decision = DecisionFactory(
         return_request__order_value=Decimal(value),
         return_request__customer__external_id=customer,
         return_request__submitted_at=at,
+        return_request__returns_velocity_30d=velocity,
         action=action,
         fraud_probability=p,
         probability_used=p,
@@ -239,3 +241,18 @@ def test_new_override_in_the_snapshot_applies_to_its_customer_only():
     )
 
     assert result.proposed.mix == {"approve": 1, "reject": 0, "review": 1}
+
+
+def test_whatif_prices_the_exposure_of_frequent_returners_and_can_turn_it_off():
+    # Approving a frequent returner also leaves it its $50 budget: at p 0.4 that is priced
+    # 0.4 x (25 + 50) = 30.00, under a review; at p 0.7 it is 52.50, over one.
+    decided(p=0.4, value="25.00", action="approve", velocity=6, customer="CUST-F", hours_ago=30)
+    decided(p=0.7, value="25.00", action="review", velocity=6, customer="CUST-G")
+
+    result = whatif_compare(proposed_snapshot=costs(hold_velocity=None)(policy_snapshot_live()))
+
+    assert result.reproduced == 2
+    assert result.current.mix == {"approve": 1, "reject": 0, "review": 1}
+    # Without the exposure the second return is approved at its expected loss of 17.50.
+    assert result.proposed.mix == {"approve": 2, "reject": 0, "review": 0}
+    assert result.moves == {("review", "approve"): 1}

@@ -1,6 +1,7 @@
 """Backtests a labelled CSV through the live decision code in a scratch database."""
 
 import csv
+import dataclasses
 import json
 import time
 from decimal import Decimal
@@ -31,6 +32,12 @@ class Command(BaseCommand):
         parser.add_argument("--portfolio-budget", type=Decimal)
         parser.add_argument("--ood-probability", type=float, dest="ood_fraud_probability")
         parser.add_argument(
+            "--hold-velocity",
+            type=int,
+            help="returns in 30 days from which a fraud verdict holds the customer and approvals "
+            "are priced with the budget they leave open; 0 turns that pricing off",
+        )
+        parser.add_argument(
             "--audit-sample-rate",
             type=float,
             default=0.0,
@@ -49,18 +56,9 @@ class Command(BaseCommand):
         if model_version is None:
             raise CommandError("no such model version" if model else "no active model version")
         bundle = model_version_load(model_version)
+        # Every override has an option of the same name, so none can be left out here.
         overrides = ReplayOverrides(
-            **{
-                name: options[name]
-                for name in (
-                    "false_reject_cost",
-                    "review_cost",
-                    "budget",
-                    "window_days",
-                    "portfolio_budget",
-                    "ood_fraud_probability",
-                )
-            }
+            **{field.name: options[field.name] for field in dataclasses.fields(ReplayOverrides)}
         )
         with data.open() as handle:
             total = sum(1 for _ in handle) - 1
