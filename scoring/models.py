@@ -125,7 +125,7 @@ class Decision(models.Model):
     ood_threshold = models.FloatField()
     ood = models.BooleanField()
     ood_novelty_share = models.FloatField(
-        default=1.0, help_text="Share of the gate's recent flags beyond its false-alarm rate."
+        db_default=1.0, help_text="Share of the gate's recent flags beyond its false-alarm rate."
     )
     cost_approve = models.DecimalField(max_digits=14, decimal_places=2)
     cost_reject = models.DecimalField(max_digits=14, decimal_places=2)
