@@ -47,8 +47,8 @@ class ReturnFacts:
     ood_reasons: list = field(default_factory=list)
     ood_score: float = 0.0
     ood_threshold: float = 0.0
-    # Of the gate's recent soft flags, the share that is more than its designed false-alarm
-    # rate: the chance a density flag marks something new rather than an ordinary outlier.
+    # Of the returns the gate flagged lately, the share beyond its designed false-alarm rate:
+    # the chance that a density flag marks something new rather than an ordinary outlier.
     ood_novelty_share: float = 1.0
     returns_velocity_30d: int = 0
     booked_loss: Decimal = Decimal("0.00")
@@ -70,10 +70,6 @@ class PolicyOutcome:
     # Loss an approval leaves open to an account a fraud verdict would hold (priced into
     # approving at probability_used); a reviewer should hold the account on a fraud verdict.
     exposure: Decimal = Decimal("0.00")
-
-    @property
-    def hold_recommended(self) -> bool:
-        return self.exposure > 0
 
     @property
     def priority(self) -> Decimal:

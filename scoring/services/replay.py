@@ -6,9 +6,8 @@ isolation (the `replay` command runs in a scratch database; tests run in their t
 
 The oracle reviewer resolves each case with the true label, in the order cases arise, and
 holds the customer on a fraud verdict when the customer was bleeding: the case came from a
-budget breach, the customer already had a confirmed fraud, or the decision recommended a hold
-(the customer returns at least the hold velocity's times in 30 days; see
-`scoring.policy.account_exposure`).
+budget breach or from a frequent returner whose approval was priced with the budget it leaves
+open (`scoring.policy.account_exposure`), or the customer already had a confirmed fraud.
 """
 
 import csv

@@ -207,7 +207,6 @@ def test_approving_a_frequent_returner_is_priced_with_the_budget_it_leaves_open(
     assert outcome.costs["approve"] == Decimal("52.50")
     assert outcome.expected_loss == Decimal("17.50")
     assert outcome.exposure == Decimal("50.00")
-    assert outcome.hold_recommended
     assert outcome.reasons[0] == {
         "code": "account_exposure",
         "text": "a review ($50.00) can stop this account: approving risks $17.50 now and "
