@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 
 from scoring.models import CostSettings
+from scoring.services.tuning import COST_FIELDS
 from scoring.services.whatif import DEFAULT_DAYS
 
 MAX_DAYS = 365
@@ -102,15 +103,8 @@ class CostSettingsForm(PreviewForm, forms.ModelForm):
 
     class Meta:
         model = CostSettings
-        fields = [
-            "false_reject_cost",
-            "review_cost",
-            "ood_fraud_probability",
-            "hold_velocity",
-            "review_capacity_per_day",
-            "review_sla_hours",
-            "audit_sample_rate",
-        ]
+        # The fields the tuning service accepts, so the form and the service cannot disagree.
+        fields = list(COST_FIELDS)
 
 
 class ReportFilterForm(forms.Form):
