@@ -53,6 +53,15 @@ def test_idempotency_key_replays_first_response_and_refuses_another_body(api):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("key", ["a\x00b", "tab\there", "k" * 256])
+def test_unusable_idempotency_key_is_named_and_nothing_is_stored(api, key):
+    response = api.post("/api/v1/returns", VALID, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["Idempotency-Key"]
+    assert not ReturnRequest.objects.exists()
+
+
+@pytest.mark.django_db
 def test_missing_velocity_and_ratio_are_derived_from_customer_history(api):
     api.post(
         "/api/v1/returns", {**VALID, "return_ratio": 0.4, "returns_velocity_30d": 2}, format="json"

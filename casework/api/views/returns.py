@@ -43,6 +43,9 @@ def _idempotently(request, call):
         return Response(body, status=status_code)
     if len(key) > 255:
         raise ValidationError({"Idempotency-Key": ["At most 255 characters."]})
+    if not key.isprintable():
+        # A control character (NUL above all) cannot be stored, and no client generates one.
+        raise ValidationError({"Idempotency-Key": ["Only printable characters."]})
     request_hash = idempotency_request_hash(
         method=request.method, path=request.path, body=request.body
     )
