@@ -2,24 +2,31 @@
 
 Seeds N returns (a share of them open cases) with set-based SQL, then times what a reviewer
 does most: the first queue page, a filtered page, a second page by cursor, and claiming the
-next case. Prints milliseconds (median of repeats) and the query count of each.
+next case; and the one read every scoring batch makes, the OOD flag count of the last day.
+Prints milliseconds (median of repeats) and the query count of each.
+
+Returns arrive one a second, so the last day holds 86,400 decisions: a desk at about 100k a day.
 """
 
 import statistics
 import time
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from casework.constants import GROUP_REVIEWER
 from casework.selectors import QueueFilters, case_queue_for
 from casework.services.api_clients import api_client_create
 from casework.services.review import case_claim_next
 from config.scratch_db import scratch_database
+from scoring.constants import OOD_RATE_WINDOW_HOURS
 from scoring.models import ModelVersion
+from scoring.selectors import ood_flags_since
 from scoring.services.policies import policy_version_current
 
 SEED_SQL = """
@@ -45,7 +52,7 @@ INSERT INTO scoring_decision (
     ood, cost_approve, cost_reject, cost_review, reasons, contributions, booked_loss, budget,
     model_version_id, policy_version_id, decided_at)
 SELECT r.id, CASE WHEN r.status = 'in_review' THEN 'review' ELSE 'approve' END,
-       0.2, 0.2, 1.0, 9.0, false, round(r.order_value * 0.2, 2), 160.00, 50.00,
+       0.2, 0.2, 1.0, 9.0, r.id %% 50 = 0, round(r.order_value * 0.2, 2), 160.00, 50.00,
        '[{"code": "uncertain", "text": "bench"}]', '[]', 0, 50.00,
        %(model)s, %(policy)s, r.received_at
 FROM casework_returnrequest r;
@@ -119,6 +126,9 @@ class Command(BaseCommand):
                 reviewer=reviewer, filters=QueueFilters(q=f"B-{case_every * 7}"), cursor=None
             ),
             "next case (claim)": lambda: case_claim_next(actor=reviewer),
+            "OOD flags, last 24 h (per batch)": lambda: ood_flags_since(
+                since=timezone.now() - timedelta(hours=OOD_RATE_WINDOW_HOURS)
+            ),
         }
         self.stdout.write(
             f"{'operation':<32}{'median ms':>10}{'max ms':>10}{'queries':>9}{'slowest ms':>12}"
