@@ -1,6 +1,6 @@
 """Admin for returns, cases, verdicts, labels, API clients and the (read-only) audit trail."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from casework.models import (
     ApiClient,
@@ -13,6 +13,7 @@ from casework.models import (
     ReviewCase,
     Verdict,
 )
+from casework.services.api_clients import api_clients_revoke
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -84,10 +85,21 @@ class ApiClientAdmin(admin.ModelAdmin):
     list_filter = ["role", "is_active"]
     search_fields = ["name", "key_prefix"]
     fields = ["name", "role", "key_prefix", "is_active", "created_at", "last_used_at"]
-    readonly_fields = ["name", "role", "key_prefix", "created_at", "last_used_at"]
+    readonly_fields = fields
+    actions = ["revoke"]
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked, not deleted: the audit trail and labels point at the client
+
+    @admin.action(description="Revoke the selected keys", permissions=["change"])
+    def revoke(self, request, queryset):
+        count = api_clients_revoke(
+            client_ids=list(queryset.values_list("pk", flat=True)), actor=request.user
+        )
+        self.message_user(request, f"Revoked {count} key(s).", messages.SUCCESS)
 
 
 @admin.register(IdempotencyRecord)

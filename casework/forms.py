@@ -16,8 +16,12 @@ class QueueFilterForm(forms.Form):
     )
     category = forms.CharField(required=False, max_length=64)
     payment = forms.CharField(required=False, max_length=64)
-    value_min = forms.DecimalField(required=False, min_value=0, decimal_places=2, label="Min $")
-    value_max = forms.DecimalField(required=False, min_value=0, decimal_places=2, label="Max $")
+    value_min = forms.DecimalField(
+        required=False, min_value=0, max_digits=12, decimal_places=2, label="Min $"
+    )
+    value_max = forms.DecimalField(
+        required=False, min_value=0, max_digits=12, decimal_places=2, label="Max $"
+    )
     assignee = forms.ChoiceField(required=False, choices=ASSIGNEE_CHOICES)
     q = forms.CharField(required=False, max_length=64, label="Order or customer id")
 

@@ -263,6 +263,8 @@ def case_get_for_reviewer(*, reviewer, case_id: int) -> ReviewCase:
 def customer_get_for_reviewer(*, reviewer, external_id: str) -> Customer:
     if not user_is_reviewer(reviewer):
         raise PermissionDenied("Reviewers only.")
+    if "\x00" in external_id:  # PostgreSQL text cannot hold NUL, so no customer id has one
+        raise Http404("No such customer.")
     return get_object_or_404(Customer, external_id=external_id)
 
 

@@ -5,7 +5,8 @@ import os
 from celery import Celery
 from celery.schedules import crontab
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+# Like wsgi.py, production unless told otherwise: `make run` and tests set their own.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
 app = Celery("returnsdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")

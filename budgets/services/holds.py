@@ -35,6 +35,8 @@ def hold_place(*, customer, actor, reason: str, mode: str = HoldMode.REJECT, cas
 
 @transaction.atomic
 def hold_release(*, hold: CustomerHold, actor) -> CustomerHold:
+    # Re-read under a lock: two people releasing at once record one release, not two.
+    hold = CustomerHold.objects.select_for_update().get(pk=hold.pk)
     if hold.released_at is None:
         hold.released_at = timezone.now()
         hold.released_by = actor if isinstance(actor, get_user_model()) else None

@@ -14,6 +14,18 @@ class IsSubmitter(BasePermission):
         return isinstance(request.user, ApiClient) and request.user.role == ApiRole.SUBMITTER
 
 
+class CanReadApiDocs(BasePermission):
+    """Any API client, or a signed-in reviewer, lead or admin: the schema is not public."""
+
+    message = "The API schema needs an API key or a reviewer account."
+
+    def has_permission(self, request, view):
+        principal = request.user
+        if isinstance(principal, ApiClient):
+            return True
+        return principal is not None and user_is_reviewer(principal)
+
+
 class IsReviewer(BasePermission):
     """A signed-in reviewer, lead or admin, or an API client with the reviewer role."""
 

@@ -37,6 +37,23 @@ def api_client_create(
     return client, key
 
 
+@transaction.atomic
+def api_clients_revoke(*, client_ids, actor) -> int:
+    """Revokes the active clients among `client_ids`; a revoked key never works again."""
+    revoked = list(ApiClient.objects.select_for_update().filter(pk__in=client_ids, is_active=True))
+    for client in revoked:
+        client.is_active = False
+        client.save(update_fields=["is_active"])
+        audit_record(
+            actor=actor,
+            action="api_client.revoke",
+            obj=client,
+            before={"is_active": True},
+            after={"is_active": False},
+        )
+    return len(revoked)
+
+
 def api_client_authenticate(*, key: str) -> ApiClient | None:
     client = ApiClient.objects.filter(key_hash=_key_hash(key), is_active=True).first()
     now = timezone.now()

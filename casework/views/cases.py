@@ -75,7 +75,8 @@ def _render_case(request, case, *, verdict_form=None, conflict=None, status=200)
         "labels_conflict": labels_conflict,
         "verdict_form": verdict_form,
         "hold_recommended": bool(HOLD_REASON_CODES.intersection(case.reason_codes)),
-        "together": {int(value) for value in together if value.isdigit()},
+        # isdecimal() alone lets digits like "٣" through; int() would then read them.
+        "together": {int(value) for value in together if value.isascii() and value.isdecimal()},
         "conflict": conflict,
         "is_lead": is_lead,
         "reassign_form": ReassignForm(reviewers=reviewers_for_assignment()) if is_lead else None,

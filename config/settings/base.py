@@ -14,7 +14,6 @@ env = environ.Env()
 DEFAULT_DATABASE_URL = "postgres://returnsdesk@127.0.0.1:55432/returnsdesk"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:56379/0"
 
-SECRET_KEY = env("SECRET_KEY", default="insecure-local-development-key-change-me")
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 
@@ -129,6 +128,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Submit returns, follow their decisions, work review cases.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["casework.api.permissions.CanReadApiDocs"],
     # The docs page's JavaScript is served from here, not from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

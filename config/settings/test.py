@@ -6,6 +6,7 @@ from config.settings.base import *  # noqa: F403
 from config.settings.base import VAR_DIR, env
 
 DEBUG = False
+SECRET_KEY = env("SECRET_KEY", default="insecure-test-key")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MODEL_ARTIFACT_DIR = Path(env("MODEL_ARTIFACT_DIR", default=str(VAR_DIR / "test-models")))
 STORAGES = {

@@ -81,9 +81,11 @@ def model_version_activate(*, version: str, actor=None) -> ModelVersion:
     return target
 
 
+@transaction.atomic
 def model_version_rollback(*, actor=None) -> ModelVersion:
     """Re-activates the version that was active before the current one."""
-    current = ModelVersion.objects.filter(is_active=True).first()
+    # Locked first, so an activation running alongside cannot change what "before" means.
+    current = ModelVersion.objects.select_for_update().filter(is_active=True).first()
     previous = (
         ModelVersion.objects.filter(is_active=False, activated_at__isnull=False)
         .exclude(pk=getattr(current, "pk", None))

@@ -130,3 +130,10 @@ def test_bad_feed_parameters_are_named(api, query, field):
 @pytest.mark.django_db
 def test_order_id_with_a_nul_character_in_the_path_is_404_not_500(api):
     assert api.get("/api/v1/returns/A%00B").status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("header", ["\xa0", "Bearer", "Bearer a b", "Basic abc"])
+def test_malformed_authorization_is_refused_not_failed(client, header):
+    response = client.get("/api/v1/cases", HTTP_AUTHORIZATION=header)
+    assert response.status_code in (401, 403)

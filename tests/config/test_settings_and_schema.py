@@ -8,6 +8,8 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from tests.factories import UserFactory
+
 
 def test_production_settings_pass_check_deploy_with_required_variables():
     # The browser tests' conftest relaxes async safety for this process; production must not.
@@ -50,3 +52,16 @@ def test_openapi_schema_generates_without_warnings(tmp_path):
     text = out.read_text()
     for path in ("/api/v1/returns", "/api/v1/returns/batch", "/api/v1/decisions", "/api/v1/cases"):
         assert f"{path}:" in text
+
+
+@pytest.mark.django_db
+def test_schema_and_docs_are_for_api_clients_and_desk_staff_only(client, api):
+    assert client.get("/api/schema/").status_code in (401, 403)
+    assert client.get("/api/docs/").status_code == 302  # to sign in
+    assert api.get("/api/schema/").status_code == 200
+    client.force_login(UserFactory(role=None))
+    assert client.get("/api/schema/").status_code == 403
+    assert client.get("/api/docs/").status_code == 403
+    client.force_login(UserFactory(role="reviewer"))
+    assert client.get("/api/schema/").status_code == 200
+    assert client.get("/api/docs/").status_code == 200
