@@ -32,6 +32,16 @@ from casework.roles import user_is_reviewer
 RETURN_RELATED = ("customer", "decision__model_version")
 
 
+def labels_newest_for(*, return_ids) -> dict[int, Label]:
+    """Each return's newest label (its truth), by return id; returns without labels are absent."""
+    newest = (
+        Label.objects.filter(return_request_id__in=return_ids)
+        .order_by("return_request_id", "-observed_at", "-id")
+        .distinct("return_request_id")
+    )
+    return {label.return_request_id: label for label in newest}
+
+
 def return_get_for_client(*, client: ApiClient, order_id: str) -> ReturnRequest:
     """A client's own return by order id; another client's returns do not exist for it."""
     if "\x00" in order_id:  # PostgreSQL text cannot hold NUL, so no order id has one

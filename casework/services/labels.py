@@ -15,6 +15,7 @@ from budgets.services.ledger import ledger_settle_return
 from casework.api.serializers import LabelInputSerializer
 from casework.choices import FeedKind, Outcome
 from casework.models import ApiClient, FeedEvent, Label, ReturnRequest
+from casework.selectors import labels_newest_for
 from casework.services.audit import audit_record
 
 LABEL_COLUMNS = ("order_id", "is_fraud", "source", "observed_at")
@@ -29,9 +30,7 @@ class LabelRecorded:
 
 
 def _newest_label(return_request: ReturnRequest) -> Label | None:
-    return (
-        Label.objects.filter(return_request=return_request).order_by("-observed_at", "-id").first()
-    )
+    return labels_newest_for(return_ids=[return_request.pk]).get(return_request.pk)
 
 
 @transaction.atomic

@@ -4,6 +4,8 @@ Claims are taken with SELECT … FOR UPDATE SKIP LOCKED, so two reviewers can ne
 case; a claim lapses after CLAIM_DURATION. A verdict settles everything in one transaction.
 """
 
+from datetime import timedelta
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
@@ -22,6 +24,7 @@ from casework.choices import (
 )
 from casework.constants import CLAIM_DURATION
 from casework.models import ApiClient, FeedEvent, Label, ReviewCase, Verdict
+from casework.selectors import labels_newest_for
 from casework.services.audit import audit_record
 
 
@@ -162,13 +165,17 @@ def case_resolve(
         reviewer=user,
         reviewer_client=client,
     )
+    # The verdict is the newest truth: the reviewer saw every earlier label on the case page,
+    # including one an outside source dated a little ahead of our clock.
+    newest = labels_newest_for(return_ids=[return_request.pk]).get(return_request.pk)
+    observed_at = max(now, newest.observed_at + timedelta(microseconds=1)) if newest else now
     Label.objects.create(
         return_request=return_request,
         is_fraud=is_fraud,
         source=LabelSource.REVIEW,
         reviewer=user,
         client=client,
-        observed_at=now,
+        observed_at=observed_at,
     )
     ledger_settle_return(return_request=return_request, is_fraud=is_fraud)
     if hold_customer:

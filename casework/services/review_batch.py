@@ -2,7 +2,7 @@
 
 from django.db import transaction
 
-from casework.models import Verdict
+from casework.models import ReturnRequest, Verdict
 from casework.services.review import CaseConflict, case_claim, case_resolve
 
 
@@ -34,6 +34,14 @@ def cases_resolve_together(
     conflicts = {}
     verdicts = []
     others = [other for other in dict.fromkeys(other_case_ids) if other != case_id]
+    # Every return first, in id order, then (inside each verdict) the customer's ledger: the
+    # order labels and workers take them in, so a label arriving meanwhile cannot deadlock us.
+    list(
+        ReturnRequest.objects.select_for_update()
+        .filter(review_case__id__in=[case_id, *others])
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
     for current in [case_id, *others]:
         try:
             with transaction.atomic():

@@ -25,9 +25,11 @@ from budgets.services.ledger import (
     ledger_portfolio_booked,
     ledger_portfolio_lock,
     ledger_post,
+    ledger_settle_return,
 )
 from casework.choices import FeedKind, Outcome, ReturnStatus
 from casework.models import FeedEvent, ReturnRequest, ReviewCase
+from casework.selectors import labels_newest_for
 from ml.inference import ScoreBatch, score_returns
 from ml.schema import FEATURES
 from scoring.choices import Action
@@ -191,6 +193,12 @@ def decisions_make(
     ReturnRequest.objects.bulk_update(returns, ["status", "outcome", "is_audit_sample"])
     ReviewCase.objects.bulk_create(cases)
     ledger_post(entries=entries)
+    # A label can arrive before its return is decided (a chargeback overtaking the queue); an
+    # approval is then settled to it at once, as it would be had the label come after.
+    approved = [r for r in returns if r.outcome == Outcome.APPROVED]
+    for return_id, label in labels_newest_for(return_ids=[r.pk for r in approved]).items():
+        return_request = next(r for r in approved if r.pk == return_id)
+        ledger_settle_return(return_request=return_request, is_fraud=label.is_fraud)
     FeedEvent.objects.bulk_create(events)
     return decisions
 

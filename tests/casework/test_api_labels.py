@@ -10,8 +10,9 @@ from django.utils import timezone
 from budgets.models import LedgerAccount, LedgerEntry
 from casework.models import AuditEvent, FeedEvent, Label
 from casework.selectors import return_labels_newest_first
+from casework.services.review import case_claim, case_resolve
 from scoring.services.pipeline import returns_decide_pending
-from tests.factories import ApiClientFactory, ReturnRequestFactory
+from tests.factories import ApiClientFactory, ReturnRequestFactory, ReviewCaseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -176,3 +177,28 @@ def test_label_on_rejected_return_books_nothing(api, submitter, active_model):
     assert response.status_code == 201
     assert not LedgerEntry.objects.filter(return_request=rejected).exists()
     assert FeedEvent.objects.filter(return_request=rejected, kind="outcome").exists()
+
+
+def test_label_that_arrives_before_the_decision_settles_the_approval(api, submitter, active_model):
+    pending = ReturnRequestFactory(client=submitter, order_value=Decimal("80.00"))
+    assert api.post("/api/v1/labels", body(pending.order_id), format="json").status_code == 201
+    returns_decide_pending()
+    pending.refresh_from_db()
+    assert pending.outcome == "approved"
+    assert ledger_state(pending) == pending.order_value  # the realized loss, not the expected
+
+
+def test_verdict_outranks_an_earlier_label_dated_slightly_ahead_of_our_clock(api, submitter):
+    case = ReviewCaseFactory(decision__return_request__client=submitter)
+    ahead = iso(timezone.now() + timedelta(minutes=4))  # inside the allowed clock skew
+    order_id = case.return_request.order_id
+    assert (
+        api.post("/api/v1/labels", body(order_id, observed_at=ahead), format="json").status_code
+        == 201
+    )
+    reviewer = UserFactory(role="reviewer")
+    case_claim(case_id=case.pk, actor=reviewer)
+    case_resolve(case_id=case.pk, actor=reviewer, verdict="legitimate")
+    newest = return_labels_newest_first(return_request=case.return_request)[0][0]
+    assert (newest.source, newest.is_fraud) == ("review", False)
+    assert not LedgerEntry.objects.filter(return_request=case.return_request).exists()
