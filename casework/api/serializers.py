@@ -3,6 +3,7 @@
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
@@ -58,6 +59,16 @@ class ReturnInputSerializer(StrictSerializer):
         error_messages={"invalid": "Must be a three-letter ISO 4217 code such as USD."},
     )
     submitted_at = serializers.DateTimeField(required=False)
+
+    def validate_currency(self, value):
+        # Costs, budgets and the ledger are in one currency; an amount in another would be
+        # booked at face value, so it is refused rather than converted at a rate we do not have.
+        if value != settings.DESK_CURRENCY:
+            raise serializers.ValidationError(
+                f"This desk prices returns in {settings.DESK_CURRENCY}; "
+                "convert the order value before submitting."
+            )
+        return value
 
     def validate_submitted_at(self, value):
         # A future time would keep its ledger booking inside every later budget window.

@@ -5,6 +5,7 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -94,7 +95,7 @@ def _build(client, item: dict, customers: dict[str, Customer], body_hash: str) -
 
 def _with_defaults(data: dict) -> dict:
     item = dict(data)
-    item.setdefault("currency", "USD")
+    item.setdefault("currency", settings.DESK_CURRENCY)
     item.setdefault("submitted_at", None)
     if item["submitted_at"] is None:
         item["submitted_at"] = timezone.now()

@@ -45,6 +45,7 @@ BAD_FIELDS = [
     ("returns_velocity_30d", 1.5, "fractional"),
     ("currency", "usd", "lower case"),
     ("currency", "DOLLARS", "not a code"),
+    ("currency", "JPY", "not the desk's currency"),
     ("submitted_at", "yesterday", "not ISO 8601"),
     ("submitted_at", "9999-12-31T23:59:59Z", "in the future"),
     ("colour", "red", "unknown field"),
