@@ -136,6 +136,12 @@ class Decision(models.Model):
         max_digits=14, decimal_places=2, help_text="Customer's booked loss in the window, before."
     )
     budget = models.DecimalField(max_digits=14, decimal_places=2)
+    portfolio_booked = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        db_default=Decimal("0.00"),
+        help_text="Loss booked that day on the return's payment method, before.",
+    )
     model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT)
     policy_version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT)
     decided_at = models.DateTimeField()

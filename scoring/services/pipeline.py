@@ -157,6 +157,7 @@ def decisions_make(
             contributions=scores.contributions[index],
             booked_loss=booked,
             budget=facts.budget,
+            portfolio_booked=facts.portfolio_booked,
             model_version=model_version,
             policy_version=policy_version,
             decided_at=now,

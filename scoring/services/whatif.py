@@ -10,7 +10,8 @@ Approximations (the result's `reproduced` share shows how faithful the re-decisi
 changed approval changes the bookings seen by the same customer's later returns in the period
 (simulated), but not later labels, holds or ledger corrections. The stored booked loss was
 summed over the window then in force, so a new window only changes which simulated bookings
-count. Portfolio (per payment method per day) bookings are those of the re-decided returns only.
+count. Portfolio (per payment method per day) totals are likewise the stored total plus the
+bookings the re-decision changes.
 """
 
 from collections import Counter, defaultdict
@@ -155,7 +156,7 @@ def decisions_redecide(
     window = timedelta(days=budgets["window_days"])
     # Per customer: bookings the re-decision makes minus those the recorded decisions made.
     booking_delta = defaultdict(list)
-    portfolio = defaultdict(Decimal)
+    portfolio_delta = defaultdict(Decimal)
     actions = []
     for decision in decisions:
         r = decision.return_request
@@ -179,7 +180,7 @@ def decisions_redecide(
             returns_velocity_30d=r.returns_velocity_30d,
             booked_loss=decision.booked_loss + extra,
             budget=_budget(decision, budgets, live_snapshot["budgets"]),
-            portfolio_booked=portfolio[day],
+            portfolio_booked=decision.portfolio_booked + portfolio_delta[day],
             portfolio_budget=portfolio_budget_for(budgets=budgets, payment_method=r.payment_method),
             payment_method=r.payment_method,
             hold_mode=_hold_mode(decision),
@@ -194,7 +195,7 @@ def decisions_redecide(
         )
         if booked != recorded:
             booking_delta[r.customer_id].append((r.submitted_at, booked - recorded))
-        portfolio[day] += booked
+            portfolio_delta[day] += booked - recorded
         actions.append(str(outcome.action))
     return actions
 

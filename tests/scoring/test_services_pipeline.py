@@ -54,6 +54,17 @@ def test_approval_books_expected_loss_and_balance_equals_entries(active_model):
 
 
 @pytest.mark.django_db
+def test_each_decision_records_the_days_portfolio_total_it_was_checked_against(active_model):
+    first = ReturnRequestFactory(order_value=Decimal("80.00"))
+    second = ReturnRequestFactory(order_value=Decimal("60.00"), submitted_at=first.submitted_at)
+    returns_decide_pending()
+    assert Decision.objects.get(return_request=first).portfolio_booked == Decimal("0.00")
+    booked = LedgerEntry.objects.get(return_request=first).amount
+    assert Decimal("0") < booked
+    assert Decision.objects.get(return_request=second).portfolio_booked == booked
+
+
+@pytest.mark.django_db
 def test_budget_breach_sends_return_to_review(active_model):
     # Without hold pricing the ledger alone has to stop this account.
     cost_settings_update(actor=None, values={"hold_velocity": None})

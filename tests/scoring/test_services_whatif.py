@@ -47,6 +47,7 @@ def decided(
     customer="CUST-A",
     hours_ago=24,
     velocity=0,
+    portfolio_booked="0",
 ):
     at = timezone.now() - timedelta(hours=hours_ago)
     decision = DecisionFactory(
@@ -64,6 +65,7 @@ def decided(
         reasons=reasons or [{"code": "expected_cost", "text": "…"}],
         booked_loss=Decimal(booked),
         budget=Decimal(budget),
+        portfolio_booked=Decimal(portfolio_booked),
         decided_at=at,
     )
     if label is not None:
@@ -256,3 +258,20 @@ def test_whatif_prices_the_exposure_of_frequent_returners_and_can_turn_it_off():
     # Without the exposure the second return is approved at its expected loss of 17.50.
     assert result.proposed.mix == {"approve": 2, "reject": 0, "review": 0}
     assert result.moves == {("review", "approve"): 1}
+
+
+def test_a_portfolio_breach_is_reproduced_from_the_days_stored_total():
+    # $1,995 was booked on Credit Card that day before this return; $10 more passes $2,000.
+    decided(
+        p=0.1,
+        value="100.00",
+        action="review",
+        reasons=[{"code": "portfolio_budget_exceeded", "text": "…"}],
+        portfolio_booked="1995.00",
+    )
+    result = whatif_compare(proposed_snapshot=policy_snapshot_live())
+    assert result.reproduced == 1
+    assert result.current.mix["review"] == 1
+    raised = policy_snapshot_live()
+    raised["budgets"]["portfolio"]["*"] = "3000.00"
+    assert whatif_compare(proposed_snapshot=raised).proposed.mix["approve"] == 1
