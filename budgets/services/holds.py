@@ -6,16 +6,29 @@ from django.utils import timezone
 
 from budgets.choices import HoldMode
 from budgets.models import CustomerHold
+from casework.models import Customer
 from casework.services.audit import audit_record
 
 
 @transaction.atomic
 def hold_place(*, customer, actor, reason: str, mode: str = HoldMode.REJECT, case=None):
-    """Holds a customer; an existing active hold is kept as it is."""
+    """Holds a customer. An active hold is kept, made stricter if `mode` is reject."""
+    # The customer's row serialises holds on it: two people holding at once get one hold.
+    list(Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk", flat=True))
     existing = CustomerHold.objects.select_for_update().filter(
         customer=customer, released_at__isnull=True
     )
     if hold := existing.first():
+        if hold.mode == HoldMode.REVIEW and mode == HoldMode.REJECT:
+            hold.mode = HoldMode.REJECT
+            hold.save(update_fields=["mode"])
+            audit_record(
+                actor=actor,
+                action="hold.escalate",
+                obj=hold,
+                before={"mode": HoldMode.REVIEW},
+                after={"mode": HoldMode.REJECT, "reason": reason},
+            )
         return hold
     hold = CustomerHold.objects.create(
         customer=customer,
