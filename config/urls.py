@@ -26,3 +26,5 @@ urlpatterns = [
     path("monitoring/", include(("scoring.monitoring_urls", "monitoring"))),
     path("", include(("casework.urls", "casework"))),
 ]
+
+handler404 = "casework.api.errors.not_found"

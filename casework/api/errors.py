@@ -3,7 +3,8 @@
 import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -36,3 +37,10 @@ def api_exception_handler(exc, context):
         )
         response.data = {"detail": "Invalid input.", "errors": errors}
     return response
+
+
+def not_found(request, exception):
+    """404 for a path no route matches: JSON under /api/, like every other API answer."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "No such endpoint.", "errors": {}}, status=404)
+    return page_not_found(request, exception)

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from casework.api.fields import (
@@ -15,8 +16,9 @@ from casework.api.fields import (
     StrictFloatField,
     StrictIntegerField,
 )
-from casework.choices import LabelSource
+from casework.choices import LabelSource, Outcome, ReturnStatus
 from casework.selectors import feed_cursor_encode
+from scoring.choices import Action
 
 # Clients' clocks drift; a few minutes ahead of ours is still "now".
 SUBMITTED_AT_CLOCK_SKEW = timedelta(minutes=5)
@@ -42,9 +44,25 @@ class StrictSerializer(serializers.Serializer):
         return value
 
 
+# Ids become path segments (/api/v1/returns/<order_id>, /customers/<customer_id>/).
+RESERVED_ORDER_IDS = {"batch"}
+
+
+def _usable_in_a_path(value: str) -> str:
+    if "/" in value:
+        raise serializers.ValidationError("Must not contain '/': the id is part of a URL.")
+    return value
+
+
+def _not_reserved(value: str) -> str:
+    if value in RESERVED_ORDER_IDS:
+        raise serializers.ValidationError(f"'{value}' is reserved: it names an API route.")
+    return value
+
+
 class ReturnInputSerializer(StrictSerializer):
-    order_id = StrictCharField(max_length=64)
-    customer_id = StrictCharField(max_length=64)
+    order_id = StrictCharField(max_length=64, validators=[_usable_in_a_path, _not_reserved])
+    customer_id = StrictCharField(max_length=64, validators=[_usable_in_a_path])
     order_value = StrictDecimalField(
         max_digits=9, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("1000000")
     )
@@ -83,18 +101,36 @@ class ReturnBatchInputSerializer(StrictSerializer):
     )
 
 
+class ReasonSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable machine name, e.g. expected_cost, ood_anomaly.")
+    text = serializers.CharField(help_text="The same reason in words, with its figures.")
+
+
+class ActionCostsSerializer(serializers.Serializer):
+    approve = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True)
+    reject = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True)
+    review = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True)
+
+
+class BudgetStateSerializer(serializers.Serializer):
+    booked_loss = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True)
+    budget = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True)
+    remaining = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True)
+
+
 class DecisionSerializer(serializers.Serializer):
-    action = serializers.CharField()
+    action = serializers.ChoiceField(choices=Action.choices)
     fraud_probability = serializers.FloatField()
     ood_score = serializers.FloatField()
     ood = serializers.BooleanField()
     expected_cost = serializers.SerializerMethodField()
-    reasons = serializers.JSONField()
+    reasons = ReasonSerializer(many=True, help_text="Why, the deciding reason first.")
     budget = serializers.SerializerMethodField()
     model_version = serializers.CharField(source="model_version.version")
     policy_version = serializers.IntegerField(source="policy_version_id")
     decided_at = serializers.DateTimeField()
 
+    @extend_schema_field(ActionCostsSerializer)
     def get_expected_cost(self, decision) -> dict:
         return {
             "approve": str(decision.cost_approve),
@@ -102,6 +138,7 @@ class DecisionSerializer(serializers.Serializer):
             "review": str(decision.cost_review),
         }
 
+    @extend_schema_field(BudgetStateSerializer)
     def get_budget(self, decision) -> dict:
         return {
             "booked_loss": str(decision.booked_loss),
@@ -113,11 +150,12 @@ class DecisionSerializer(serializers.Serializer):
 class ReturnOutputSerializer(serializers.Serializer):
     order_id = serializers.CharField()
     customer_id = serializers.CharField(source="customer.external_id")
-    status = serializers.CharField()
-    outcome = serializers.CharField(allow_null=True)
+    status = serializers.ChoiceField(choices=ReturnStatus.choices)
+    outcome = serializers.ChoiceField(choices=Outcome.choices, allow_null=True)
     decision = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
 
+    @extend_schema_field(DecisionSerializer(allow_null=True))
     def get_decision(self, return_request) -> dict | None:
         decision = getattr(return_request, "decision", None)
         return DecisionSerializer(decision).data if decision is not None else None

@@ -2,6 +2,7 @@
 with the same request replays the first response; the same key with another request is refused."""
 
 import hashlib
+import json
 from collections.abc import Callable
 
 from django.db import connection, transaction
@@ -15,8 +16,10 @@ class IdempotencyKeyReused(Exception):
     pass
 
 
-def idempotency_request_hash(*, method: str, path: str, body: bytes) -> str:
-    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+def idempotency_request_hash(*, method: str, path: str, data) -> str:
+    """The request as parsed JSON, so a retry that re-serialises the same body still matches."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
 def idempotent_call(

@@ -155,7 +155,7 @@ def return_submit_batch(
                 results.append(
                     BatchItemResult(
                         order_id,
-                        "invalid",
+                        "conflict",
                         {
                             "order_id": [
                                 "This order_id was already submitted with a different body."

@@ -4,9 +4,11 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from casework.choices import ApiRole
+from casework.models import ReviewCase
 from casework.services.api_clients import api_client_create
 from tests.factories import ReviewCaseFactory, UserFactory
 
@@ -109,3 +111,21 @@ def test_signed_in_reviewer_reads_cases_and_session_posts_need_csrf():
     assert client.get("/api/v1/cases").json()["results"][0]["id"] == case.pk
     # Session-authenticated writes are CSRF-checked like the pages.
     assert client.post(f"/api/v1/cases/{case.pk}/claim").status_code == 403
+
+
+def test_conflicts_answer_in_the_api_error_shape():
+    case = ReviewCaseFactory()
+    response = reviewer_client().post(
+        f"/api/v1/cases/{case.pk}/verdict", {"verdict": "fraud"}, format="json"
+    )
+    assert response.status_code == 409
+    assert set(response.json()) == {"detail", "errors"}
+
+
+def test_a_lapsed_claim_shows_no_holder():
+    case = ReviewCaseFactory()
+    http = reviewer_client()
+    http.post(f"/api/v1/cases/{case.pk}/claim")
+    ReviewCase.objects.filter(pk=case.pk).update(claim_expires_at=timezone.now())
+    listed = http.get("/api/v1/cases").json()["results"]
+    assert [c["claimed_by"] for c in listed if c["id"] == case.pk] == [None]

@@ -1,5 +1,7 @@
 """Submitting returns: acceptance, idempotent resubmission, conflicts, batches, visibility."""
 
+import json
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -10,13 +12,20 @@ from tests.casework.test_api_returns_validation import VALID
 
 
 @pytest.mark.django_db
-def test_submit_returns_202_with_pending_status_and_url(api):
+def test_submit_returns_202_with_the_return_as_the_detail_shows_it_and_where_to_poll(api):
     response = api.post("/api/v1/returns", VALID, format="json")
     assert response.status_code == 202
     body = response.json()
-    assert body["order_id"] == "ORD-1"
-    assert body["status"] == "pending"
-    assert body["url"].endswith("/api/v1/returns/ORD-1")
+    assert body == {
+        "order_id": "ORD-1",
+        "customer_id": "CUST-1",
+        "status": "pending",
+        "outcome": None,
+        "decision": None,
+        "url": "http://testserver/api/v1/returns/ORD-1",
+    }
+    assert response["Location"] == body["url"]
+    assert api.get("/api/v1/returns/ORD-1").json() == body
     stored = ReturnRequest.objects.get()
     assert str(stored.order_value) == "129.99"
     assert stored.currency == "USD"
@@ -93,7 +102,7 @@ def test_batch_stores_valid_items_and_reports_each_in_order(api):
         "invalid",
         "duplicate",
         "duplicate",
-        "invalid",
+        "conflict",
         "invalid",
         "invalid",
     ]
@@ -139,3 +148,30 @@ def test_api_key_is_stored_only_as_a_hash(submitter):
     submitter.refresh_from_db()
     assert submitter.key not in (submitter.key_hash, submitter.key_prefix)
     assert len(submitter.key_hash) == 64
+
+
+@pytest.mark.django_db
+def test_idempotent_retry_matches_the_same_json_however_it_is_formatted(api):
+    headers = {"HTTP_IDEMPOTENCY_KEY": "key-2"}
+    compact = json.dumps(VALID, separators=(",", ":"))
+    spaced = json.dumps(dict(reversed(list(VALID.items()))), indent=2)
+    first = api.generic("POST", "/api/v1/returns", compact, "application/json", **headers)
+    retry = api.generic("POST", "/api/v1/returns", spaced, "application/json", **headers)
+    assert (first.status_code, retry.status_code) == (202, 202)
+    assert retry.json() == first.json()
+
+
+@pytest.mark.django_db
+def test_a_form_encoded_body_is_refused_as_unsupported(api):
+    response = api.post("/api/v1/returns", VALID)  # multipart, as a browser form would send
+    assert response.status_code == 415
+    assert not ReturnRequest.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/nothing-here", "/api/v1/returns/"])
+def test_unknown_api_paths_answer_json_404(api, path):
+    response = api.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["detail"]

@@ -32,6 +32,6 @@ def test_import_returns_reports_accepted_duplicate_and_invalid(tmp_path):
     )
     out = StringIO()
     call_command("import_returns", str(data), stdout=out)
-    assert "accepted 2, duplicate 1, invalid 1" in out.getvalue()
+    assert "accepted 2, duplicate 1, invalid 1, conflict 0" in out.getvalue()
     assert "order_value" in out.getvalue()
     assert str(ReturnRequest.objects.get(order_id="A-1").order_value) == "79.53"

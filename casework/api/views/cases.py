@@ -1,6 +1,7 @@
 """Reviewer API: the same case services as the pages, for integrations and reviewer API keys."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -9,6 +10,7 @@ from rest_framework.views import APIView
 from casework.api.fields import StrictBooleanField, StrictCharField
 from casework.api.params import query_int
 from casework.api.permissions import IsReviewer
+from casework.api.schema import error_responses
 from casework.api.serializers import StrictSerializer
 from casework.choices import CaseStatus, VerdictChoice
 from casework.selectors import InvalidCursor, case_get, cases_in_priority_order
@@ -26,11 +28,12 @@ class CaseOutputSerializer(serializers.Serializer):
     reasons = serializers.JSONField(source="decision.reasons")
     priority = serializers.DecimalField(max_digits=14, decimal_places=2)
     claimed_by = serializers.SerializerMethodField()
-    claim_expires_at = serializers.DateTimeField()
+    claim_expires_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
 
     def get_claimed_by(self, case) -> str | None:
-        if case.status != CaseStatus.CLAIMED:
+        # A lapsed claim is anyone's to take, even before the sweeper reopens the case.
+        if case.status != CaseStatus.CLAIMED or case.claim_expires_at <= timezone.now():
             return None
         if case.assignee_id:
             return case.assignee.get_username()
@@ -44,7 +47,7 @@ class VerdictInputSerializer(StrictSerializer):
 
 
 def _conflict(exc: CaseConflict) -> Response:
-    return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+    return Response({"detail": str(exc), "errors": {}}, status=status.HTTP_409_CONFLICT)
 
 
 class CaseListView(APIView):
@@ -56,7 +59,18 @@ class CaseListView(APIView):
             OpenApiParameter("limit", int, description="1–500, default 50"),
             OpenApiParameter("after", str, description="Cursor from a previous page's `next`"),
         ],
-        responses=CaseOutputSerializer(many=True),
+        responses={
+            200: inline_serializer(
+                "CasePage",
+                {
+                    "results": CaseOutputSerializer(many=True),
+                    "next": serializers.CharField(
+                        allow_null=True, help_text="Pass as `after` for the next page; null: last."
+                    ),
+                },
+            ),
+            **error_responses(400),
+        },
         summary="Review cases in priority order",
     )
     def get(self, request):
@@ -80,7 +94,7 @@ class CaseClaimView(APIView):
 
     @extend_schema(
         request=None,
-        responses={200: CaseOutputSerializer, 409: None},
+        responses={200: CaseOutputSerializer, **error_responses(404, 409)},
         summary="Claim a case for 15 minutes",
     )
     def post(self, request, case_id):
@@ -97,7 +111,7 @@ class CaseVerdictView(APIView):
 
     @extend_schema(
         request=VerdictInputSerializer,
-        responses={200: CaseOutputSerializer, 409: None},
+        responses={200: CaseOutputSerializer, **error_responses(400, 404, 409, 415)},
         summary="Resolve a case you hold: fraud or legitimate, optionally holding the customer",
     )
     def post(self, request, case_id):

@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from casework.api.permissions import IsSubmitter
+from casework.api.schema import error_responses
 from casework.api.serializers import LabelInputSerializer
 from casework.selectors import return_get_for_client
 from casework.services.labels import label_record
@@ -25,7 +26,11 @@ class LabelCreateView(APIView):
 
     @extend_schema(
         request=LabelInputSerializer,
-        responses={201: LabelOutputSerializer, 200: LabelOutputSerializer},
+        responses={
+            201: LabelOutputSerializer,
+            200: LabelOutputSerializer,
+            **error_responses(400, 404, 415),
+        },
         summary="Report the truth about one of your returns; the newest observation counts",
     )
     def post(self, request):

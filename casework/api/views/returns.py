@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from casework.api.params import query_int
 from casework.api.permissions import IsSubmitter
+from casework.api.schema import error_responses
 from casework.api.serializers import (
     DecisionFeedEventSerializer,
     ReturnBatchInputSerializer,
@@ -47,7 +48,7 @@ def _idempotently(request, call):
         # A control character (NUL above all) cannot be stored, and no client generates one.
         raise ValidationError({"Idempotency-Key": ["Only printable characters."]})
     request_hash = idempotency_request_hash(
-        method=request.method, path=request.path, body=request.body
+        method=request.method, path=request.path, data=request.data
     )
     try:
         status_code, body = idempotent_call(
@@ -69,7 +70,11 @@ class ReturnSubmitView(APIView):
 
     @extend_schema(
         request=ReturnInputSerializer,
-        responses={202: ReturnOutputSerializer, 200: ReturnOutputSerializer, 409: None},
+        responses={
+            202: ReturnOutputSerializer,
+            200: ReturnOutputSerializer,
+            **error_responses(400, 409, 415, 422),
+        },
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
         summary="Submit one return; it is decided asynchronously",
     )
@@ -87,16 +92,13 @@ class ReturnSubmitView(APIView):
                     "detail": str(conflict),
                     "errors": {"order_id": ["Already submitted with a different body."]},
                 }
-            if created:
-                return status.HTTP_202_ACCEPTED, {
-                    "order_id": return_request.order_id,
-                    "status": ReturnStatus.PENDING,
-                    "url": request.build_absolute_uri(return_request.get_absolute_url()),
-                }
             body = ReturnOutputSerializer(return_request, context={"request": request}).data
-            return status.HTTP_200_OK, body
+            return (status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK), body
 
-        return _idempotently(request, call)
+        response = _idempotently(request, call)
+        if response.status_code in (status.HTTP_200_OK, status.HTTP_202_ACCEPTED):
+            response["Location"] = response.data["url"]  # where to poll for the decision
+        return response
 
 
 class ReturnBatchSubmitView(APIView):
@@ -114,14 +116,15 @@ class ReturnBatchSubmitView(APIView):
                             {
                                 "order_id": serializers.CharField(allow_null=True),
                                 "status": serializers.ChoiceField(
-                                    ["accepted", "duplicate", "invalid"]
+                                    ["accepted", "duplicate", "invalid", "conflict"]
                                 ),
                                 "errors": serializers.DictField(),
                             },
                         )
                     )
                 },
-            )
+            ),
+            **error_responses(400, 415, 422),
         },
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
         summary="Submit up to 1,000 returns; valid ones are stored even when others are not",
@@ -148,7 +151,7 @@ class ReturnDetailView(APIView):
     permission_classes = [IsSubmitter]
 
     @extend_schema(
-        responses=ReturnOutputSerializer,
+        responses={200: ReturnOutputSerializer, **error_responses(400, 404)},
         parameters=[
             OpenApiParameter(
                 "wait", int, description="Milliseconds to wait for a decision (≤ 10,000)"
@@ -175,13 +178,19 @@ class DecisionFeedView(APIView):
             OpenApiParameter("after", str, description="Cursor from a previous page's `next`"),
             OpenApiParameter("limit", int, description="Page size, 1–1,000 (default 100)"),
         ],
-        responses=inline_serializer(
-            "DecisionFeedPage",
-            {
-                "results": DecisionFeedEventSerializer(many=True),
-                "next": serializers.CharField(allow_null=True),
-            },
-        ),
+        responses={
+            200: inline_serializer(
+                "DecisionFeedPage",
+                {
+                    "results": DecisionFeedEventSerializer(many=True),
+                    "next": serializers.CharField(
+                        allow_null=True,
+                        help_text="Pass as `after` for newer events; null only before the first.",
+                    ),
+                },
+            ),
+            **error_responses(400),
+        },
         summary="Decisions and outcome changes in commit order, for clients to sync",
     )
     def get(self, request):

@@ -39,12 +39,12 @@ class Command(BaseCommand):
                 for results in csv_rows_submit(client=submitter, rows=rows):
                     for result in results:
                         counts[result.status] += 1
-                        if result.status == "invalid" and len(invalid) < 20:
+                        if result.status in ("invalid", "conflict") and len(invalid) < 20:
                             invalid.append(result)
                     bar.update(len(results))
         self.stdout.write(
             f"accepted {counts['accepted']:,}, duplicate {counts['duplicate']:,}, "
-            f"invalid {counts['invalid']:,}"
+            f"invalid {counts['invalid']:,}, conflict {counts['conflict']:,}"
         )
         for result in invalid:
-            self.stdout.write(f"  invalid {result.order_id}: {result.errors}")
+            self.stdout.write(f"  {result.status} {result.order_id}: {result.errors}")
