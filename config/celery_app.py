@@ -14,8 +14,17 @@ app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
     # Re-nudge returns left pending (a lost publish, a dead worker): the database is the queue.
-    "sweep-pending-returns": {"task": "scoring.tasks.sweep_pending_returns", "schedule": 5.0},
-    "expire-stale-claims": {"task": "casework.tasks.expire_stale_claims", "schedule": 60.0},
+    # Each expires before the next is sent, so a stopped worker does not come back to a pile.
+    "sweep-pending-returns": {
+        "task": "scoring.tasks.sweep_pending_returns",
+        "schedule": 5.0,
+        "options": {"expires": 5.0},
+    },
+    "expire-stale-claims": {
+        "task": "casework.tasks.expire_stale_claims",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
     "purge-idempotency-keys": {
         "task": "casework.tasks.purge_expired_idempotency_keys",
         "schedule": crontab(minute=17),

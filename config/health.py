@@ -1,4 +1,6 @@
-"""Liveness and readiness probes for load balancers and operators."""
+"""Liveness and readiness probes for load balancers, and the pipeline check for alerting."""
+
+import logging
 
 import redis
 from django.conf import settings
@@ -7,6 +9,9 @@ from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
 from scoring.models import ModelVersion
+from scoring.services.health import pipeline_status
+
+logger = logging.getLogger(__name__)
 
 
 @require_GET
@@ -23,12 +28,25 @@ def readyz(request):
             cursor.execute("SELECT 1")
         if not ModelVersion.objects.filter(is_active=True).exists():
             failures["model"] = "no active model version"
-    except Exception as exc:  # any database failure means not ready
-        failures["database"] = str(exc).strip() or exc.__class__.__name__
+    except Exception:  # any database failure means not ready
+        # The detail (hosts, users) goes to the log; the anonymous answer names the part only.
+        logger.exception("readiness: database check failed")
+        failures["database"] = "unreachable"
     try:
         redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1).ping()
-    except redis.RedisError as exc:
-        failures["redis"] = str(exc)
+    except redis.RedisError:
+        logger.exception("readiness: redis check failed")
+        failures["redis"] = "unreachable"
     if failures:
         return JsonResponse({"status": "unavailable", "failures": failures}, status=503)
     return JsonResponse({"status": "ready"})
+
+
+@require_GET
+def pipeline(request):
+    """200 while returns are being decided; 503 naming what stops them. For alerts, not routing."""
+    status = pipeline_status()
+    body = {"status": "ok" if status.ok else "failing", **status.figures}
+    if not status.ok:
+        body["problems"] = status.problems
+    return JsonResponse(body, status=200 if status.ok else 503)

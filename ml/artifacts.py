@@ -30,13 +30,8 @@ def save_bundle(bundle: TrainedBundle, directory: Path) -> dict[str, str]:
     return {name: file_sha256(directory / name) for name in BUNDLE_FILES}
 
 
-def load_bundle(directory: Path, expected_hashes: dict[str, str]) -> TrainedBundle:
-    """Verify all four files against ``expected_hashes`` first, then load them.
-
-    joblib files are pickles, and unpickling runs code. Each file is read once and the verified
-    bytes themselves are loaded, so nothing unverified, not even a file swapped after the check,
-    reaches the unpickler.
-    """
+def verified_bundle_files(directory: Path, expected_hashes: dict[str, str]) -> dict[str, bytes]:
+    """The four files' bytes, each checked against its hash; else TamperedArtifactError."""
     directory = Path(directory)
     contents = {}
     for name in BUNDLE_FILES:
@@ -49,6 +44,17 @@ def load_bundle(directory: Path, expected_hashes: dict[str, str]) -> TrainedBund
         if not hmac.compare_digest(hashlib.sha256(data).hexdigest(), expected_hashes[name]):
             raise TamperedArtifactError(f"{path} does not match its expected SHA-256")
         contents[name] = data
+    return contents
+
+
+def load_bundle(directory: Path, expected_hashes: dict[str, str]) -> TrainedBundle:
+    """Verify all four files against ``expected_hashes`` first, then load them.
+
+    joblib files are pickles, and unpickling runs code. Each file is read once and the verified
+    bytes themselves are loaded, so nothing unverified, not even a file swapped after the check,
+    reaches the unpickler.
+    """
+    contents = verified_bundle_files(directory, expected_hashes)
     schema = json.loads(contents["schema.json"])
     return TrainedBundle(
         model=joblib.load(io.BytesIO(contents["model.joblib"])),

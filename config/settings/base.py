@@ -93,7 +93,12 @@ STATICFILES_DIRS = [BASE_DIR / "templates" / "static"]
 
 # Model artifacts live outside anything a request can name; see scoring.services.models.
 MODEL_ARTIFACT_DIR = Path(env("MODEL_ARTIFACT_DIR", default=str(VAR_DIR / "models")))
-DEFAULT_TRAINING_DATA = BASE_DIR.parent / "shared" / "datasets" / "returns_normal.csv"
+DEFAULT_TRAINING_DATA = Path(
+    env(
+        "DEFAULT_TRAINING_DATA",
+        default=str(BASE_DIR.parent / "shared" / "datasets" / "returns_normal.csv"),
+    )
+)
 # Every amount (order values, costs, budgets, the ledger) is in this currency; returns in any
 # other are refused at intake.
 DESK_CURRENCY = env("DESK_CURRENCY", default="USD")

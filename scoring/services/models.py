@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from casework.services.audit import audit_record
-from ml.artifacts import load_bundle, save_bundle
+from ml.artifacts import load_bundle, save_bundle, verified_bundle_files
 from ml.train import TrainedBundle
 from scoring.models import ModelVersion
 
@@ -97,9 +97,17 @@ def model_version_rollback(*, actor=None) -> ModelVersion:
     return model_version_activate(version=previous.version, actor=actor)
 
 
+def _artifact_directory(model_version: ModelVersion) -> Path:
+    return Path(settings.MODEL_ARTIFACT_DIR) / model_version.artifact_dir
+
+
 def model_version_load(model_version: ModelVersion) -> TrainedBundle:
-    directory = Path(settings.MODEL_ARTIFACT_DIR) / model_version.artifact_dir
-    return load_bundle(directory, model_version.artifact_hashes)
+    return load_bundle(_artifact_directory(model_version), model_version.artifact_hashes)
+
+
+def model_version_verify(model_version: ModelVersion) -> None:
+    """Checks the version's files against their hashes without loading them (no unpickling)."""
+    verified_bundle_files(_artifact_directory(model_version), model_version.artifact_hashes)
 
 
 # Loaded bundles by version id; a worker asks for the active id on every batch, so activating

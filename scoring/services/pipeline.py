@@ -30,6 +30,7 @@ from budgets.services.ledger import (
 from casework.choices import FeedKind, Outcome, ReturnStatus
 from casework.models import FeedEvent, ReturnRequest, ReviewCase
 from casework.selectors import labels_newest_for
+from ml.artifacts import TamperedArtifactError
 from ml.inference import ScoreBatch, score_returns
 from ml.schema import FEATURES
 from scoring.choices import Action
@@ -42,7 +43,7 @@ from scoring.constants import (
 from scoring.models import Decision, ModelVersion, PolicyVersion
 from scoring.policy import ReturnFacts, ood_novelty_share, policy_decide
 from scoring.selectors import ood_flags_since
-from scoring.services.models import model_active
+from scoring.services.models import NoActiveModel, model_active
 from scoring.services.policies import policy_settings_from, policy_version_current
 
 logger = logging.getLogger(__name__)
@@ -205,14 +206,38 @@ def decisions_make(
 
 
 def returns_decide_pending(*, limit: int = SCORING_BATCH_SIZE) -> int:
-    """Claims up to `limit` pending returns, oldest first, and decides them. Returns how many."""
+    """Claims up to `limit` pending returns, oldest first, and decides them. Returns how many.
+
+    A batch is all or nothing, so one return that cannot be decided would hold back every
+    batch it is in: when a batch fails, its returns are decided one at a time, and the one
+    that fails alone is logged by order id and left pending (the pipeline check then alarms).
+    """
+    try:
+        return _returns_decide(limit=limit)
+    except (NoActiveModel, TamperedArtifactError):
+        raise  # nothing can be decided; the task reports it
+    except Exception:
+        logger.exception("deciding a batch failed; deciding its returns one at a time")
+    pending = ReturnRequest.objects.filter(status=ReturnStatus.PENDING).order_by(
+        "received_at", "id"
+    )
+    decided = 0
+    for return_id, order_id in pending.values_list("id", "order_id")[:limit]:
+        try:
+            decided += _returns_decide(limit=1, return_id=return_id)
+        except Exception:
+            logger.exception("return %s cannot be decided; it stays pending", order_id)
+    return decided
+
+
+def _returns_decide(*, limit: int, return_id: int | None = None) -> int:
     with transaction.atomic():
-        returns = list(
-            ReturnRequest.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(status=ReturnStatus.PENDING)
-            .select_related("customer")
-            .order_by("received_at", "id")[:limit]
+        pending = ReturnRequest.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+            status=ReturnStatus.PENDING
         )
+        if return_id is not None:
+            pending = pending.filter(pk=return_id)
+        returns = list(pending.select_related("customer").order_by("received_at", "id")[:limit])
         if not returns:
             return 0
         model_version, bundle = model_active()

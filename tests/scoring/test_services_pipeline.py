@@ -1,14 +1,19 @@
 """Deciding pending returns: one decision each, with its bookings, cases and feed events."""
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from budgets.models import LedgerAccount, LedgerEntry
 from casework.models import FeedEvent, ReturnRequest, ReviewCase
+from scoring import tasks
 from scoring.models import Decision
+from scoring.services import models, pipeline
 from scoring.services.pipeline import returns_decide_pending
 from scoring.services.tuning import cost_settings_update
+from scoring.tasks import decide_pending_returns
 from tests.factories import CustomerHoldFactory, ReturnRequestFactory
 
 
@@ -138,3 +143,37 @@ def test_density_flags_are_discounted_while_the_gate_flags_at_its_design_rate(ac
     assert flagged >= 50
     busy = Decision.objects.get(return_request=probe).ood_novelty_share
     assert busy > 0.5
+
+
+@pytest.mark.django_db
+def test_a_return_that_cannot_be_decided_does_not_hold_back_its_batch(
+    active_model, monkeypatch, caplog
+):
+    # Fault injection: scoring fails for one order id, as a data bug would make it.
+    real_rows = pipeline.returns_feature_rows
+
+    def failing_rows(returns):
+        if any(r.order_id == "POISON" for r in returns):
+            raise ValueError("cannot score this row")
+        return real_rows(returns)
+
+    monkeypatch.setattr(pipeline, "returns_feature_rows", failing_rows)
+    ReturnRequestFactory(order_id="POISON")
+    others = ReturnRequestFactory.create_batch(4)
+    assert returns_decide_pending() == 4
+    assert all(r.decision for r in ReturnRequest.objects.filter(pk__in=[o.pk for o in others]))
+    assert ReturnRequest.objects.get(order_id="POISON").status == "pending"
+    assert "return POISON cannot be decided; it stays pending" in caplog.text
+
+
+@pytest.mark.django_db
+def test_decide_task_without_a_usable_model_leaves_returns_pending_and_says_so(
+    active_model, caplog, monkeypatch
+):
+    monkeypatch.setattr(tasks, "_model_trouble_logged_at", float("-inf"))  # not rate-limited yet
+    ReturnRequestFactory()
+    (Path(settings.MODEL_ARTIFACT_DIR) / active_model.artifact_dir / "model.joblib").unlink()
+    models._loaded.clear()
+    decide_pending_returns()  # in-process; must not raise or schedule retries
+    assert ReturnRequest.objects.get().status == "pending"
+    assert any(r.levelname == "CRITICAL" for r in caplog.records)
