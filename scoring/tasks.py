@@ -71,6 +71,16 @@ def retrain_model():
 def record_drift_snapshot():
     """Daily: today's drift snapshot over the last DRIFT_WINDOW_DAYS of returns."""
     try:
-        drift_snapshot_record()
+        snapshot = drift_snapshot_record()
     except (NoActiveModel, DriftReferenceMissing) as exc:
         logger.warning("drift snapshot skipped: %s", exc)
+        return
+    if snapshot.status in ("warn", "alarm"):
+        # A log line as well as the queue banner, so log-based alerting sees it too.
+        drifted = [
+            f"{row['feature']} PSI {row['psi']:.2f}"
+            for row in snapshot.metrics["features"]
+            if row["status"] != "ok"
+        ]
+        level = logging.ERROR if snapshot.status == "alarm" else logging.WARNING
+        logger.log(level, "drift %s: %s", snapshot.status, ", ".join(drifted))

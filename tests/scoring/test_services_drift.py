@@ -154,6 +154,15 @@ def test_the_daily_task_records_a_snapshot_and_is_scheduled(active_model):
     assert {"scoring.tasks.record_drift_snapshot", "scoring.tasks.retrain_model"} <= tasks
 
 
+def test_the_daily_task_logs_an_alarm_naming_the_drifted_feature(active_model, caplog):
+    submit_rows(DATASETS / "returns_severe_drift.csv", 400)
+    record_drift_snapshot()
+    alarms = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(alarms) == 1
+    assert alarms[0].startswith("drift alarm: ")
+    assert "payment_method PSI" in alarms[0]
+
+
 def test_no_banner_without_an_alarm(active_model, client):
     DriftSnapshot.objects.create(date=timezone.localdate(), status="warn", metrics={"features": []})
     client.force_login(UserFactory(role="reviewer"))
