@@ -34,6 +34,9 @@ class QueueFilterForm(forms.Form):
         return QueueFilters(**data)
 
 
+HOLD_NEEDS_FRAUD = "A hold goes with a fraud verdict; untick it or choose fraud."
+
+
 class VerdictForm(forms.Form):
     verdict = forms.ChoiceField(choices=VerdictChoice.choices)
     hold_customer = forms.BooleanField(required=False)
@@ -49,6 +52,12 @@ class VerdictForm(forms.Form):
     def __init__(self, *args, other_cases=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["together"].choices = [(case.pk, str(case.pk)) for case in other_cases]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("hold_customer") and data.get("verdict") == VerdictChoice.LEGITIMATE:
+            self.add_error("hold_customer", HOLD_NEEDS_FRAUD)
+        return data
 
 
 class ReassignForm(forms.Form):

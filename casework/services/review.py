@@ -72,14 +72,20 @@ def _claim(case: ReviewCase, actor) -> ReviewCase:
 
 
 @transaction.atomic
-def case_claim_next(*, actor) -> ReviewCase | None:
-    """Claims the highest-priority case nobody holds, or None when the queue is empty."""
-    case = (
-        ReviewCase.objects.select_for_update(skip_locked=True)
-        .filter(_claimable())
-        .order_by("-priority", "created_at", "id")
-        .first()
-    )
+def case_claim_next(*, actor, skipping: int | None = None) -> ReviewCase | None:
+    """Claims the highest-priority case nobody holds, or None when the queue is empty.
+
+    `skipping` is a case the actor is moving on from: it is released back to the queue if the
+    actor holds it, and not handed straight back to them.
+    """
+    candidates = ReviewCase.objects.select_for_update(skip_locked=True).filter(_claimable())
+    if skipping is not None:
+        candidates = candidates.exclude(pk=skipping)
+    case = candidates.order_by("-priority", "created_at", "id").first()
+    if skipping is not None:
+        skipped = ReviewCase.objects.select_for_update().filter(pk=skipping).first()
+        if skipped is not None and case_is_held_by(skipped, actor):
+            case_release(case_id=skipped.pk, actor=actor)
     return _claim(case, actor) if case is not None else None
 
 

@@ -64,6 +64,8 @@ def _render_case(request, case, *, verdict_form=None, conflict=None, status=200)
         "customer": case.return_request.customer,
         "verdict": getattr(case, "verdict", None),
         "claim_state": _claim_state(case, request.user),
+        # "Next case" from a case you hold hands this one back rather than sitting on it.
+        "skipping": case.pk if _claim_state(case, request.user) == "mine" else None,
         "costs": action_costs(decision),
         "reasons": [{**reason, **reason_chip(reason["code"])} for reason in decision.reasons],
         "contributions": top_contributions(decision.contributions),
@@ -102,6 +104,9 @@ def case_verdict(request, case_id: int):
         return _render_case(request, case, verdict_form=form, status=400)
     data = form.cleaned_data
     try:
+        # A verdict on a case nobody holds (or whose claim lapsed while typing) claims it first;
+        # one someone else holds is a conflict, with the note kept in the form.
+        case_claim(case_id=case.pk, actor=request.user)
         if data["together"]:
             verdicts = cases_resolve_together(
                 case_id=case.pk,

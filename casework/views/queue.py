@@ -57,7 +57,11 @@ def _without(query, name):
 @reviewer_required
 @require_POST
 def case_next(request):
-    case = case_claim_next(actor=request.user)
+    skipping = request.POST.get("skipping", "")
+    case = case_claim_next(
+        actor=request.user,
+        skipping=int(skipping) if skipping.isascii() and skipping.isdecimal() else None,
+    )
     if case is None:
         messages.info(request, "The queue is empty: no case is waiting for a review.")
         return redirect("casework:queue")

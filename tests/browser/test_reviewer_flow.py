@@ -81,8 +81,9 @@ def test_two_reviewers_racing_for_one_case_only_one_holds_it(new_page):
     expect(loser.locator(".message-error")).to_contain_text("Another reviewer holds this case.")
     expect(loser.locator("#claim-state")).to_contain_text(f"Held by {holder}")
 
+    expect(loser.locator("#verdict-form")).to_have_count(0)  # no verdict on someone else's case
     loser.keyboard.press("l")
-    expect(loser.locator(".conflict")).to_contain_text("Claim the case before giving a verdict.")
+    expect(loser.locator("#claim-state")).to_contain_text(f"Held by {holder}")
     assert not Verdict.objects.filter(case=case).exists()
 
 

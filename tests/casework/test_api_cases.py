@@ -84,6 +84,7 @@ def test_verdict_needs_the_callers_claim_and_only_once():
         ({"verdict": "fraud", "hold_customer": "yes"}, "hold_customer"),
         ({"verdict": "fraud", "note": 5}, "note"),
         ({"verdict": "fraud", "colour": "red"}, "colour"),
+        ({"verdict": "legitimate", "hold_customer": True}, "hold_customer"),
     ],
 )
 def test_bad_verdict_body_is_named(body, field):

@@ -204,19 +204,45 @@ def test_after_the_last_verdict_the_reviewer_returns_to_the_queue(client, review
     assert "The queue is empty" in response.content.decode()
 
 
-def test_verdict_without_the_claim_shows_the_conflict_and_a_claim_button(
-    client, reviewer, customer
-):
+def test_verdict_on_a_case_nobody_holds_claims_it_in_the_same_step(client, reviewer, customer):
     case = make_case(customer)
 
     response = client.post(verdict_url(case), {"verdict": "fraud", "note": "keep me"})
 
-    assert response.status_code == 409
+    assert response.status_code == 302
+    resolved = ReviewCase.objects.get(pk=case.pk)
+    assert resolved.status == CaseStatus.RESOLVED
+    assert (resolved.verdict.reviewer, resolved.verdict.note) == (reviewer, "keep me")
+
+
+def test_a_hold_with_a_legitimate_verdict_is_refused_and_the_note_kept(client, reviewer, customer):
+    case = make_case(customer)
+    case_claim(case_id=case.pk, actor=reviewer)
+    body = {"verdict": "legitimate", "hold_customer": "on", "note": "keep me"}
+
+    response = client.post(verdict_url(case), body)
+
+    assert response.status_code == 400
     html = response.content.decode()
-    assert "Claim the case before giving a verdict." in html
-    assert 'id="claim-button"' in html
+    assert "A hold goes with a fraud verdict" in html
     assert "keep me" in html
-    assert ReviewCase.objects.get(pk=case.pk).status == CaseStatus.OPEN
+    assert ReviewCase.objects.get(pk=case.pk).status == CaseStatus.CLAIMED
+
+
+def test_next_case_from_a_held_case_hands_it_back(client, reviewer, customer):
+    current = make_case(customer, priority="90.00")
+    waiting = make_case(customer, priority="10.00")
+    case_claim(case_id=current.pk, actor=reviewer)
+    assert (
+        f'name="skipping" value="{current.pk}"'
+        in client.get(current.get_absolute_url()).content.decode()
+    )
+
+    response = client.post(reverse("casework:next"), {"skipping": current.pk})
+
+    assert response.url == waiting.get_absolute_url()
+    assert ReviewCase.objects.get(pk=current.pk).status == CaseStatus.OPEN
+    assert ReviewCase.objects.get(pk=waiting.pk).assignee == reviewer
 
 
 def test_verdict_on_a_case_another_reviewer_holds_is_refused(client, reviewer, customer):
@@ -323,10 +349,10 @@ def test_case_page_documents_the_keyboard_shortcuts(client, reviewer, customer):
         'data-shortcut="l"',
         'data-shortcut="h"',
         'data-shortcut="n"',
-        'data-shortcut="c Escape"',
+        'data-shortcut="c"',
     ):
         assert key in html
-    assert "<kbd>Esc</kbd> release" in html
+    assert 'data-shortcut="c Escape"' not in html  # Esc leaves the note; it must not release
 
 
 def test_customer_page_shows_history_ledger_and_hold(client, reviewer, customer):

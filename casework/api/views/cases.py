@@ -13,6 +13,7 @@ from casework.api.permissions import IsReviewer
 from casework.api.schema import error_responses
 from casework.api.serializers import StrictSerializer
 from casework.choices import CaseStatus, VerdictChoice
+from casework.forms import HOLD_NEEDS_FRAUD
 from casework.selectors import InvalidCursor, case_get, cases_in_priority_order
 from casework.services.review import CaseConflict, case_claim, case_resolve
 
@@ -44,6 +45,11 @@ class VerdictInputSerializer(StrictSerializer):
     verdict = serializers.ChoiceField(choices=VerdictChoice.values)
     hold_customer = StrictBooleanField(required=False, default=False)
     note = StrictCharField(required=False, allow_blank=True, default="", max_length=5000)
+
+    def validate(self, data):
+        if data.get("hold_customer") and data.get("verdict") == VerdictChoice.LEGITIMATE:
+            raise serializers.ValidationError({"hold_customer": [HOLD_NEEDS_FRAUD]})
+        return data
 
 
 def _conflict(exc: CaseConflict) -> Response:
