@@ -161,3 +161,23 @@ def test_next_case_on_an_empty_queue_returns_to_the_queue_with_a_message(client,
 
 def test_next_case_refuses_get(client, reviewer):
     assert client.get(reverse("casework:next")).status_code == 405
+
+
+def test_an_empty_filter_result_does_not_claim_the_queue_is_empty(client, reviewer):
+    make_case()
+    filtered = client.get(reverse("casework:queue") + "?q=NOPE").content.decode()
+    assert "No case matches these filters" in filtered
+    assert "The queue is empty" not in filtered
+    ReviewCase.objects.all().delete()
+    assert "The queue is empty" in client.get(reverse("casework:queue")).content.decode()
+
+
+def test_an_overdue_case_says_so_in_words_not_only_in_colour(client, reviewer):
+    sla = cost_settings_current().review_sla_hours
+    make_case(age_minutes=sla * 60 + 5)
+    assert "· overdue" in client.get(reverse("casework:queue")).content.decode()
+
+
+def test_filter_errors_name_the_field_by_its_label(client, reviewer):
+    html = client.get(reverse("casework:queue") + "?value_min=cheap").content.decode()
+    assert "Min $: Enter a number." in html
