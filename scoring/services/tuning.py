@@ -11,7 +11,11 @@ from budgets.choices import BudgetScope
 from budgets.constants import ANY_PAYMENT_METHOD
 from budgets.models import BudgetPolicy
 from scoring.models import CostSettings, PolicyVersion
-from scoring.services.policies import cost_settings_current, policy_version_publish
+from scoring.services.policies import (
+    cost_settings_current,
+    policy_version_current,
+    policy_version_publish,
+)
 
 COST_FIELDS = (
     "false_reject_cost",
@@ -51,10 +55,11 @@ def cost_settings_update(*, actor, values: dict) -> tuple[CostSettings, PolicyVe
     for name, value in values.items():
         setattr(costs, name, value)
     costs.full_clean()
+    after = _values_of(costs, COST_FIELDS)
+    if after == before:
+        return costs, policy_version_current()  # nothing changed: no new version, no event
     costs.save()
-    version = policy_version_publish(
-        actor=actor, note=_change_note("costs", before, _values_of(costs, COST_FIELDS))
-    )
+    version = policy_version_publish(actor=actor, note=_change_note("costs", before, after))
     return costs, version
 
 

@@ -137,3 +137,16 @@ def test_removing_an_override_publishes_and_the_default_stays(admin_user):
     for builtin in BudgetPolicy.objects.filter(Q(scope__isnull=True) | Q(scope="portfolio")):
         with pytest.raises(ValidationError):
             budget_policy_delete(actor=admin_user, budget_id=builtin.pk)
+
+
+def test_saving_unchanged_costs_publishes_nothing(admin_user):
+    current = policy_version_publish(note="before")
+    events = AuditEvent.objects.count()
+
+    _, version = cost_settings_update(
+        actor=admin_user, values={"review_cost": Decimal("50"), "false_reject_cost": "200.00"}
+    )
+
+    assert version == current
+    assert PolicyVersion.objects.latest("pk") == current
+    assert AuditEvent.objects.count() == events
