@@ -113,6 +113,9 @@ def chart_mix(report: EconomicReport) -> bytes:
 def chart_costs(report: EconomicReport) -> bytes:
     figure = _figure()
     ax = figure.subplots()
+    if not report.returns:
+        _empty(ax, "No decisions in this period.")
+        return _png(figure)
     rows = list(reversed(report.costs))
     y = range(len(rows))
     known = [r["known"] for r in rows]
