@@ -124,3 +124,12 @@ def test_report_page_query_count_does_not_grow_with_decisions(client, lead):
     many = count_queries()
 
     assert few == many == REPORT_PAGE_QUERIES
+
+
+def test_a_fresh_desk_with_no_decisions_gets_the_page_not_an_error(client, lead):
+    response = client.get(reverse("reports:economic"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert figure(html, "returns") == "0"
+    assert "no open cases" in html
+    assert len(re.findall(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]+"', html)) == 6
