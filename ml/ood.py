@@ -33,12 +33,13 @@ class OODResult:
 
 def _density_inputs(columns: dict[str, np.ndarray]) -> np.ndarray:
     # Logs make the long-tailed value and days columns close enough to Gaussian for a mixture.
+    # Clipped so a negative value cannot become NaN; the range check flags such a row anyway.
     return np.column_stack(
         [
-            np.log1p(columns["order_value"]),
+            np.log1p(np.clip(columns["order_value"], 0.0, None)),
             columns["return_ratio"],
             columns["returns_velocity_30d"],
-            np.log1p(columns["days_since_purchase"]),
+            np.log1p(np.clip(columns["days_since_purchase"], 0.0, None)),
         ]
     )
 
@@ -67,6 +68,12 @@ class OODGate(BaseEstimator):
         if not 0.0 < self.target_false_alarm_rate < 1.0:
             raise ValueError("target_false_alarm_rate must be between 0 and 1")
         train = feature_arrays(X_train)
+        # Values and ranges are what the model saw: every training row, not the density's half.
+        self.seen_values_ = {column: sorted(set(train[column])) for column in CATEGORICAL_FEATURES}
+        self.numeric_ranges_ = {
+            column: (float(train[column].min()), float(train[column].max()))
+            for column in NUMERIC_FEATURES
+        }
         if X_calibration is None:
             rows = np.arange(len(train["order_value"]))
             fit_rows, calibration_rows = train_test_split(
@@ -76,11 +83,6 @@ class OODGate(BaseEstimator):
             train = {column: values[fit_rows] for column, values in train.items()}
         else:
             calibration = feature_arrays(X_calibration)
-        self.seen_values_ = {column: sorted(set(train[column])) for column in CATEGORICAL_FEATURES}
-        self.numeric_ranges_ = {
-            column: (float(train[column].min()), float(train[column].max()))
-            for column in NUMERIC_FEATURES
-        }
         self.density_ = make_pipeline(
             StandardScaler(),
             GaussianMixture(

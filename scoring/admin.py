@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 
 from casework.admin import ReadOnlyAdmin
 from casework.roles import user_is_admin
+from ml.artifacts import TamperedArtifactError
 from scoring.forms import CostSettingsForm, PreviewForm
 from scoring.models import CostSettings, Decision, ModelComparison, ModelVersion, PolicyVersion
 from scoring.services.models import model_version_activate, model_version_rollback
@@ -94,7 +95,15 @@ class ModelVersionAdmin(ReadOnlyAdmin):
         if len(chosen) != 1:
             self.message_user(request, "Select exactly one version to activate.", messages.ERROR)
             return
-        version = model_version_activate(version=chosen[0].version, actor=request.user)
+        try:
+            version = model_version_activate(version=chosen[0].version, actor=request.user)
+        except TamperedArtifactError:
+            self.message_user(
+                request,
+                f"{chosen[0]} not activated: its files are missing or altered.",
+                messages.ERROR,
+            )
+            return
         self.message_user(
             request, f"{version} is active; workers use it from their next batch.", messages.SUCCESS
         )
@@ -108,6 +117,13 @@ class ModelVersionAdmin(ReadOnlyAdmin):
             version = model_version_rollback(actor=request.user)
         except ModelVersion.DoesNotExist:
             self.message_user(request, "No earlier active version to roll back to.", messages.ERROR)
+            return
+        except TamperedArtifactError:
+            self.message_user(
+                request,
+                "Not rolled back: the earlier version's files are missing or altered.",
+                messages.ERROR,
+            )
             return
         self.message_user(request, f"Rolled back: {version} is active again.", messages.SUCCESS)
 

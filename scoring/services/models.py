@@ -61,7 +61,13 @@ def model_version_register(
 
 @transaction.atomic
 def model_version_activate(*, version: str, actor=None) -> ModelVersion:
+    """Makes `version` the one workers use, after checking its files are intact.
+
+    Raises TamperedArtifactError (nothing changes) when they are not: activating a model that
+    cannot load would stop every scoring batch.
+    """
     target = ModelVersion.objects.select_for_update().get(version=version)
+    model_version_verify(target)
     current = ModelVersion.objects.select_for_update().filter(is_active=True).first()
     if current == target:
         return target

@@ -99,3 +99,24 @@ def test_estimator_contract():
     assert np.isfinite(gate.threshold_)
     with pytest.raises(ValueError, match="target_false_alarm_rate"):
         OODGate(target_false_alarm_rate=1.5).fit(rows)
+
+
+def test_ranges_and_values_cover_every_training_row_not_only_the_density_half():
+    training = generate_returns(rows=2_000, scenario="normal", seed=5)
+    training.loc[7, "returns_velocity_30d"] = 6  # one rare but real value
+    training.loc[8, "payment_method"] = "Store Credit"
+    gate = OODGate(random_state=0).fit(training)
+    assert gate.numeric_ranges_["returns_velocity_30d"][1] == 6
+    assert "Store Credit" in gate.seen_values_["payment_method"]
+    rule_codes = {"ood_unseen_value", "ood_out_of_range"}
+    for reasons in gate.check(training.iloc[[7, 8]]).reasons:
+        assert not rule_codes.intersection(codes(reasons))  # rare, perhaps; never "unseen"
+
+
+def test_a_negative_amount_is_flagged_out_of_range_not_a_crash(gate):
+    rows = generate_returns(rows=2, scenario="normal", seed=1).assign(
+        order_value=[-500.0, 50.0], days_since_purchase=[5, -30]
+    )
+    result = gate.check(rows)
+    assert result.flag.tolist() == [True, True]
+    assert all("ood_out_of_range" in codes(reasons) for reasons in result.reasons)

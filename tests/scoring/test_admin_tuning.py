@@ -10,6 +10,7 @@ from django.utils import timezone
 from budgets.models import BudgetPolicy, CustomerHold
 from casework.models import AuditEvent
 from scoring.models import CostSettings, ModelVersion, PolicyVersion
+from scoring.services.models import model_version_register
 from scoring.services.policies import cost_settings_current
 from tests.factories import (
     BudgetPolicyFactory,
@@ -328,17 +329,20 @@ def test_a_hold_is_never_edited_or_deleted_and_reviewers_cannot_place_one(client
     assert CustomerHold.objects.get().reason == "test hold"
 
 
-def test_admin_activates_and_rolls_back_model_versions_by_action(client, as_admin):
-    old = ModelVersionFactory(is_active=True, activated_at=timezone.now() - timedelta(days=1))
-    new = ModelVersionFactory()
+def test_admin_activates_and_rolls_back_model_versions_by_action(
+    client, as_admin, active_model, trained_bundle
+):
+    old = active_model
+    new = model_version_register(bundle=trained_bundle, training_data="again", activate=False)
     url = reverse("admin:scoring_modelversion_changelist")
+    events_before = AuditEvent.objects.filter(action="model.activate").count()
 
     client.post(url, {"action": "activate", "_selected_action": [new.pk]})
     assert ModelVersion.objects.get(is_active=True) == new
     client.post(url, {"action": "rollback", "_selected_action": [new.pk]})
 
     assert ModelVersion.objects.get(is_active=True) == old
-    events = AuditEvent.objects.filter(action="model.activate").order_by("id")
+    events = AuditEvent.objects.filter(action="model.activate").order_by("id")[events_before:]
     assert [e.after["active"] for e in events] == [new.version, old.version]
     assert all(e.actor == as_admin for e in events)
 
@@ -353,4 +357,17 @@ def test_model_versions_are_not_editable_and_leads_cannot_activate(client):
     )
 
     assert response.status_code == 403
+    assert not ModelVersion.objects.filter(is_active=True).exists()
+
+
+def test_a_version_without_its_files_is_not_activated_and_the_admin_is_told(client, as_admin):
+    broken = ModelVersionFactory()  # registered, but no files were ever written
+
+    response = client.post(
+        reverse("admin:scoring_modelversion_changelist"),
+        {"action": "activate", "_selected_action": [broken.pk]},
+        follow=True,
+    )
+
+    assert "not activated: its files are missing or altered" in page(response)
     assert not ModelVersion.objects.filter(is_active=True).exists()

@@ -59,3 +59,16 @@ def test_tampered_artifact_is_refused_at_load(active_model):
     path.write_bytes(bytes(data))
     with pytest.raises(TamperedArtifactError):
         model_version_load(active_model)
+
+
+@pytest.mark.django_db
+def test_a_version_whose_files_are_gone_is_not_activated_or_rolled_back_to(active_model):
+    second = model_version_register(
+        bundle=model_version_load(active_model), training_data="again", activate=True
+    )
+    (Path(settings.MODEL_ARTIFACT_DIR) / active_model.artifact_dir / "ood.joblib").unlink()
+    with pytest.raises(TamperedArtifactError):
+        model_version_rollback(actor=None)
+    with pytest.raises(TamperedArtifactError):
+        model_version_activate(version=active_model.version, actor=None)
+    assert ModelVersion.objects.get(is_active=True) == second

@@ -64,8 +64,10 @@ def test_one_review_per_ring_account_ends_its_bleed(ring_slice, active_model, tr
         actions = [row["action"] for row in ring_rows if row["customer_id"] == account]
         after_review = actions[actions.index("review") + 1 :]
         assert set(after_review) <= {"reject"}
+    # Returns at velocities the model saw in training are approved until the budget or the
+    # exposure pricing sends one to review; at least two-thirds of the ring's value is saved.
     ring = result.summary["ring"]
-    assert ring["cost"] < 0.3 * ring["value"]
+    assert ring["cost"] < ring["value"] / 3
 
 
 def test_without_hold_pricing_the_ledger_alone_stops_the_ring_later(

@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ml.artifacts import TamperedArtifactError
 from scoring.models import ModelVersion
 from scoring.services.models import model_version_activate, model_version_rollback
 
@@ -24,4 +25,6 @@ class Command(BaseCommand):
         except ModelVersion.DoesNotExist as exc:
             message = str(exc) if rollback else f"no model version {version!r}"
             raise CommandError(message) from exc
+        except TamperedArtifactError as exc:
+            raise CommandError(f"not activated, its files are not intact: {exc}") from exc
         self.stdout.write(self.style.SUCCESS(f"active model: {model_version.version}"))
