@@ -4,6 +4,7 @@ Commands that must not touch live data (replay, bench_queue) run inside it.
 """
 
 import contextlib
+import os
 import time
 
 from django.db import connection
@@ -13,10 +14,15 @@ from django.db import connection
 def scratch_database(*, purpose: str, say=print):
     original = connection.settings_dict["NAME"]
     connection.settings_dict.setdefault("TEST", {})
-    connection.settings_dict["TEST"]["NAME"] = f"{original}_{purpose}_{int(time.time())}"
+    # The process id keeps two runs started in the same second apart.
+    name = f"{original}_{purpose}_{int(time.time())}_{os.getpid()}"
+    connection.settings_dict["TEST"]["NAME"] = name
     say(f"creating a scratch database for the {purpose} …")
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
+        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
         yield
     finally:
-        connection.creation.destroy_test_db(original, verbosity=0)
+        # Interrupted before Django switched to the scratch database, there is nothing of ours
+        # to drop, and "dropping the test database" would name the live one.
+        if connection.settings_dict["NAME"] == name:
+            connection.creation.destroy_test_db(original, verbosity=0)

@@ -107,7 +107,9 @@ def label_rows_record(*, client: ApiClient, rows: Iterable[dict]) -> Iterator[La
 
     Each row is its own transaction: one bad row does not undo the rows before it.
     """
-    for line, row in enumerate(rows, start=2):
+    for index, row in enumerate(rows, start=2):
+        # A csv reader knows the row's real line (blank lines are skipped); a list does not.
+        line = getattr(rows, "line_num", index)
         serializer = LabelInputSerializer(data=_csv_row_to_payload(row))
         order_id = row.get("order_id") or None
         if not serializer.is_valid():

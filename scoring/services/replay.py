@@ -117,9 +117,22 @@ def oracle_resolve(*, case: ReviewCase, is_fraud: bool, actor) -> None:
     )
 
 
-def _read_rows(path: Path) -> list[dict]:
-    with path.open(newline="") as handle:
-        return list(csv.DictReader(handle))
+FRAUD_LABELS = {"1": True, "true": True, "0": False, "false": False}
+
+
+def replay_rows_read(path: Path) -> list[dict]:
+    """The file's rows, each with a readable `is_fraud` (1/0/true/false); ValueError if not."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+    if not rows or "is_fraud" not in rows[0]:
+        raise ValueError(f"{path} has no is_fraud column: a replay needs labels")
+    for line, row in enumerate(rows, start=2):
+        if str(row["is_fraud"]).strip().lower() not in FRAUD_LABELS:
+            raise ValueError(
+                f"line {line}: is_fraud must be 1, 0, true or false, not {row['is_fraud']!r}"
+            )
+    return rows
 
 
 def replay_run(
@@ -135,9 +148,7 @@ def replay_run(
     progress: Callable[[int], None] = lambda n: None,
 ) -> ReplayResult:
     """Replays `data` and returns the summary figures and one row per return."""
-    rows = _read_rows(data)
-    if not rows or "is_fraud" not in rows[0]:
-        raise ValueError(f"{data} has no is_fraud column: a replay needs labels")
+    rows = replay_rows_read(data)
     replay_policy_apply(overrides)
     policy_version = policy_version_publish(note=f"replay of {data.name}")
     client = ApiClient.objects.filter(name=REPLAY_CLIENT).first()
@@ -149,7 +160,7 @@ def replay_run(
     step = timedelta(days=1) / per_day
     for index, row in enumerate(rows):
         row["submitted_at"] = (start + index * step).isoformat()
-    truth = {row["order_id"]: row["is_fraud"] == "1" for row in rows}
+    truth = {row["order_id"]: FRAUD_LABELS[row["is_fraud"].strip().lower()] for row in rows}
     invalid = []
     # The replay decides its returns itself, in file order; no worker may take them.
     for results in csv_rows_submit(client=client, rows=rows, nudge=False):

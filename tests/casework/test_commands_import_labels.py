@@ -42,3 +42,29 @@ def test_import_refuses_a_file_without_the_label_columns(tmp_path):
     path.write_text("order_id,is_fraud\nA-1,1\n")
     with pytest.raises(CommandError, match="missing required columns: source, observed_at"):
         call_command("import_labels", str(path))
+
+
+def test_problems_are_reported_at_their_real_line_and_a_bom_is_ignored(tmp_path):
+    shop = ApiClientFactory(name="csv-import")
+    ReturnRequestFactory(client=shop, order_id="A-1", status="decided", outcome="rejected")
+    path = tmp_path / "labels.csv"
+    path.write_text(
+        "\ufefforder_id,is_fraud,source,observed_at\n"
+        "\n"
+        "A-1,1,chargeback,2025-03-01T10:00:00Z\n"
+        "\n"
+        "A-1,maybe,inspection,2025-03-02T10:00:00Z\n"
+    )
+    out = StringIO()
+    call_command("import_labels", str(path), stdout=out)
+    assert "line 5 A-1:" in out.getvalue()
+
+
+def test_a_file_of_which_nothing_is_recorded_is_a_command_error(tmp_path):
+    ApiClientFactory(name="csv-import")
+    path = tmp_path / "labels.csv"
+    path.write_text(
+        "order_id,is_fraud,source,observed_at\nNOPE,1,chargeback,2025-03-01T10:00:00Z\n"
+    )
+    with pytest.raises(CommandError, match="no label of the file was recorded"):
+        call_command("import_labels", str(path), stdout=StringIO())

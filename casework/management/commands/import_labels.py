@@ -25,26 +25,34 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, file, client, **options):
-        if not file.exists():
+        if not file.is_file():
             raise CommandError(f"no such file: {file}")
         submitter = ApiClient.objects.filter(name=client, role=ApiRole.SUBMITTER).first()
         if submitter is None:
             raise CommandError(f"no submitter client named {client!r}")
         counts, problems, changed = Counter(), [], 0
-        with file.open(newline="") as handle:
-            total = sum(1 for _ in handle) - 1
+        with file.open(newline="", encoding="utf-8-sig") as handle:
+            try:
+                total = sum(1 for _ in handle) - 1
+            except UnicodeDecodeError as exc:
+                raise CommandError(f"{file}: not UTF-8 text ({exc})") from exc
             handle.seek(0)
             rows = csv.DictReader(handle)
             missing = [name for name in LABEL_COLUMNS if name not in (rows.fieldnames or [])]
             if missing:
                 raise CommandError(f"{file}: missing required columns: {', '.join(missing)}")
             with tqdm(total=total, unit="label", desc="importing") as bar:
-                for result in label_rows_record(client=submitter, rows=rows):
-                    counts[result.status] += 1
-                    changed += result.truth_changed
-                    if result.errors and len(problems) < 20:
-                        problems.append(result)
-                    bar.update(1)
+                try:
+                    for result in label_rows_record(client=submitter, rows=rows):
+                        counts[result.status] += 1
+                        changed += result.truth_changed
+                        if result.errors and len(problems) < 20:
+                            problems.append(result)
+                        bar.update(1)
+                except csv.Error as exc:
+                    raise CommandError(
+                        f"{file}, line {rows.line_num}: {exc}; the rows before it were recorded"
+                    ) from exc
         self.stdout.write(
             f"recorded {counts['recorded']:,} (truth changed on {changed:,} returns), "
             f"duplicate {counts['duplicate']:,}, unknown order {counts['unknown_order']:,}, "
@@ -52,3 +60,5 @@ class Command(BaseCommand):
         )
         for result in problems:
             self.stdout.write(f"  line {result.line} {result.order_id}: {result.errors}")
+        if counts and not (counts["recorded"] or counts["duplicate"]):
+            raise CommandError("no label of the file was recorded")

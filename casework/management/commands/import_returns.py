@@ -12,6 +12,16 @@ from casework.models import ApiClient
 from casework.services.api_clients import api_client_create
 from casework.services.csv_intake import csv_rows_submit
 
+# The fields a return cannot do without; the rest are optional or derived.
+REQUIRED_COLUMNS = (
+    "order_id",
+    "customer_id",
+    "order_value",
+    "product_category",
+    "payment_method",
+    "days_since_purchase",
+)
+
 
 class Command(BaseCommand):
     help = "Submit every row of a returns CSV (the shared columns) for decision."
@@ -21,7 +31,7 @@ class Command(BaseCommand):
         parser.add_argument("--client", default="csv-import", help="submitting client's name")
 
     def handle(self, *args, file, client, **options):
-        if not file.exists():
+        if not file.is_file():
             raise CommandError(f"no such file: {file}")
         submitter = ApiClient.objects.filter(name=client).first()
         if submitter is None:
@@ -31,20 +41,35 @@ class Command(BaseCommand):
         elif submitter.role != ApiRole.SUBMITTER:
             raise CommandError(f"client {client!r} is not a submitter")
         counts, invalid = Counter(), []
-        with file.open(newline="") as handle:
-            total = sum(1 for _ in handle) - 1
+        # utf-8-sig: a spreadsheet's byte-order mark is not part of the first column's name.
+        with file.open(newline="", encoding="utf-8-sig") as handle:
+            try:
+                total = sum(1 for _ in handle) - 1
+            except UnicodeDecodeError as exc:
+                raise CommandError(f"{file}: not UTF-8 text ({exc})") from exc
             handle.seek(0)
             rows = csv.DictReader(handle)
+            missing = [name for name in REQUIRED_COLUMNS if name not in (rows.fieldnames or [])]
+            if missing:
+                raise CommandError(f"{file}: missing required columns: {', '.join(missing)}")
             with tqdm(total=total, unit="row", desc="importing") as bar:
-                for results in csv_rows_submit(client=submitter, rows=rows):
-                    for result in results:
-                        counts[result.status] += 1
-                        if result.status in ("invalid", "conflict") and len(invalid) < 20:
-                            invalid.append(result)
-                    bar.update(len(results))
+                try:
+                    for results in csv_rows_submit(client=submitter, rows=rows):
+                        for result in results:
+                            counts[result.status] += 1
+                            if result.status in ("invalid", "conflict") and len(invalid) < 20:
+                                invalid.append(result)
+                        bar.update(len(results))
+                except csv.Error as exc:
+                    raise CommandError(
+                        f"{file}, line {rows.line_num}: {exc}; the "
+                        f"{sum(counts.values()):,} rows before its batch were imported"
+                    ) from exc
         self.stdout.write(
             f"accepted {counts['accepted']:,}, duplicate {counts['duplicate']:,}, "
             f"invalid {counts['invalid']:,}, conflict {counts['conflict']:,}"
         )
         for result in invalid:
             self.stdout.write(f"  {result.status} {result.order_id}: {result.errors}")
+        if counts and not (counts["accepted"] or counts["duplicate"]):
+            raise CommandError("no row of the file was accepted")

@@ -13,7 +13,13 @@ from tqdm import tqdm
 from config.scratch_db import scratch_database
 from scoring.models import ModelVersion
 from scoring.services.models import model_version_load
-from scoring.services.replay import ReplayOverrides, format_summary, replay_run, replay_start
+from scoring.services.replay import (
+    ReplayOverrides,
+    format_summary,
+    replay_rows_read,
+    replay_run,
+    replay_start,
+)
 
 
 class Command(BaseCommand):
@@ -49,8 +55,17 @@ class Command(BaseCommand):
         parser.add_argument("--out", type=Path)
 
     def handle(self, *args, data, reviewer, per_day, model, out, **options):
-        if not data.exists():
+        if not data.is_file():
             raise CommandError(f"no such file: {data}")
+        self._check_options(per_day=per_day, **options)
+        if out is not None:
+            if out.exists() and not out.is_dir():
+                raise CommandError(f"--out {out} is a file, not a directory")
+            out.mkdir(parents=True, exist_ok=True)
+        try:
+            total = len(replay_rows_read(data))  # a bad file is refused before any work
+        except (ValueError, UnicodeDecodeError, csv.Error) as exc:
+            raise CommandError(f"{data}: {exc}") from exc
         live = ModelVersion.objects.filter(**({"version": model} if model else {"is_active": True}))
         model_version = live.first()
         if model_version is None:
@@ -60,8 +75,6 @@ class Command(BaseCommand):
         overrides = ReplayOverrides(
             **{field.name: options[field.name] for field in dataclasses.fields(ReplayOverrides)}
         )
-        with data.open() as handle:
-            total = sum(1 for _ in handle) - 1
         started = time.monotonic()
         with scratch_database(purpose="replay", say=self.stdout.write):
             scratch_model = ModelVersion.objects.create(
@@ -72,7 +85,7 @@ class Command(BaseCommand):
                 }
             )
             with tqdm(total=total, unit="return", desc="replaying") as bar:
-                result = replay_run(
+                result = self._run(
                     data=data,
                     model_version=scratch_model,
                     bundle=bundle,
@@ -85,10 +98,37 @@ class Command(BaseCommand):
         self.stdout.write(format_summary(result.summary))
         self.stdout.write(f"finished in {time.monotonic() - started:.1f}s")
         if out:
-            out.mkdir(parents=True, exist_ok=True)
             (out / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
             with (out / "decisions.csv").open("w", newline="") as handle:
                 writer = csv.DictWriter(handle, fieldnames=list(result.rows[0]))
                 writer.writeheader()
                 writer.writerows(result.rows)
             self.stdout.write(f"wrote {out / 'summary.json'} and {out / 'decisions.csv'}")
+
+    @staticmethod
+    def _run(**arguments):
+        try:
+            return replay_run(**arguments)
+        except ValueError as exc:  # rows the intake refused, named with the first of them
+            raise CommandError(str(exc)) from exc
+
+    @staticmethod
+    def _check_options(*, per_day, **options):
+        problems = []
+        if per_day < 1:
+            problems.append("--per-day must be at least 1")
+        for name in ("false_reject_cost", "review_cost", "budget", "portfolio_budget"):
+            if options.get(name) is not None and not options[name] >= 0:
+                problems.append(f"--{name.replace('_', '-')} must not be negative")
+        for name, option in (
+            ("ood_fraud_probability", "--ood-probability"),
+            ("audit_sample_rate", "--audit-sample-rate"),
+        ):
+            if options.get(name) is not None and not 0 <= options[name] <= 1:
+                problems.append(f"{option} must be between 0 and 1")
+        if options.get("window_days") is not None and options["window_days"] < 1:
+            problems.append("--window-days must be at least 1")
+        if options.get("hold_velocity") is not None and options["hold_velocity"] < 0:
+            problems.append("--hold-velocity must not be negative")
+        if problems:
+            raise CommandError("; ".join(problems))
