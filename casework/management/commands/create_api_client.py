@@ -15,6 +15,9 @@ class Command(BaseCommand):
         parser.add_argument("--role", choices=ApiRole.values, required=True)
 
     def handle(self, *args, name, role, **options):
+        limit = ApiClient._meta.get_field("name").max_length
+        if not name.strip() or len(name) > limit:
+            raise CommandError(f"a client name needs 1 to {limit} characters")
         if ApiClient.objects.filter(name=name).exists():
             raise CommandError(f"an API client named {name!r} already exists")
         client, key = api_client_create(name=name, role=role, actor_label="manage.py")

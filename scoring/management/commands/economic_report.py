@@ -27,11 +27,18 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, out, days, replay, per_day, **options):
+        if out.exists() and not out.is_dir():
+            raise CommandError(f"--out {out} is a file, not a directory")
+        if per_day < 1:
+            raise CommandError("--per-day must be at least 1")
         if replay is not None:
             missing = [n for n in ("decisions.csv", "summary.json") if not (replay / n).exists()]
             if missing:
                 raise CommandError(f"{replay} has no {' or '.join(missing)}")
-            report = economic_report_from_replay(directory=replay, per_period=per_day)
+            try:
+                report = economic_report_from_replay(directory=replay, per_period=per_day)
+            except (ValueError, KeyError) as exc:  # JSONDecodeError is a ValueError
+                raise CommandError(f"{replay} is not a readable replay: {exc}") from exc
         else:
             if days < 1:
                 raise CommandError("--days must be at least 1")

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from scoring.choices import Action
@@ -123,6 +123,8 @@ class Command(BaseCommand):
         if out is None:
             self.stdout.write(text)
             return
+        if out.is_dir():
+            raise CommandError(f"--out {out} is a directory; name the Markdown file to write")
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text)
         self.stdout.write(f"wrote {sum(len(g.returns) for g in groups)} returns to {out}")

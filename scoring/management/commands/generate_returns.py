@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from ml.generate import SCENARIOS, generate_returns, summarize
 
@@ -17,6 +17,10 @@ class Command(BaseCommand):
         parser.add_argument("--out", type=Path, required=True)
 
     def handle(self, *args, rows, scenario, seed, out, **options):
+        if rows < 1:
+            raise CommandError("--rows must be at least 1")
+        if out.is_dir():
+            raise CommandError(f"--out {out} is a directory; name the CSV file to write")
         frame = generate_returns(rows=rows, scenario=scenario, seed=seed)
         out.parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(out, index=False)

@@ -14,9 +14,12 @@ from scoring.services.retrain import NotEnoughLabels, model_retrain
 
 def _margin(value: str) -> Decimal:
     try:
-        return Decimal(value)
+        margin = Decimal(value)
     except InvalidOperation as exc:
         raise ValueError(value) from exc
+    if not margin.is_finite():
+        raise ValueError(value)  # argparse then names the option and the value
+    return margin
 
 
 class Command(BaseCommand):

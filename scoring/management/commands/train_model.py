@@ -29,9 +29,9 @@ class Command(BaseCommand):
 
         try:
             frame = read_returns_csv(data)
-        except ValueError as exc:
-            raise CommandError(str(exc)) from exc
-        bundle = train(frame, TrainingConfig(random_state=seed), progress=progress)
+            bundle = train(frame, TrainingConfig(random_state=seed), progress=progress)
+        except ValueError as exc:  # unreadable rows, or data the model cannot learn from
+            raise CommandError(f"{data}: {exc}") from exc
         model_version = model_version_register(
             bundle=bundle, training_data=data.name, activate=not no_activate
         )
