@@ -101,6 +101,23 @@ def realized_costs_batch(
     )
 
 
+def policy_row_costs(
+    *,
+    fraud_probability: np.ndarray,
+    ood_flag: np.ndarray,
+    order_value: np.ndarray,
+    is_fraud: np.ndarray,
+    false_reject_cost: float,
+    review_cost: float,
+    ood_fraud_probability: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each return's action under the expected-cost policy and what it really cost."""
+    p = ood_adjusted_probability(fraud_probability, ood_flag, ood_fraud_probability)
+    actions = cheapest_actions(expected_costs_batch(p, order_value, false_reject_cost, review_cost))
+    costs = realized_costs_batch(actions, is_fraud, order_value, false_reject_cost, review_cost)
+    return actions, costs
+
+
 def policy_outcome(
     *,
     fraud_probability: np.ndarray,
@@ -112,9 +129,15 @@ def policy_outcome(
     ood_fraud_probability: float,
 ) -> dict:
     """Cost per return of deciding each return by expected cost, against approving everything."""
-    p = ood_adjusted_probability(fraud_probability, ood_flag, ood_fraud_probability)
-    actions = cheapest_actions(expected_costs_batch(p, order_value, false_reject_cost, review_cost))
-    costs = realized_costs_batch(actions, is_fraud, order_value, false_reject_cost, review_cost)
+    actions, costs = policy_row_costs(
+        fraud_probability=fraud_probability,
+        ood_flag=ood_flag,
+        order_value=order_value,
+        is_fraud=is_fraud,
+        false_reject_cost=false_reject_cost,
+        review_cost=review_cost,
+        ood_fraud_probability=ood_fraud_probability,
+    )
     approve_all = realized_costs_batch(
         np.full(len(actions), "approve", dtype=object),
         is_fraud,

@@ -19,7 +19,7 @@ import pandas as pd
 from django.db import transaction
 
 from ml.drift import drift_reference
-from ml.economics import policy_outcome
+from ml.economics import ACTIONS, policy_row_costs
 from ml.metrics import expected_calibration_error
 from ml.schema import COLUMNS, LABEL, read_returns_csv
 from ml.train import TrainedBundle, TrainingConfig, train
@@ -37,6 +37,7 @@ from scoring.services.policies import cost_settings_current
 logger = logging.getLogger(__name__)
 
 FOUR_PLACES = Decimal("0.0001")
+BOOTSTRAP_RESAMPLES = 2000
 
 
 class NotEnoughLabels(Exception):
@@ -98,7 +99,7 @@ def holdout_evaluate(*, bundle: TrainedBundle, holdout: pd.DataFrame, costs) -> 
     """Realized cost per return of the cost policy (OOD rule included), ECE and Brier."""
     p = bundle.model.predict_proba(holdout)[:, 1]
     y = holdout[LABEL].to_numpy()
-    outcome = policy_outcome(
+    actions, row_costs = policy_row_costs(
         fraud_probability=p,
         ood_flag=bundle.ood_gate.check(holdout).flag,
         order_value=holdout["order_value"].to_numpy(),
@@ -108,28 +109,51 @@ def holdout_evaluate(*, bundle: TrainedBundle, holdout: pd.DataFrame, costs) -> 
         ood_fraud_probability=costs.ood_fraud_probability,
     )
     return {
-        "cost": Decimal(repr(outcome["cost_per_return_policy"])).quantize(
-            FOUR_PLACES, ROUND_HALF_UP
-        ),
+        "cost": Decimal(repr(float(row_costs.mean()))).quantize(FOUR_PLACES, ROUND_HALF_UP),
+        "row_costs": row_costs,
         "ece": expected_calibration_error(y, p),
         "brier": float(np.mean((p - y) ** 2)),
-        "action_mix": outcome["action_mix"],
+        "action_mix": {action: float(np.mean(actions == action)) for action in ACTIONS},
     }
 
 
-def _reason(*, saving: Decimal, margin: Decimal, promoted: bool, n: int, champion) -> str:
+def saving_lower_bound(
+    champion_costs: np.ndarray, challenger_costs: np.ndarray, *, seed: int
+) -> Decimal:
+    """The saving per return the challenger beats with 95% confidence (paired bootstrap).
+
+    A hold-out of a few dozen returns swings the mean cost by far more than the margin; the
+    promotion asks for the saving to be above zero at this bound, not only on average.
+    """
+    differences = np.asarray(champion_costs, dtype=float) - np.asarray(challenger_costs, float)
+    rng = np.random.default_rng(seed)
+    samples = rng.integers(0, len(differences), size=(BOOTSTRAP_RESAMPLES, len(differences)))
+    means = differences[samples].mean(axis=1)
+    bound = float(np.quantile(means, 0.05))
+    return Decimal(repr(bound)).quantize(FOUR_PLACES, ROUND_HALF_UP)
+
+
+def _reason(
+    *, saving: Decimal, bound: Decimal, margin: Decimal, promoted: bool, n: int, champion
+) -> str:
     on = f"on {n} held-out labelled returns"
+    sure = f"(at least ${bound:.4f} with 95% confidence)"
     if promoted:
         return (
-            f"Promoted: the challenger saves ${saving:.4f} per return {on}, "
+            f"Promoted: the challenger saves ${saving:.4f} per return {on} {sure}, "
             f"at least the margin of ${margin:.4f}."
         )
     if saving < 0:
         why = f"costs ${-saving:.4f} more per return {on}"
     elif saving == 0:
         why = f"costs the same per return {on}"
-    else:
+    elif saving < margin:
         why = f"saves only ${saving:.4f} per return {on}, less than the margin of ${margin:.4f}"
+    else:
+        why = (
+            f"saves ${saving:.4f} per return {on}, but that could be chance: with 95% "
+            f"confidence the saving is only above ${bound:.4f}"
+        )
     return f"Kept {champion.version}: the challenger {why}."
 
 
@@ -176,8 +200,12 @@ def model_retrain(
     challenger_scores = holdout_evaluate(bundle=bundle, holdout=holdout, costs=costs)
     champion_scores = holdout_evaluate(bundle=champion_bundle, holdout=holdout, costs=costs)
     saving = champion_scores["cost"] - challenger_scores["cost"]
-    # "Lower by at least the margin": with a zero margin a tie still keeps the champion.
-    promoted = saving > 0 and saving >= margin
+    bound = saving_lower_bound(
+        champion_scores.pop("row_costs"), challenger_scores.pop("row_costs"), seed=random_state
+    )
+    # Lower by at least the margin on average, and lower at all with 95% confidence; with a
+    # zero margin a tie still keeps the champion.
+    promoted = saving > 0 and saving >= margin and bound > 0
     with transaction.atomic():
         challenger = model_version_register(
             bundle=bundle,
@@ -198,10 +226,16 @@ def model_retrain(
             margin=margin,
             promoted=promoted,
             reason=_reason(
-                saving=saving, margin=margin, promoted=promoted, n=len(holdout), champion=champion
+                saving=saving,
+                bound=bound,
+                margin=margin,
+                promoted=promoted,
+                n=len(holdout),
+                champion=champion,
             ),
             details={
                 **sizes,
+                "saving_lower_bound_95": str(bound),
                 "challenger_action_mix": challenger_scores["action_mix"],
                 "champion_action_mix": champion_scores["action_mix"],
                 "costs": {

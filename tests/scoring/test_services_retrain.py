@@ -11,6 +11,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from django.conf import settings
@@ -21,7 +22,12 @@ from ml.schema import COLUMNS
 from scoring.constants import AUDIT_SAMPLE_WEIGHT, PROMOTION_MARGIN
 from scoring.models import ModelComparison, ModelVersion
 from scoring.services.replay import ReplayOverrides, replay_run, replay_start
-from scoring.services.retrain import NotEnoughLabels, model_retrain, training_sets_build
+from scoring.services.retrain import (
+    NotEnoughLabels,
+    model_retrain,
+    saving_lower_bound,
+    training_sets_build,
+)
 from scoring.tasks import retrain_model
 
 DATASETS = Path(settings.DEFAULT_TRAINING_DATA).parent
@@ -51,9 +57,12 @@ def test_challenger_that_catches_the_ring_is_promoted_and_can_be_rolled_back(rep
     assert saving >= PROMOTION_MARGIN
     assert comparison.promoted
     assert comparison.champion == replayed
+    bound = Decimal(comparison.details["saving_lower_bound_95"])
+    assert Decimal("0") < bound <= saving
     assert comparison.reason == (
         f"Promoted: the challenger saves ${saving:.4f} per return on "
-        f"{comparison.holdout_size} held-out labelled returns, at least the margin of $0.0500."
+        f"{comparison.holdout_size} held-out labelled returns (at least ${bound:.4f} with 95% "
+        "confidence), at least the margin of $0.0500."
     )
     assert comparison.holdout_size == math.ceil(comparison.details["labelled_returns"] / 4)
     # Calibration is recorded beside the cost; on an all-fraud hold-out it follows the cost.
@@ -152,3 +161,12 @@ def test_comparisons_are_read_only_in_the_admin():
     assert not model_admin.has_add_permission(None)
     assert not model_admin.has_change_permission(None)
     assert not model_admin.has_delete_permission(None)
+
+
+def test_a_saving_that_could_be_chance_is_not_a_promotion():
+    # Same mean saving, different spread: one return saving a lot, the rest losing a little.
+    steady = np.full(40, 0.5)
+    lumpy = np.r_[np.full(39, -0.1), 23.9]
+    assert steady.mean() == pytest.approx(lumpy.mean())
+    assert saving_lower_bound(steady, np.zeros(40), seed=0) == Decimal("0.5000")
+    assert saving_lower_bound(lumpy, np.zeros(40), seed=0) < 0
