@@ -42,6 +42,7 @@ def bad_replay_dir(tmp_path):
         (lambda t, f: ["create_api_client", "", "--role", "submitter"], "1 to 100 characters"),
         (lambda t, f: ["create_api_client", "x" * 101, "--role", "submitter"], "1 to 100"),
         (lambda t, f: ["retrain", "--margin", "NaN"], "--margin"),
+        (lambda t, f: ["bench_queue", "--case-every", "0"], "must each be at least 1"),
     ],
     ids=[
         "report-per-day",
@@ -53,6 +54,7 @@ def bad_replay_dir(tmp_path):
         "client-empty-name",
         "client-long-name",
         "retrain-nan-margin",
+        "bench-zero",
     ],
 )
 def test_bad_input_is_a_command_error(tmp_path, a_file, command, message):

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -75,6 +75,8 @@ class Command(BaseCommand):
         parser.add_argument("--repeat", type=int, default=7)
 
     def handle(self, *args, returns, case_every, repeat, **options):
+        if min(returns, case_every, repeat) < 1:
+            raise CommandError("--returns, --case-every and --repeat must each be at least 1")
         with scratch_database(purpose="bench", say=self.stdout.write):
             self._run(returns=returns, case_every=case_every, repeat=repeat)
 
