@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Min, Q, Sum
 
 from casework.choices import VerdictChoice
 from casework.models import Label, ReviewCase
@@ -25,7 +25,9 @@ def labelled_returns_newest() -> list[dict]:
     """Every labelled return once, with its features and its newest label (the truth).
 
     Rows: the FEATURES, order_id, customer_id, is_fraud, observed_at (of the newest label),
-    is_audit_sample; ordered by when the truth was observed, oldest first.
+    is_audit_sample; ordered by when the return was first labelled, oldest first. First, not
+    newest: a return a model trained on must not move into a later hold-out because a second
+    label (a chargeback after a review) arrived for it.
     """
     fields = {name: f"return_request__{name}" for name in FEATURES}
     fields["order_id"] = "return_request__order_id"
@@ -45,7 +47,12 @@ def labelled_returns_newest() -> list[dict]:
         }
         for row in newest
     ]
-    return sorted(rows, key=lambda row: (row["observed_at"], row["return_id"]))
+    first_labelled = dict(
+        Label.objects.values("return_request_id")
+        .annotate(first=Min("observed_at"))
+        .values_list("return_request_id", "first")
+    )
+    return sorted(rows, key=lambda row: (first_labelled[row["return_id"]], row["return_id"]))
 
 
 @dataclass(frozen=True)

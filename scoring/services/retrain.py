@@ -1,8 +1,8 @@
 """Retraining from labels: a challenger learns from the original data plus labelled returns and
 replaces the active model only if it is cheaper on the most recent labels it never saw.
 
-The hold-out is time-ordered (the newest quarter of labelled returns by when their truth was
-observed), so the comparison asks what a deployment would: does the model trained on the past
+The hold-out is time-ordered (the newest quarter of labelled returns by when they were first
+labelled), so the comparison asks what a deployment would: does the model trained on the past
 do better on what came next. Both models are priced the same way, with ml.economics and the
 current cost settings, so the costs are comparable with each other and with the training report.
 """
@@ -61,7 +61,7 @@ def training_sets_build(
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """(training frame, hold-out frame, sizes) from the original data and labelled returns.
 
-    `labelled` is oldest truth first; the newest `holdout_fraction` of it is the hold-out.
+    `labelled` is oldest first; the newest `holdout_fraction` of it is the hold-out.
     """
     n_holdout = math.ceil(len(labelled) * holdout_fraction)
     if n_holdout < RETRAIN_MIN_HOLDOUT:

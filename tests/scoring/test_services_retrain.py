@@ -21,6 +21,7 @@ from django.utils import timezone
 from ml.schema import COLUMNS
 from scoring.constants import AUDIT_SAMPLE_WEIGHT, PROMOTION_MARGIN
 from scoring.models import ModelComparison, ModelVersion
+from scoring.selectors import labelled_returns_newest
 from scoring.services.replay import ReplayOverrides, replay_run, replay_start
 from scoring.services.retrain import (
     NotEnoughLabels,
@@ -29,6 +30,7 @@ from scoring.services.retrain import (
     training_sets_build,
 )
 from scoring.tasks import retrain_model
+from tests.factories import LabelFactory
 
 DATASETS = Path(settings.DEFAULT_TRAINING_DATA).parent
 BASE = DATASETS / "returns_normal.csv"
@@ -170,3 +172,14 @@ def test_a_saving_that_could_be_chance_is_not_a_promotion():
     assert steady.mean() == pytest.approx(lumpy.mean())
     assert saving_lower_bound(steady, np.zeros(40), seed=0) == Decimal("0.5000")
     assert saving_lower_bound(lumpy, np.zeros(40), seed=0) < 0
+
+
+def test_a_return_labelled_again_keeps_its_place_and_stays_out_of_later_hold_outs():
+    start = timezone.now() - timedelta(days=30)
+    labels = [LabelFactory(observed_at=start + timedelta(days=day)) for day in range(8)]
+    early = labels[0]
+    # Months later a chargeback arrives for the earliest return; its truth changes, not its place.
+    LabelFactory(return_request=early.return_request, is_fraud=False, observed_at=timezone.now())
+    rows = labelled_returns_newest()
+    assert rows[0]["order_id"] == early.return_request.order_id
+    assert rows[0]["is_fraud"] == 0
