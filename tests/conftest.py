@@ -1,10 +1,23 @@
 """Fixtures shared by the whole suite."""
 
 import pytest
+from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
 
 from casework.choices import ApiRole
 from casework.services.api_clients import api_client_create
+
+# Generated-input tests are derandomised, so a run is repeatable and a failure reproduces in CI;
+# examples share one test's database transaction, which is what the fixtures provide.
+settings.register_profile(
+    "desk",
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.load_profile("desk")
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 
 import pytest
 from django.db.models import Sum
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
@@ -27,13 +27,6 @@ from tests.factories import ReviewCaseFactory
 
 pytestmark = pytest.mark.django_db
 
-FUZZ = settings(
-    max_examples=120,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
 
 VALID_RETURN = {
     "order_id": "ORD-FUZZ",
@@ -144,7 +137,6 @@ def reviewer():
     return http
 
 
-@FUZZ
 @given(body=any_body(VALID_RETURN, RETURN_FIELDS))
 def test_return_submission_never_fails_and_stores_only_what_it_accepts(api, body):
     if isinstance(body, dict) and body.get("order_id") == VALID_RETURN["order_id"]:
@@ -156,7 +148,6 @@ def test_return_submission_never_fails_and_stores_only_what_it_accepts(api, body
     assert stored == (1 if response.status_code == 202 else 0), response.content[:300]
 
 
-@FUZZ
 @given(
     rows=st.lists(any_body(VALID_RETURN, RETURN_FIELDS), min_size=1, max_size=4),
     wrap=st.booleans(),
@@ -180,7 +171,7 @@ def test_batch_answers_for_every_row_and_stores_exactly_the_accepted(api, rows, 
         assert bool(result["errors"]) == (result["status"] in ("invalid", "conflict")), result
 
 
-@settings(FUZZ, max_examples=40)
+@settings(max_examples=40)
 @given(
     rows=st.lists(
         st.fixed_dictionaries({f: EDGE_VALUES[f] for f in RETURN_FIELDS if f in EDGE_VALUES}),
@@ -204,7 +195,6 @@ def test_every_accepted_return_is_decided_whatever_its_values(api, active_model,
         assert account.balance == booked
 
 
-@FUZZ
 @given(
     body=any_body(
         {
@@ -225,7 +215,6 @@ def test_label_submission_never_fails(api, body):
         assert Label.objects.count() == before
 
 
-@FUZZ
 @given(body=any_body({"verdict": "fraud", "hold_customer": False, "note": ""}, VERDICT_FIELDS))
 def test_verdict_body_never_fails(reviewer, body):
     case = ReviewCaseFactory()
@@ -239,7 +228,6 @@ def test_verdict_body_never_fails(reviewer, body):
 query_values = awkward_text | st.integers(min_value=-(2**70), max_value=2**70).map(str)
 
 
-@FUZZ
 @given(
     order_id=awkward_text,
     wait=st.one_of(awkward_text.filter(lambda s: not s.strip().isdigit()), st.just("0")),
