@@ -34,7 +34,11 @@ def _redis():
 
 
 def sweeper_heartbeat_record() -> None:
-    _redis().set(SWEEPER_HEARTBEAT_KEY, time.time())
+    """Notes that the sweeper ran; a Redis hiccup is logged, never allowed to stop the sweep."""
+    try:
+        _redis().set(SWEEPER_HEARTBEAT_KEY, time.time())
+    except redis.RedisError:
+        logger.warning("could not record the sweeper heartbeat", exc_info=True)
 
 
 @dataclass

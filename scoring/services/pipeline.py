@@ -12,6 +12,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
 from django.utils import timezone
 
@@ -214,8 +215,8 @@ def returns_decide_pending(*, limit: int = SCORING_BATCH_SIZE) -> int:
     """
     try:
         return _returns_decide(limit=limit)
-    except (NoActiveModel, TamperedArtifactError):
-        raise  # nothing can be decided; the task reports it
+    except (NoActiveModel, TamperedArtifactError, SoftTimeLimitExceeded):
+        raise  # nothing can be decided, or the task is out of time: the task reports it
     except Exception:
         logger.exception("deciding a batch failed; deciding its returns one at a time")
     pending = ReturnRequest.objects.filter(status=ReturnStatus.PENDING).order_by(
