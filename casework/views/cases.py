@@ -57,15 +57,16 @@ def _render_case(request, case, *, verdict_form=None, conflict=None, status=200)
     is_lead = user_is_lead(request.user)
     verdict_form = verdict_form or VerdictForm(other_cases=history.open_cases)
     together = verdict_form.data.getlist("together") if verdict_form.is_bound else []
+    claim_state = _claim_state(case, request.user)
     context = {
         "case": case,
         "decision": decision,
         "return": case.return_request,
         "customer": case.return_request.customer,
         "verdict": getattr(case, "verdict", None),
-        "claim_state": _claim_state(case, request.user),
+        "claim_state": claim_state,
         # "Next case" from a case you hold hands this one back rather than sitting on it.
-        "skipping": case.pk if _claim_state(case, request.user) == "mine" else None,
+        "skipping": case.pk if claim_state == "mine" else None,
         "costs": action_costs(decision),
         "reasons": [{**reason, **reason_chip(reason["code"])} for reason in decision.reasons],
         "contributions": top_contributions(decision.contributions),

@@ -198,10 +198,9 @@ def decisions_make(
     ledger_post(entries=entries)
     # A label can arrive before its return is decided (a chargeback overtaking the queue); an
     # approval is then settled to it at once, as it would be had the label come after.
-    approved = [r for r in returns if r.outcome == Outcome.APPROVED]
-    for return_id, label in labels_newest_for(return_ids=[r.pk for r in approved]).items():
-        return_request = next(r for r in approved if r.pk == return_id)
-        ledger_settle_return(return_request=return_request, is_fraud=label.is_fraud)
+    approved = {r.pk: r for r in returns if r.outcome == Outcome.APPROVED}
+    for return_id, label in labels_newest_for(return_ids=list(approved)).items():
+        ledger_settle_return(return_request=approved[return_id], is_fraud=label.is_fraud)
     FeedEvent.objects.bulk_create(events)
     return decisions
 
