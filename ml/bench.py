@@ -1,7 +1,9 @@
 """Benchmark: train (or load) a bundle, check it on the drift files, and time scoring.
 
 Run from the repository root: ``python -m ml.bench`` or
-``python -m ml.bench --bundle DIR --hashes HASHES.json``.
+``python -m ml.bench --bundle DIR --hashes HASHES.json``. The data are the shared peer files
+beside the repository when they are there (or those in ``--data-dir``), else the project's own
+generated ones.
 """
 
 import argparse
@@ -10,12 +12,16 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from ml.artifacts import load_bundle
 from ml.economics import policy_outcome
+from ml.generate import OWN_DATASETS, own_returns
 from ml.inference import score_returns
 from ml.schema import FEATURES, LABEL, read_returns_csv
 from ml.train import TrainingConfig, format_report, train
+
+SHARED_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
 MAX_TRAIN_SECONDS = 120.0
 MAX_ECE = 0.02
@@ -25,15 +31,31 @@ MIN_BATCH_ROWS_PER_SECOND = 20_000.0
 BATCH_SIZE = 1_000
 
 
-def _drift_section(bundle, data_dir: Path) -> list[tuple[str, bool]]:
+def _datasets(data_dir: Path | None) -> dict[str, pd.DataFrame]:
+    """normal, mild_drift and severe_drift: the files in `data_dir` (a missing drift file is
+    skipped), or with no directory the project's own generated data."""
+    frames = {}
+    for name, (rows, seed) in OWN_DATASETS.items():
+        if data_dir is None:
+            print(f"data {name}: generated, {rows:,} rows, seed {seed} (ml.generate)")
+            frames[name] = own_returns(scenario=name)
+            continue
+        path = data_dir / f"returns_{name}.csv"
+        if path.exists() or name == "normal":
+            print(f"data {name}: {path}")
+            frames[name] = read_returns_csv(path)
+        else:
+            print(f"data {name}: {path} not found, skipped")
+    return frames
+
+
+def _drift_section(bundle, datasets: dict[str, pd.DataFrame]) -> list[tuple[str, bool]]:
     config = bundle.report["config"]
     checks = []
     for name in ("mild_drift", "severe_drift"):
-        path = data_dir / f"returns_{name}.csv"
-        if not path.exists():
-            print(f"{name}: {path} not found, skipped")
+        if name not in datasets:
             continue
-        df = read_returns_csv(path)
+        df = datasets[name]
         scores = score_returns(bundle, df)
         print(f"\n{name}: {len(df):,} rows, OOD flag rate {scores.ood_flag.mean():.1%}")
         ring = df["customer_id"].str.startswith("RING-").to_numpy()
@@ -102,7 +124,12 @@ def _timing_section(bundle, rows: list[dict], calls: int) -> list[tuple[str, boo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=Path("../shared/datasets"))
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="returns_{normal,mild_drift,severe_drift}.csv here (default: the shared peer files "
+        "beside the repository if present, else generated data)",
+    )
     parser.add_argument(
         "--bundle", type=Path, help="load this bundle directory instead of training"
     )
@@ -112,7 +139,11 @@ def main() -> None:
     if (args.bundle is None) != (args.hashes is None):
         parser.error("--bundle and --hashes go together")
 
-    normal = read_returns_csv(args.data_dir / "returns_normal.csv")
+    data_dir = args.data_dir
+    if data_dir is None and SHARED_DATASETS.is_dir():
+        data_dir = SHARED_DATASETS
+    datasets = _datasets(data_dir)
+    normal = datasets["normal"]
     checks = []
     if args.bundle:
         bundle = load_bundle(args.bundle, json.loads(args.hashes.read_text()))
@@ -132,7 +163,7 @@ def main() -> None:
             abs(report["ood_false_alarm_rate"] - report["ood_target"]) <= MAX_FALSE_ALARM_GAP,
         ),
     ]
-    checks += _drift_section(bundle, args.data_dir)
+    checks += _drift_section(bundle, datasets)
     checks += _timing_section(bundle, normal[list(FEATURES)].to_dict("records"), args.calls)
 
     print("\ntargets:")

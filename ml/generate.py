@@ -1,4 +1,7 @@
-"""Synthetic returns with labelled fraud patterns, for tests and for rehearsing drift."""
+"""Synthetic returns with labelled fraud patterns: the project's own training data, test data, and
+data for rehearsing drift."""
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -33,6 +36,10 @@ PATTERN_FRAUD_CHANCE = {
 }
 NOISE_FRAUD_RATE = 0.01
 CUSTOMERS = 10_000
+# The project's own data, so that nothing outside the repository is needed to train or bench:
+# (rows, seed) per scenario, sized like the shared peer files. Distinct seeds keep the drift
+# samples from being the training rows again.
+OWN_DATASETS = {"normal": (10_000, 0), "mild_drift": (5_000, 1), "severe_drift": (5_000, 2)}
 
 
 def _base_rows(rng: np.random.Generator, n: int) -> pd.DataFrame:
@@ -196,3 +203,20 @@ def summarize(df: pd.DataFrame) -> str:
         mix = ", ".join(f"{value} {share:.1%}" for value, share in shares.items())
         lines.append(f"{column}: {mix}")
     return "\n".join(lines)
+
+
+def own_returns(*, scenario: str) -> pd.DataFrame:
+    """The project's own returns for `scenario` (OWN_DATASETS), in the shared files' columns."""
+    rows, seed = OWN_DATASETS[scenario]
+    return generate_returns(rows=rows, scenario=scenario, seed=seed)[list(COLUMNS)]
+
+
+def own_returns_csv(*, path: Path, scenario: str) -> Path:
+    """`path`, holding own_returns(scenario); written the first time it is asked for."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written aside and renamed, so an interrupted first run leaves no half file behind.
+        partial = path.with_name(f"{path.name}.partial")
+        own_returns(scenario=scenario).to_csv(partial, index=False)
+        partial.replace(path)
+    return path

@@ -1,14 +1,18 @@
-"""Reading labelled returns for retraining, drift snapshots, the OOD gate's recent flag rate,
-and what the audit sample costs."""
+"""Reading the training data and labelled returns for retraining, drift snapshots, the OOD
+gate's recent flag rate, and what the audit sample costs."""
 
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Count, Min, Q, Sum
 
 from casework.choices import VerdictChoice
 from casework.models import Label, ReviewCase
+from ml.generate import own_returns_csv
 from ml.schema import FEATURES
 from scoring.models import Decision, DriftSnapshot, ModelComparison
 
@@ -19,6 +23,20 @@ def ood_flags_since(*, since: datetime) -> tuple[int, int]:
         flagged=Count("id", filter=Q(ood=True)), total=Count("id")
     )
     return counts["flagged"], counts["total"]
+
+
+def training_data_default() -> Path:
+    """The file the first model trains on and retraining starts from: DEFAULT_TRAINING_DATA,
+    which unless set is the project's own data, generated the first time it is needed."""
+    path = Path(settings.DEFAULT_TRAINING_DATA)
+    if path == Path(settings.OWN_TRAINING_DATA):
+        return own_returns_csv(path=path, scenario="normal")
+    if not path.is_file():
+        raise ImproperlyConfigured(
+            f"DEFAULT_TRAINING_DATA is {path}, which is not a file; point it at a returns CSV, "
+            "or unset it to train on the project's own generated data"
+        )
+    return path
 
 
 def labelled_returns_newest() -> list[dict]:

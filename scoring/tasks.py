@@ -2,13 +2,12 @@
 
 import logging
 import time
-from pathlib import Path
 
 from celery import shared_task
-from django.conf import settings
 
 from ml.artifacts import TamperedArtifactError
 from scoring.constants import PROMOTION_MARGIN, SCORING_BATCH_SIZE
+from scoring.selectors import training_data_default
 from scoring.services.drift import DriftReferenceMissing, drift_snapshot_record
 from scoring.services.health import sweeper_heartbeat_record
 from scoring.services.models import NoActiveModel
@@ -62,7 +61,7 @@ def sweep_pending_returns():
 def retrain_model():
     """Weekly: a challenger from the labels so far, promoted only past PROMOTION_MARGIN."""
     try:
-        model_retrain(base=Path(settings.DEFAULT_TRAINING_DATA), margin=PROMOTION_MARGIN)
+        model_retrain(base=training_data_default(), margin=PROMOTION_MARGIN)
     except (NotEnoughLabels, NoActiveModel) as exc:
         logger.info("weekly retraining skipped: %s", exc)
 

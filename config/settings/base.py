@@ -93,12 +93,11 @@ STATICFILES_DIRS = [BASE_DIR / "templates" / "static"]
 
 # Model artifacts live outside anything a request can name; see scoring.services.models.
 MODEL_ARTIFACT_DIR = Path(env("MODEL_ARTIFACT_DIR", default=str(VAR_DIR / "models")))
-DEFAULT_TRAINING_DATA = Path(
-    env(
-        "DEFAULT_TRAINING_DATA",
-        default=str(BASE_DIR.parent / "shared" / "datasets" / "returns_normal.csv"),
-    )
-)
+# The first model trains on DEFAULT_TRAINING_DATA and every retraining starts from it. Unset,
+# it is the project's own data (ml.generate, fixed seed), written here on first need; callers
+# go through scoring.selectors.training_data_default.
+OWN_TRAINING_DATA = VAR_DIR / "data" / "returns_normal_generated.csv"
+DEFAULT_TRAINING_DATA = Path(env("DEFAULT_TRAINING_DATA", default=str(OWN_TRAINING_DATA)))
 # Every amount (order values, costs, budgets, the ledger) is in this currency; returns in any
 # other are refused at intake.
 DESK_CURRENCY = env("DESK_CURRENCY", default="USD")

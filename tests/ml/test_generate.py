@@ -8,9 +8,11 @@ from ml.generate import (
     PAYMENT_METHODS,
     SCENARIOS,
     generate_returns,
+    own_returns,
+    own_returns_csv,
     summarize,
 )
-from ml.schema import COLUMNS
+from ml.schema import COLUMNS, read_returns_csv
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -89,3 +91,18 @@ def test_summarize_reports_rates_ranges_and_mix():
     assert "mimicry_ring" in text
     assert "returns_velocity_30d" in text
     assert "payment_method: " in text
+
+
+def test_own_training_data_is_written_once_from_a_fixed_seed(tmp_path):
+    path = tmp_path / "data" / "own.csv"
+    assert own_returns_csv(path=path, scenario="normal") == path
+    frame = read_returns_csv(path)
+    assert len(frame) >= 10_000
+    assert list(frame.columns) == list(COLUMNS)
+    pd.testing.assert_frame_equal(frame, own_returns(scenario="normal"), check_dtype=False)
+    assert [p.name for p in path.parent.iterdir()] == ["own.csv"]  # no partial file left
+
+    # Present, it is read as it is: a first model's data never changes under it.
+    path.write_text("kept\n")
+    own_returns_csv(path=path, scenario="normal")
+    assert path.read_text() == "kept\n"

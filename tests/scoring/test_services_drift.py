@@ -24,7 +24,7 @@ from scoring.services.drift import (
 from scoring.tasks import record_drift_snapshot
 from tests.factories import ApiClientFactory, LabelFactory, ModelVersionFactory, UserFactory
 
-DATASETS = Path(settings.DEFAULT_TRAINING_DATA).parent
+DATASETS = settings.SHARED_DATASETS
 
 pytestmark = pytest.mark.django_db
 

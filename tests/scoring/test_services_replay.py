@@ -6,7 +6,6 @@ $20–30 returns, all fraud), replayed with the oracle reviewer through the live
 
 import csv
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -14,7 +13,7 @@ from django.conf import settings
 from budgets.models import CustomerHold
 from scoring.services.replay import ReplayOverrides, replay_run, replay_start
 
-SEVERE = Path(settings.DEFAULT_TRAINING_DATA).parent / "returns_severe_drift.csv"
+SEVERE = settings.SHARED_DATASETS / "returns_severe_drift.csv"
 RING_ACCOUNTS = 20
 
 pytestmark = pytest.mark.django_db

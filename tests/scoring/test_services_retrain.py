@@ -9,7 +9,6 @@ the challenger has seen the ring's earlier labels, the champion has not.
 import math
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -32,7 +31,7 @@ from scoring.services.retrain import (
 from scoring.tasks import retrain_model
 from tests.factories import LabelFactory
 
-DATASETS = Path(settings.DEFAULT_TRAINING_DATA).parent
+DATASETS = settings.SHARED_DATASETS
 BASE = DATASETS / "returns_normal.csv"
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,7 @@ from scoring.services.replay import replay_start
 from scoring.tasks import sweep_pending_returns
 from tests.system.conftest import WorkerProcess, wait_until
 
-SEVERE = settings.BASE_DIR.parent / "shared" / "datasets" / "returns_severe_drift.csv"
+SEVERE = settings.SHARED_DATASETS / "returns_severe_drift.csv"
 
 pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

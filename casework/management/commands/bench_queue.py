@@ -108,7 +108,8 @@ class Command(BaseCommand):
                 },
             )
         self.stdout.write(
-            f"seeded {returns:,} returns, {returns // case_every:,} open cases "
+            f"seeded {returns:,} synthetic returns (SQL, no data files), "
+            f"{returns // case_every:,} open cases "
             f"in {time.monotonic() - started:.0f}s"
         )
         first = case_queue_for(reviewer=reviewer, filters=QueueFilters(), cursor=None)

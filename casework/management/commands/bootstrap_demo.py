@@ -9,14 +9,16 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from casework.choices import ApiRole
 from casework.constants import GROUP_ADMIN, GROUP_LEAD, GROUP_REVIEWER
 from casework.models import ApiClient
 from casework.services.api_clients import api_client_create
 from scoring.models import ModelVersion
+from scoring.selectors import training_data_default
 
 DEMO_USERS = (("reviewer", GROUP_REVIEWER), ("lead", GROUP_LEAD), ("admin", GROUP_ADMIN))
 DEMO_CLIENT = "demo-shop"
@@ -38,8 +40,12 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"Demo logins are in {logins_file.relative_to(settings.BASE_DIR)}")
         if not ModelVersion.objects.filter(is_active=True).exists():
-            self.stdout.write("No active model: training the default one.")
-            call_command("train_model", data=settings.DEFAULT_TRAINING_DATA)
+            try:
+                data = training_data_default()
+            except ImproperlyConfigured as exc:
+                raise CommandError(str(exc)) from exc
+            self.stdout.write(f"No active model: training the default one on {data}.")
+            call_command("train_model", data=data)
         if not ApiClient.objects.filter(name=DEMO_CLIENT).exists():
             api_client_create(name=DEMO_CLIENT, role=ApiRole.SUBMITTER, actor_label="bootstrap")
 

@@ -4,10 +4,11 @@ import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from scoring.constants import PROMOTION_MARGIN
+from scoring.selectors import training_data_default
 from scoring.services.models import NoActiveModel
 from scoring.services.retrain import NotEnoughLabels, model_retrain
 
@@ -31,7 +32,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--base", type=Path, default=Path(settings.DEFAULT_TRAINING_DATA))
+        parser.add_argument(
+            "--base", type=Path, help="original training data (default: DEFAULT_TRAINING_DATA)"
+        )
         parser.add_argument(
             "--margin",
             type=_margin,
@@ -41,6 +44,11 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
 
     def handle(self, *args, base, margin, seed, **options):
+        if base is None:
+            try:
+                base = training_data_default()
+            except ImproperlyConfigured as exc:
+                raise CommandError(str(exc)) from exc
         if not base.exists():
             raise CommandError(f"no such file: {base}")
         started = time.monotonic()
