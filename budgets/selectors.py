@@ -6,8 +6,8 @@ from budgets.choices import BudgetScope
 from budgets.constants import (
     ANY_PAYMENT_METHOD,
     DEFAULT_CUSTOMER_BUDGET,
-    DEFAULT_PORTFOLIO_BUDGET,
     DEFAULT_WINDOW_DAYS,
+    PORTFOLIO_TYPICAL_MULTIPLE,
 )
 from budgets.models import BudgetPolicy, LedgerEntry
 
@@ -20,7 +20,10 @@ def budget_snapshot() -> dict:
         BudgetScope.PAYMENT_METHOD: {},
         BudgetScope.PRODUCT_CATEGORY: {},
         BudgetScope.CUSTOMER: {},
-        BudgetScope.PORTFOLIO: {ANY_PAYMENT_METHOD: str(DEFAULT_PORTFOLIO_BUDGET)},
+        # Absolute daily budgets by payment method (or ANY_PAYMENT_METHOD); every other
+        # method's budget is this multiple of its typical day.
+        BudgetScope.PORTFOLIO: {},
+        "portfolio_typical_multiple": str(PORTFOLIO_TYPICAL_MULTIPLE),
     }
     for row in BudgetPolicy.objects.order_by("id"):
         if row.scope is None:
@@ -46,10 +49,20 @@ def budget_for(*, budgets: dict, customer_id: str, payment_method: str, product_
     return min(segment) if segment else Decimal(budgets["default"])
 
 
-def portfolio_budget_for(*, budgets: dict, payment_method: str) -> Decimal | None:
+def portfolio_budget_for(
+    *, budgets: dict, payment_method: str, typical_day: Decimal | None
+) -> Decimal | None:
+    """A payment method's budget for today: its absolute override, else a multiple of its
+    typical day's booked loss (`typical_day`, None while there is too little history)."""
     portfolio = budgets[BudgetScope.PORTFOLIO]
     amount = portfolio.get(payment_method, portfolio.get(ANY_PAYMENT_METHOD))
-    return None if amount is None else Decimal(amount)
+    if amount is not None:
+        return Decimal(amount)
+    if typical_day is None:
+        return None
+    # Snapshots published before relative budgets had an absolute catch-all instead.
+    multiple = Decimal(budgets.get("portfolio_typical_multiple", PORTFOLIO_TYPICAL_MULTIPLE))
+    return (typical_day * multiple).quantize(Decimal("0.01"))
 
 
 def ledger_running_balance(*, customer) -> list[dict]:

@@ -83,6 +83,15 @@ class ReturnRequest(models.Model):
     )
     outcome = models.CharField(max_length=16, choices=Outcome.choices, null=True, blank=True)
     is_audit_sample = models.BooleanField(default=False)
+    # A return of a customer whose case was still open joins that case: it waits for the case's
+    # verdict, which settles it too, instead of buying a review of its own.
+    joined_case = models.ForeignKey(
+        "ReviewCase",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="joined_returns",
+    )
 
     class Meta:
         ordering = ["-received_at"]

@@ -3,6 +3,7 @@
 import base64
 import binascii
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
@@ -29,7 +30,7 @@ from casework.models import (
 )
 from casework.roles import user_is_reviewer
 
-RETURN_RELATED = ("customer", "decision__model_version")
+RETURN_RELATED = ("customer", "decision__model_version", "review_case", "joined_case")
 
 
 def labels_newest_for(*, return_ids) -> dict[int, Label]:
@@ -40,6 +41,30 @@ def labels_newest_for(*, return_ids) -> dict[int, Label]:
         .distinct("return_request_id")
     )
     return {label.return_request_id: label for label in newest}
+
+
+def cases_open_lock(*, customer_ids) -> dict[int, ReviewCase]:
+    """Each customer's oldest case still waiting for a verdict, row-locked so that a verdict and
+    a return joining the case cannot cross. A case being resolved right now is skipped: its
+    customer's next return is decided on its own."""
+    cases = (
+        ReviewCase.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(
+            return_request__customer_id__in=list(customer_ids),
+            status__in=[CaseStatus.OPEN, CaseStatus.CLAIMED],
+        )
+        .select_related("return_request")
+        .order_by("-id")
+    )
+    return {case.return_request.customer_id: case for case in cases}
+
+
+def cases_opened_on(*, day: date) -> int:
+    """Review cases opened by decisions of `day` (UTC), against the day's review capacity."""
+    start = datetime.combine(day, time.min, tzinfo=UTC)
+    return ReviewCase.objects.filter(
+        decision__decided_at__gte=start, decision__decided_at__lt=start + timedelta(days=1)
+    ).count()
 
 
 def return_get_for_client(*, client: ApiClient, order_id: str) -> ReturnRequest:
@@ -79,7 +104,7 @@ def feed_events_after(
         db.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
         horizon = db.fetchone()[0]
     events = FeedEvent.objects.filter(xact_id__lt=horizon).select_related(
-        "return_request__customer", "return_request__decision__model_version"
+        *(f"return_request__{name}" for name in RETURN_RELATED)
     )
     if client is not None:
         events = events.filter(return_request__client=client)

@@ -37,8 +37,9 @@ def expected_costs_batch(
 
 
 def cheapest_action(costs: Mapping[str, float]) -> str:
-    """The action with the lowest expected cost; ties go to approve, then review, then reject."""
-    return min(_TIE_PREFERENCE, key=lambda action: costs[action])
+    """The cheapest of the actions priced in `costs` (an action left out is unavailable); ties
+    go to approve, then review, then reject."""
+    return min((a for a in _TIE_PREFERENCE if a in costs), key=lambda action: costs[action])
 
 
 def cheapest_actions(costs: np.ndarray) -> np.ndarray:

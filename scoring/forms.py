@@ -93,6 +93,13 @@ class CostSettingsForm(PreviewForm, forms.ModelForm):
     review_capacity_per_day = _count_field(
         "Review capacity per day", "Reviews the team can do in a day.", "review"
     )
+    review_capacity_weekdays = forms.CharField(
+        label="Review capacity by weekday",
+        required=False,
+        max_length=100,
+        help_text="Monday to Sunday, e.g. 500,500,500,500,500,200,0. Empty: the capacity per "
+        "day, every day.",
+    )
     review_sla_hours = _count_field(
         "Review SLA (hours)", "A case older than this is overdue in the queue.", "hour"
     )

@@ -3,11 +3,31 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
 from scoring.choices import Action, DriftStatus
+
+WEEKDAYS = 7
+
+
+def weekday_capacities(text: str) -> list[int] | None:
+    """Seven counts, Monday first, from 'a,b,c,d,e,f,g'; None for an empty text."""
+    if not text.strip():
+        return None
+    parts = [part.strip() for part in text.split(",")]
+    if len(parts) != WEEKDAYS or not all(part.isascii() and part.isdigit() for part in parts):
+        raise ValueError("seven whole numbers, Monday to Sunday, separated by commas")
+    return [int(part) for part in parts]
+
+
+def validate_weekday_capacities(text: str) -> None:
+    try:
+        weekday_capacities(text)
+    except ValueError as exc:
+        raise ValidationError(f"Capacity by weekday needs {exc}.") from exc
 
 
 class ModelVersion(models.Model):
@@ -71,7 +91,19 @@ class CostSettings(models.Model):
         "puts the customer on hold; approving such a customer's return is priced with the "
         "budget it leaves open. Empty: no such pricing.",
     )
-    review_capacity_per_day = models.PositiveIntegerField(default=500)
+    review_capacity_per_day = models.PositiveIntegerField(
+        default=500,
+        help_text="Review cases the team can open in a day. Near it a review is priced above its "
+        "cost, so only the most valuable open; a full day opens none.",
+    )
+    review_capacity_weekdays = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        validators=[validate_weekday_capacities],
+        help_text="Capacity by weekday, Monday to Sunday, e.g. 500,500,500,500,500,200,0. "
+        "Empty: the capacity per day, every day.",
+    )
     review_sla_hours = models.PositiveIntegerField(default=4)
     audit_sample_rate = models.FloatField(
         default=0.005,
@@ -142,6 +174,9 @@ class Decision(models.Model):
         db_default=Decimal("0.00"),
         help_text="Loss booked that day on the return's payment method, before.",
     )
+    # The constraint prices in force (scoring.policy.PolicyOutcome.prices): portfolio budget
+    # and λ, review price, capacity and its use; enough to decide the return again exactly.
+    prices = models.JSONField(default=dict, blank=True)
     model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT)
     policy_version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT)
     decided_at = models.DateTimeField()

@@ -3,10 +3,15 @@
 Pure functions of the facts about a return and the policy settings; no database. Workers, the
 replay command and the what-if preview all call `policy_decide`, so they cannot drift apart.
 
-Approving a return costs its expected fraud loss. For an account that returns often, approving
-also leaves the account open: a review is the only action that can find it out and put it on
-hold, so the approve price includes the loss the account could still book before its budget
-forces a review anyway (see `account_exposure`).
+Approving a return costs its expected fraud loss. For an account that returns often, or one past
+its loss budget, approving also leaves the account open: a review is the only action that can
+find it out and put it on hold, so the approve price includes the loss the account could still
+book (see `account_exposure`).
+
+Limits are prices, never triggers. A payment method nearing its daily portfolio budget makes
+each dollar of expected loss dearer (`portfolio_lambda`); a day nearing its review capacity
+makes a review dearer, and a full day opens none (`capacity_price`). The cheapest action under
+the prices in force wins, so no return buys a review worth less than the review costs.
 """
 
 import math
@@ -25,6 +30,17 @@ FULL_DISTRUST_GAP = math.log(1000)
 HARD_OOD_CODES = frozenset({"ood_unseen_value", "ood_out_of_range"})
 # Reasons that mark a bleeding account: a fraud verdict on such a case should hold the customer.
 HOLD_REASON_CODES = frozenset({"budget_exceeded", "account_exposure"})
+# Portfolio pricing: below this share of a payment method's daily budget an approval is priced
+# at its expected loss. Past it, each dollar of expected loss costs 1 + λ dollars, λ rising by
+# PORTFOLIO_SLOPE per budget booked: at 96% of the budget ×1.8, at 100% ×2, at 150% ×4.5.
+PORTFOLIO_KNEE = Decimal("0.8")
+PORTFOLIO_SLOPE = Decimal("5")
+# A zero budget prices every approval at this λ; it also bounds λ on a runaway day.
+PORTFOLIO_MAX_LAMBDA = Decimal("100")
+# Review capacity: below this share of the day's capacity a review costs its price. Past it
+# the price rises by review_cost × (used − knee) / (1 − used): ×2 at 90%, ×5 at 96%, and a
+# full day opens no review at all.
+CAPACITY_KNEE = Decimal("0.8")
 
 
 @dataclass(frozen=True)
@@ -34,6 +50,8 @@ class PolicySettings:
     # Assumed for out-of-distribution returns when higher than the model's own probability.
     ood_fraud_probability: float
     audit_sample_rate: float = 0.0
+    # Reviews a day may open; None is unlimited.
+    review_capacity: int | None = None
     # A confirmed fraud from an account returning at least this often in 30 days puts the
     # account on hold; None prices no account exposure.
     hold_velocity: int | None = None
@@ -58,6 +76,10 @@ class ReturnFacts:
     payment_method: str = ""
     hold_mode: str | None = None
     in_audit_sample: bool = False
+    # Review cases opened so far on the decision's day, against PolicySettings.review_capacity.
+    reviews_opened: int = 0
+    # The customer has a case waiting for a verdict: this return can join it at no extra review.
+    open_case: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +92,11 @@ class PolicyOutcome:
     # Loss an approval leaves open to an account a fraud verdict would hold (priced into
     # approving at probability_used); a reviewer should hold the account on a fraud verdict.
     exposure: Decimal = Decimal("0.00")
+    # The constraint prices the decision used, enough to reproduce it: the portfolio budget and
+    # λ, the review price and the capacity used, whether a review could open at all.
+    prices: dict = field(default_factory=dict)
+    # A review that joins the customer's open case instead of opening one.
+    joins_case: bool = False
 
     @property
     def priority(self) -> Decimal:
@@ -133,22 +160,51 @@ def ood_novelty_share(
     return min(max(1.0 - false_alarm_rate / rate, 0.0), 1.0)
 
 
-def account_exposure(facts: ReturnFacts, settings: PolicySettings) -> Decimal:
+def budget_breached(facts: ReturnFacts, expected_loss: Decimal) -> bool:
+    return facts.budget is not None and facts.booked_loss + expected_loss > facts.budget
+
+
+def account_exposure(facts: ReturnFacts, settings: PolicySettings, *, breached: bool) -> Decimal:
     """Loss an approval leaves open to an account that a fraud verdict would put on hold.
 
-    If the account is a fraudster, approving lets it go on booking losses until its budget
-    forces a review: at most the budget it has left, and at its own pace about `velocity`
-    more returns of this size. Reviewing now would end that with a hold. Zero for accounts
-    returning less often than the hold rule, or without a budget.
+    If the account is a fraudster, approving lets it go on returning at its own pace, about
+    `velocity` more returns of this size in 30 days; reviewing now would end that with a hold.
+    That counts for an account returning at least as often as the hold rule, and for any
+    account already past its loss budget (its bookings say it may be bleeding). A lower budget
+    can only add exposure, never remove it.
     """
-    if (
-        settings.hold_velocity is None
-        or facts.returns_velocity_30d < settings.hold_velocity
-        or facts.budget is None
-    ):
+    frequent = (
+        settings.hold_velocity is not None and facts.returns_velocity_30d >= settings.hold_velocity
+    )
+    if not (frequent or breached):
         return Decimal("0.00")
-    remaining = max(facts.budget - facts.booked_loss, Decimal("0.00"))
-    return money(min(remaining, facts.returns_velocity_30d * facts.order_value))
+    return money(facts.returns_velocity_30d * facts.order_value)
+
+
+def portfolio_lambda(*, booked: Decimal, budget: Decimal | None) -> Decimal:
+    """The price of one more dollar of expected loss on a payment method today, over one dollar.
+
+    Zero below PORTFOLIO_KNEE of the budget, then PORTFOLIO_SLOPE per budget booked past it.
+    """
+    if budget is None:
+        return Decimal("0")
+    if budget <= 0:
+        return PORTFOLIO_MAX_LAMBDA
+    used = booked / budget
+    return min(max((used - PORTFOLIO_KNEE) * PORTFOLIO_SLOPE, Decimal("0")), PORTFOLIO_MAX_LAMBDA)
+
+
+def capacity_price(*, opened: int, capacity: int | None, review_cost: Decimal) -> Decimal | None:
+    """What opening one more review today costs beyond the review itself; None when the day is
+    full. Zero below CAPACITY_KNEE of capacity, then rising steeply as the last slots go."""
+    if capacity is None:
+        return Decimal("0.00")
+    if opened >= capacity:
+        return None
+    used = Decimal(opened) / Decimal(capacity)
+    if used <= CAPACITY_KNEE:
+        return Decimal("0.00")
+    return money(review_cost * (used - CAPACITY_KNEE) / (1 - used))
 
 
 def policy_decide(facts: ReturnFacts, settings: PolicySettings) -> PolicyOutcome:
@@ -165,50 +221,129 @@ def policy_decide(facts: ReturnFacts, settings: PolicySettings) -> PolicyOutcome
                 f"distribution; priced at {probability:.2f}",
             }
         )
-    exposure = account_exposure(facts, settings)
-    costs = action_costs(
-        probability=probability, order_value=facts.order_value + exposure, settings=settings
-    )
+    p = Decimal(repr(probability))
     expected_loss = expected_loss_of(probability, facts.order_value)
-    ranked = sorted(costs.items(), key=lambda item: item[1])
+    breached = budget_breached(facts, expected_loss)
+    exposure = account_exposure(facts, settings, breached=breached)
+    lam = portfolio_lambda(booked=facts.portfolio_booked, budget=facts.portfolio_budget)
+    if facts.open_case:
+        extra = Decimal("0.00")  # the open case's one review decides this return too
+    else:
+        extra = capacity_price(
+            opened=facts.reviews_opened,
+            capacity=settings.review_capacity,
+            review_cost=settings.review_cost,
+        )
+    review_open = extra is not None
+    costs = {
+        Action.APPROVE: money(p * facts.order_value * (1 + lam) + p * exposure),
+        Action.REJECT: money((1 - p) * settings.false_reject_cost),
+        Action.REVIEW: Decimal("0.00")
+        if facts.open_case
+        else money(settings.review_cost + (extra or 0)),
+    }
+    prices = {
+        "portfolio_budget": None if facts.portfolio_budget is None else str(facts.portfolio_budget),
+        "portfolio_lambda": str(lam.quantize(Decimal("0.0001"))),
+        "review_price": str(costs[Action.REVIEW]) if review_open else None,
+        "capacity": settings.review_capacity,
+        "capacity_used": facts.reviews_opened,
+        "joins_case": facts.open_case,
+    }
+    available = {a: c for a, c in costs.items() if a != Action.REVIEW or review_open}
+    ranked = sorted(available.items(), key=lambda item: item[1])
     reasons.append(
         {
             "code": "expected_cost",
             "text": " < ".join(f"{action} {usd(cost)}" for action, cost in ranked),
         }
     )
-
     if exposure:
+        why = (
+            f"account is past its budget ({usd(facts.booked_loss)} + {usd(expected_loss)} > "
+            f"{usd(facts.budget)})"
+            if breached
+            else f"account returns {facts.returns_velocity_30d} times in 30 days"
+        )
         reasons.append(
             {
-                "code": "account_exposure",
-                "text": f"account returns {facts.returns_velocity_30d} times in 30 days: "
-                f"approving leaves {usd(exposure)} of its budget open, so approving is priced "
-                f"{usd(expected_loss)} + {usd(costs[Action.APPROVE] - expected_loss)}; "
-                "a fraud verdict should hold it",
+                "code": "budget_exceeded" if breached else "account_exposure",
+                "text": f"{why}: approving leaves about {usd(exposure)} of returns open, so "
+                f"approving is priced with {usd(money(p * exposure))} more; a fraud verdict "
+                "should hold it",
+            }
+        )
+    if lam > 0:
+        where = (
+            f"at {facts.portfolio_booked / facts.portfolio_budget:.0%} of today's "
+            f"{usd(facts.portfolio_budget)}"
+            if facts.portfolio_budget
+            else "with a zero portfolio budget"
+        )
+        reasons.append(
+            {
+                "code": "portfolio_budget_exceeded",
+                "text": f"{facts.payment_method} {where}: approving priced ×{1 + lam:.1f}",
+            }
+        )
+    if extra:
+        reasons.append(
+            {
+                "code": "review_capacity",
+                "text": f"{facts.reviews_opened} of today's {settings.review_capacity} reviews "
+                f"opened: a review priced {usd(costs[Action.REVIEW])}",
+            }
+        )
+    elif not review_open:
+        reasons.append(
+            {
+                "code": "review_capacity",
+                "text": f"all {settings.review_capacity} of today's reviews are opened: "
+                "the cheaper of approving and rejecting",
             }
         )
 
     def outcome(action, code=None, text=None):
         if code:
-            reasons.insert(0, {"code": code, "text": text})
-        return PolicyOutcome(action, probability, costs, reasons, expected_loss, exposure)
+            leading = [r for r in reasons if r["code"] == code]
+            reasons[:] = [r for r in reasons if r["code"] != code]
+            reasons.insert(
+                0, leading[0] if leading and text is None else {"code": code, "text": text}
+            )
+        return PolicyOutcome(
+            action,
+            probability,
+            costs,
+            reasons,
+            expected_loss,
+            exposure,
+            prices,
+            joins_case=action == Action.REVIEW and facts.open_case,
+        )
 
     if facts.hold_mode:
         action = Action.REVIEW if facts.hold_mode == "review" else Action.REJECT
         return outcome(action, "customer_hold", f"customer is on hold ({facts.hold_mode})")
 
-    action = cheapest_action({str(k): float(v) for k, v in costs.items()})
-    if action == Action.REVIEW and expected_loss <= min(costs[Action.REVIEW], costs[Action.REJECT]):
-        # The exposure alone turned an approval into a review: that explanation leads.
-        reasons[:] = [reason for reason in reasons if reason["code"] != "account_exposure"]
+    action = cheapest_action(
+        {str(k): float(v) for k, v in available.items()},
+    )
+    if action == Action.REVIEW and facts.open_case:
         return outcome(
             action,
-            "account_exposure",
-            f"a review ({usd(costs[Action.REVIEW])}) can stop this account: approving risks "
-            f"{usd(expected_loss)} now and {usd(costs[Action.APPROVE] - expected_loss)} of "
-            "budget it still has",
+            "open_case",
+            "the customer's open case decides this return too: it waits for that verdict "
+            "at no extra review",
         )
+    if action != Action.APPROVE:
+        # Name the price that moved the decision off approving, if one did.
+        plain = money(p * facts.order_value)
+        with_exposure = money(plain + p * exposure)
+        if plain <= min(available.values()):
+            if with_exposure > costs[action]:
+                return outcome(action, "budget_exceeded" if breached else "account_exposure")
+            if lam > 0:
+                return outcome(action, "portfolio_budget_exceeded")
     if action == Action.REVIEW:
         return outcome(
             action,
@@ -217,26 +352,10 @@ def policy_decide(facts: ReturnFacts, settings: PolicySettings) -> PolicyOutcome
             f"({usd(costs[Action.APPROVE])}) or rejecting ({usd(costs[Action.REJECT])})",
         )
     if action == Action.REJECT:
+        if not review_open and costs[Action.REVIEW] < costs[Action.REJECT]:
+            return outcome(action, "review_capacity")
         return outcome(action)
-
-    if facts.budget is not None and facts.booked_loss + expected_loss > facts.budget:
-        return outcome(
-            Action.REVIEW,
-            "budget_exceeded",
-            f"booked loss {usd(facts.booked_loss)} + {usd(expected_loss)} > budget "
-            f"{usd(facts.budget)}",
-        )
-    if (
-        facts.portfolio_budget is not None
-        and facts.portfolio_booked + expected_loss > facts.portfolio_budget
-    ):
-        return outcome(
-            Action.REVIEW,
-            "portfolio_budget_exceeded",
-            f"{facts.payment_method} booked today {usd(facts.portfolio_booked)} + "
-            f"{usd(expected_loss)} > daily budget {usd(facts.portfolio_budget)}",
-        )
-    if facts.in_audit_sample:
+    if facts.in_audit_sample and review_open and not facts.open_case:
         return outcome(
             Action.REVIEW,
             "audit_sample",

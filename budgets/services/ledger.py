@@ -6,13 +6,15 @@ updated in the same transaction as its entries, so it always equals their sum.
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from statistics import median
 
 from django.db import connection, transaction
 from django.db.models import F, Sum
 
 from budgets.choices import EntryKind
+from budgets.constants import PORTFOLIO_HISTORY_DAYS, PORTFOLIO_MIN_HISTORY_DAYS
 from budgets.models import LedgerAccount, LedgerEntry
 from casework.choices import Outcome
 
@@ -51,6 +53,25 @@ def ledger_portfolio_booked(*, payment_methods: Iterable[str], since: datetime) 
         .annotate(total=Sum("amount"))
     )
     return {(method, day): total for method, day, total in rows}
+
+
+def ledger_portfolio_typical_day(*, payment_methods: Iterable[str], day: date) -> dict:
+    """Each payment method's median booked loss per day over the PORTFOLIO_HISTORY_DAYS before
+    `day`, counting quiet days as zero; None for a method with under PORTFOLIO_MIN_HISTORY_DAYS
+    days since its first booking in that span."""
+    first_day = day - timedelta(days=PORTFOLIO_HISTORY_DAYS)
+    start = datetime.combine(first_day, time.min, tzinfo=UTC)
+    methods = set(payment_methods)
+    booked = ledger_portfolio_booked(payment_methods=methods, since=start)
+    typical = {}
+    for method in methods:
+        days = {d: total for (m, d), total in booked.items() if m == method and d < day}
+        if not days or (day - min(days)).days < PORTFOLIO_MIN_HISTORY_DAYS:
+            typical[method] = None
+            continue
+        span = [min(days) + timedelta(days=i) for i in range((day - min(days)).days)]
+        typical[method] = Decimal(str(median(days.get(d, Decimal("0")) for d in span)))
+    return typical
 
 
 def ledger_post(*, entries: list[LedgerEntry]) -> None:

@@ -16,7 +16,7 @@ from casework.api.fields import (
     StrictFloatField,
     StrictIntegerField,
 )
-from casework.choices import LabelSource, Outcome, ReturnStatus
+from casework.choices import CaseStatus, LabelSource, Outcome, ReturnStatus
 from casework.selectors import feed_cursor_encode
 from scoring.choices import Action
 
@@ -147,13 +147,26 @@ class DecisionSerializer(serializers.Serializer):
         }
 
 
+class ReturnCaseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=CaseStatus.choices)
+
+
 class ReturnOutputSerializer(serializers.Serializer):
     order_id = serializers.CharField()
     customer_id = serializers.CharField(source="customer.external_id")
     status = serializers.ChoiceField(choices=ReturnStatus.choices)
     outcome = serializers.ChoiceField(choices=Outcome.choices, allow_null=True)
     decision = serializers.SerializerMethodField()
+    case = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
+
+    @extend_schema_field(ReturnCaseSerializer(allow_null=True))
+    def get_case(self, return_request) -> dict | None:
+        """The review case deciding the return: its own, or the open case of the same customer
+        it joined (one review then covers several returns)."""
+        case = return_request.joined_case or getattr(return_request, "review_case", None)
+        return ReturnCaseSerializer(case).data if case is not None else None
 
     @extend_schema_field(DecisionSerializer(allow_null=True))
     def get_decision(self, return_request) -> dict | None:

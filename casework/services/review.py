@@ -138,7 +138,8 @@ def case_reassign(*, case_id: int, to_user, actor) -> ReviewCase:
 def case_resolve(
     *, case_id: int, actor, verdict: str, hold_customer: bool = False, note: str = ""
 ) -> Verdict:
-    """Applies a verdict: the return's outcome, the ledger, a training label, a hold, the feed.
+    """Applies a verdict to the case's return and every return that joined the case: outcome,
+    ledger, a training label and a feed event each; a hold; the audit trail.
 
     The caller must hold the claim; a resolved case cannot be decided twice.
     """
@@ -156,10 +157,6 @@ def case_resolve(
     client = actor if isinstance(actor, ApiClient) else None
     now = timezone.now()
 
-    return_request = case.return_request
-    return_request.status = ReturnStatus.RESOLVED
-    return_request.outcome = Outcome.REJECTED if is_fraud else Outcome.APPROVED
-    return_request.save(update_fields=["status", "outcome"])
     case.status = CaseStatus.RESOLVED
     case.resolved_at = now
     case.save(update_fields=["status", "resolved_at"])
@@ -171,19 +168,28 @@ def case_resolve(
         reviewer=user,
         reviewer_client=client,
     )
-    # The verdict is the newest truth: the reviewer saw every earlier label on the case page,
-    # including one an outside source dated a little ahead of our clock.
-    newest = labels_newest_for(return_ids=[return_request.pk]).get(return_request.pk)
-    observed_at = max(now, newest.observed_at + timedelta(microseconds=1)) if newest else now
-    Label.objects.create(
-        return_request=return_request,
-        is_fraud=is_fraud,
-        source=LabelSource.REVIEW,
-        reviewer=user,
-        client=client,
-        observed_at=observed_at,
-    )
-    ledger_settle_return(return_request=return_request, is_fraud=is_fraud)
+    # The case's own return and every return that joined it while it waited.
+    settled = [case.return_request, *case.joined_returns.filter(status=ReturnStatus.IN_REVIEW)]
+    newest_labels = labels_newest_for(return_ids=[r.pk for r in settled])
+    for return_request in settled:
+        return_request.status = ReturnStatus.RESOLVED
+        return_request.outcome = Outcome.REJECTED if is_fraud else Outcome.APPROVED
+        return_request.save(update_fields=["status", "outcome"])
+        # The verdict is the newest truth: the reviewer saw every earlier label on the case
+        # page, including one an outside source dated a little ahead of our clock.
+        newest = newest_labels.get(return_request.pk)
+        observed_at = max(now, newest.observed_at + timedelta(microseconds=1)) if newest else now
+        Label.objects.create(
+            return_request=return_request,
+            is_fraud=is_fraud,
+            source=LabelSource.REVIEW,
+            reviewer=user,
+            client=client,
+            observed_at=observed_at,
+        )
+        ledger_settle_return(return_request=return_request, is_fraud=is_fraud)
+        FeedEvent.objects.create(return_request=return_request, kind=FeedKind.OUTCOME)
+    return_request = case.return_request
     if hold_customer:
         hold_place(
             customer=return_request.customer,
@@ -192,12 +198,16 @@ def case_resolve(
             reason=f"{verdict} verdict on {return_request.order_id}",
             case=case,
         )
-    FeedEvent.objects.create(return_request=return_request, kind=FeedKind.OUTCOME)
     audit_record(
         actor=actor,
         action="case.verdict",
         obj=case,
-        after={"verdict": verdict, "hold_customer": hold_customer, "note": note},
+        after={
+            "verdict": verdict,
+            "hold_customer": hold_customer,
+            "note": note,
+            "returns": [r.order_id for r in settled],
+        },
     )
     return verdict_row
 

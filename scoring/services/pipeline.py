@@ -25,12 +25,13 @@ from budgets.services.ledger import (
     ledger_entry_for,
     ledger_portfolio_booked,
     ledger_portfolio_lock,
+    ledger_portfolio_typical_day,
     ledger_post,
     ledger_settle_return,
 )
 from casework.choices import FeedKind, Outcome, ReturnStatus
 from casework.models import FeedEvent, ReturnRequest, ReviewCase
-from casework.selectors import labels_newest_for
+from casework.selectors import cases_open_lock, cases_opened_on, labels_newest_for
 from ml.artifacts import TamperedArtifactError
 from ml.inference import ScoreBatch, score_returns
 from ml.schema import FEATURES
@@ -84,14 +85,17 @@ def decisions_make(
     """Decides locked pending returns in order and writes everything that follows from it.
 
     Must run inside a transaction. Customer accounts are row-locked, so budget checks and
-    bookings for one customer are serialised across workers.
+    bookings for one customer are serialised across workers; so are the portfolio totals per
+    payment method and the open cases a return may join.
     """
     now = now or timezone.now()
-    settings = policy_settings_from(policy_version.snapshot)
-    budgets = policy_version.snapshot["budgets"]
+    snapshot = policy_version.snapshot
+    settings = policy_settings_from(snapshot, day=now.date())
+    budgets = snapshot["budgets"]
     window = timedelta(days=budgets["window_days"])
     accounts = ledger_accounts_lock(customer_ids=[r.customer_id for r in returns])
-    ledger_portfolio_lock(payment_methods=[r.payment_method for r in returns])
+    methods = {r.payment_method for r in returns}
+    ledger_portfolio_lock(payment_methods=methods)
     earliest = min(r.submitted_at for r in returns)
     bookings = ledger_bookings_since(
         account_ids=[a.pk for a in accounts.values()], since=earliest - window
@@ -99,11 +103,17 @@ def decisions_make(
     portfolio = defaultdict(
         Decimal,
         ledger_portfolio_booked(
-            payment_methods={r.payment_method for r in returns},
+            payment_methods=methods,
             since=earliest.replace(hour=0, minute=0, second=0, microsecond=0),
         ),
     )
+    typical = {
+        day: ledger_portfolio_typical_day(payment_methods=methods, day=day)
+        for day in {r.submitted_at.date() for r in returns}
+    }
     holds = holds_active_for(customer_ids=accounts.keys())
+    open_cases = cases_open_lock(customer_ids=accounts.keys())
+    opened = cases_opened_on(day=now.date())
     flagged, total = ood_flags_since(since=now - timedelta(hours=OOD_RATE_WINDOW_HOURS))
     novelty_share = ood_novelty_share(
         flagged=flagged,
@@ -118,6 +128,7 @@ def decisions_make(
         since = return_request.submitted_at - window
         booked = sum((amount for at, amount in bookings[account.pk] if at > since), Decimal("0.00"))
         day = (return_request.payment_method, return_request.submitted_at.date())
+        open_case = open_cases.get(return_request.customer_id)
         facts = ReturnFacts(
             order_value=return_request.order_value,
             fraud_probability=float(scores.fraud_probability[index]),
@@ -136,11 +147,15 @@ def decisions_make(
             ),
             portfolio_booked=portfolio[day],
             portfolio_budget=portfolio_budget_for(
-                budgets=budgets, payment_method=return_request.payment_method
+                budgets=budgets,
+                payment_method=return_request.payment_method,
+                typical_day=typical[day[1]][return_request.payment_method],
             ),
             payment_method=return_request.payment_method,
             hold_mode=holds.get(return_request.customer_id),
             in_audit_sample=in_audit_sample(return_request, settings.audit_sample_rate),
+            reviews_opened=opened,
+            open_case=open_case is not None,
         )
         outcome = policy_decide(facts, settings)
         decision = Decision(
@@ -160,6 +175,7 @@ def decisions_make(
             booked_loss=booked,
             budget=facts.budget,
             portfolio_booked=facts.portfolio_booked,
+            prices=outcome.prices,
             model_version=model_version,
             policy_version=policy_version,
             decided_at=now,
@@ -178,23 +194,29 @@ def decisions_make(
             portfolio[day] += outcome.expected_loss
         if outcome.action == Action.REVIEW:
             return_request.status = ReturnStatus.IN_REVIEW
-            return_request.is_audit_sample = outcome.reasons[0]["code"] == "audit_sample"
-            cases.append(
-                ReviewCase(
+            if outcome.joins_case:
+                return_request.joined_case = open_case
+            else:
+                return_request.is_audit_sample = outcome.reasons[0]["code"] == "audit_sample"
+                case = ReviewCase(
                     return_request=return_request,
                     decision=decision,
                     priority=outcome.priority,
                     reason_codes=[reason["code"] for reason in outcome.reasons],
                 )
-            )
+                cases.append(case)
+                open_cases[return_request.customer_id] = case
+                opened += 1
         else:
             return_request.status = ReturnStatus.DECIDED
             return_request.outcome = OUTCOME_OF_ACTION[outcome.action]
         events.append(FeedEvent(return_request=return_request, kind=FeedKind.DECISION))
 
     Decision.objects.bulk_create(decisions)
-    ReturnRequest.objects.bulk_update(returns, ["status", "outcome", "is_audit_sample"])
     ReviewCase.objects.bulk_create(cases)
+    ReturnRequest.objects.bulk_update(
+        returns, ["status", "outcome", "is_audit_sample", "joined_case"]
+    )
     ledger_post(entries=entries)
     # A label can arrive before its return is decided (a chargeback overtaking the queue); an
     # approval is then settled to it at once, as it would be had the label come after.

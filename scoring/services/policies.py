@@ -1,5 +1,6 @@
 """Policy versions: immutable snapshots of costs and budgets that decisions refer to."""
 
+from datetime import date
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -7,7 +8,7 @@ from django.db import transaction
 
 from budgets.selectors import budget_snapshot
 from casework.services.audit import audit_record
-from scoring.models import CostSettings, PolicyVersion
+from scoring.models import CostSettings, PolicyVersion, weekday_capacities
 from scoring.policy import PolicySettings
 
 
@@ -18,6 +19,7 @@ def cost_snapshot(costs: CostSettings) -> dict:
         "ood_fraud_probability": costs.ood_fraud_probability,
         "hold_velocity": costs.hold_velocity,
         "review_capacity_per_day": costs.review_capacity_per_day,
+        "review_capacity_weekdays": weekday_capacities(costs.review_capacity_weekdays),
         "review_sla_hours": costs.review_sla_hours,
         "audit_sample_rate": costs.audit_sample_rate,
     }
@@ -53,7 +55,14 @@ def policy_version_current() -> PolicyVersion:
     return version if version is not None else policy_version_publish(note="defaults")
 
 
-def policy_settings_from(snapshot: dict) -> PolicySettings:
+def review_capacity_on(snapshot: dict, day: date) -> int:
+    costs = snapshot["costs"]
+    by_weekday = costs.get("review_capacity_weekdays")
+    return by_weekday[day.weekday()] if by_weekday else costs["review_capacity_per_day"]
+
+
+def policy_settings_from(snapshot: dict, *, day: date | None = None) -> PolicySettings:
+    """The policy's settings; with `day`, the review capacity of that day (None: unlimited)."""
     costs = snapshot["costs"]
     return PolicySettings(
         false_reject_cost=Decimal(costs["false_reject_cost"]),
@@ -62,4 +71,5 @@ def policy_settings_from(snapshot: dict) -> PolicySettings:
         audit_sample_rate=float(costs["audit_sample_rate"]),
         # Versions published before hold pricing existed priced no account exposure.
         hold_velocity=costs.get("hold_velocity"),
+        review_capacity=None if day is None else review_capacity_on(snapshot, day),
     )

@@ -1,5 +1,9 @@
 """Backtest: replay a labelled CSV, in file order, through the code the workers use.
 
+By default the whole file arrives as one day, as a live desk meets it: daily portfolio budgets
+and review capacity bind as they would. A `submitted_at` column, where the file has one, gives
+each return its own time instead; `per_day` spreads a file without one over several days.
+
 Returns go through intake, `decisions_make` (policy, ledger, holds, cases) and, with the oracle
 reviewer, `case_claim` + `case_resolve`, exactly as in production. The caller provides the
 isolation (the `replay` command runs in a scratch database; tests run in their test database).
@@ -26,7 +30,7 @@ from django.utils import timezone
 
 from budgets.constants import ANY_PAYMENT_METHOD
 from budgets.models import BudgetPolicy, CustomerHold
-from casework.choices import ApiRole, VerdictChoice
+from casework.choices import ApiRole, CaseStatus, Outcome, VerdictChoice
 from casework.models import ApiClient, Label, ReturnRequest, ReviewCase
 from casework.services.api_clients import api_client_create
 from casework.services.csv_intake import csv_rows_submit
@@ -54,6 +58,7 @@ class ReplayOverrides:
     hold_velocity: int | None = None
     # Backtests measure decisions; the audit sample is a labelling budget, off unless asked for.
     audit_sample_rate: float | None = 0.0
+    review_capacity: int | None = None
 
 
 @dataclass
@@ -70,6 +75,9 @@ def replay_policy_apply(overrides: ReplayOverrides) -> None:
             setattr(costs, name, getattr(overrides, name))
     if overrides.hold_velocity is not None:
         costs.hold_velocity = overrides.hold_velocity or None
+    if overrides.review_capacity is not None:
+        costs.review_capacity_per_day = overrides.review_capacity
+        costs.review_capacity_weekdays = ""
     costs.save()
     default = BudgetPolicy.objects.get(scope__isnull=True)
     if overrides.budget is not None:
@@ -96,10 +104,20 @@ def _score_slice(scores: ScoreBatch, begin: int, end: int) -> ScoreBatch:
     )
 
 
-def replay_start(rows: int, per_day: int) -> datetime:
+def replay_start(rows: int, per_day: int | None) -> datetime:
     """Midnight far enough back that the last replayed return arrives before now."""
     midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
-    return midnight - timedelta(days=math.ceil(rows / per_day))
+    return midnight - timedelta(days=math.ceil(rows / per_day) if per_day else 1)
+
+
+def replay_times_assign(rows: list[dict], *, start: datetime, per_day: int | None) -> None:
+    """Gives each row its arrival time: its own `submitted_at` if the file has the column, else
+    evenly over one day from `start` (or `per_day` a day)."""
+    if rows and rows[0].get("submitted_at"):
+        return
+    step = timedelta(days=1) / (per_day or len(rows))
+    for index, row in enumerate(rows):
+        row["submitted_at"] = (start + index * step).isoformat()
 
 
 def oracle_resolve(*, case: ReviewCase, is_fraud: bool, actor) -> None:
@@ -142,12 +160,17 @@ def replay_run(
     bundle,
     overrides: ReplayOverrides = ReplayOverrides(),
     oracle: bool = True,
-    per_day: int = 1000,
+    per_day: int | None = None,
+    review_every: int = 1,
     start: datetime,
     chunk_size: int = 1,
     progress: Callable[[int], None] = lambda n: None,
 ) -> ReplayResult:
-    """Replays `data` and returns the summary figures and one row per return."""
+    """Replays `data` and returns the summary figures and one row per return.
+
+    The oracle reviewer works the whole queue after every `review_every` returns: 1 is a
+    reviewer who is always ahead; larger values are a queue that lags behind arrivals.
+    """
     rows = replay_rows_read(data)
     replay_policy_apply(overrides)
     policy_version = policy_version_publish(note=f"replay of {data.name}")
@@ -156,10 +179,7 @@ def replay_run(
         client, _key = api_client_create(name=REPLAY_CLIENT, role=ApiRole.SUBMITTER)
     oracle_user, _ = get_user_model().objects.get_or_create(username="replay-oracle")
 
-    # The CSV has no timestamps: returns arrive in file order, `per_day` a day.
-    step = timedelta(days=1) / per_day
-    for index, row in enumerate(rows):
-        row["submitted_at"] = (start + index * step).isoformat()
+    replay_times_assign(rows, start=start, per_day=per_day)
     truth = {row["order_id"]: FRAUD_LABELS[row["is_fraud"].strip().lower()] for row in rows}
     invalid = []
     # The replay decides its returns itself, in file order; no worker may take them.
@@ -173,8 +193,10 @@ def replay_run(
         .select_related("customer")
         .order_by("id")
     )
+    returns.sort(key=lambda r: (r.submitted_at, r.pk))
     scores = returns_score(returns=returns, bundle=bundle)
     threshold = float(bundle.ood_gate.threshold_)
+    peak_queue = 0
     for begin in range(0, len(returns), chunk_size):
         chunk = returns[begin : begin + chunk_size]
         with transaction.atomic():
@@ -187,17 +209,21 @@ def replay_run(
                 policy_version=policy_version,
                 now=chunk[0].submitted_at,
             )
-        if oracle:
-            cases = ReviewCase.objects.filter(
-                return_request__in=chunk, status="open"
-            ).select_related("return_request__customer")
-            for case in cases.order_by("id"):
+        waiting = ReviewCase.objects.filter(
+            return_request__client=client, status=CaseStatus.OPEN
+        ).select_related("return_request__customer")
+        peak_queue = max(peak_queue, waiting.count())
+        last = begin + len(chunk) >= len(returns)
+        if oracle and ((begin + len(chunk)) % review_every == 0 or last):
+            for case in waiting.order_by("-priority", "id"):
                 oracle_resolve(
                     case=case, is_fraud=truth[case.return_request.order_id], actor=oracle_user
                 )
         progress(len(chunk))
 
-    return _summarise(returns=returns, scores=scores, truth=truth, policy_version=policy_version)
+    result = _summarise(returns=returns, scores=scores, truth=truth, policy_version=policy_version)
+    result.summary["peak_queue"] = peak_queue
+    return result
 
 
 def _summarise(*, returns, scores, truth, policy_version) -> ReplayResult:
@@ -215,7 +241,19 @@ def _summarise(*, returns, scores, truth, policy_version) -> ReplayResult:
     value = np.array([float(r.order_value) for r in ordered])
     is_fraud = np.array([truth[r.order_id] for r in ordered])
     actions = np.array([r.decision.action for r in ordered], dtype=object)
-    realized = realized_costs_batch(actions, is_fraud, value, false_reject_cost, review_cost)
+    # A return that joined an open case bought no review: it costs what its verdict made it.
+    joined = np.array([r.joined_case_id is not None for r in ordered])
+    settled = np.array(
+        ["reject" if r.outcome == Outcome.REJECTED else "approve" for r in ordered], dtype=object
+    )
+    realized = realized_costs_batch(
+        np.where(joined, settled, actions), is_fraud, value, false_reject_cost, review_cost
+    )
+    opened = Counter(
+        r.decision.decided_at.date().isoformat()
+        for r, was_joined in zip(ordered, joined, strict=True)
+        if r.decision.action == "review" and not was_joined
+    )
     approve_all = np.where(is_fraud, value, 0.0)
     reference = _reference_actions(
         ordered, scores, value, false_reject_cost, review_cost, ood_probability
@@ -239,6 +277,10 @@ def _summarise(*, returns, scores, truth, policy_version) -> ReplayResult:
         "approve_all_cost_per_return": float(approve_all.sum() / n),
         "reference_cost_per_return": float(reference_cost.sum() / n),
         "action_mix": {a: int((actions == a).sum()) for a in ("approve", "reject", "review")},
+        "reviews_opened": int(sum(opened.values())),
+        "joined_open_case": int(joined.sum()),
+        "reviews_per_day": dict(sorted(opened.items())),
+        "review_capacity": costs["review_capacity_per_day"],
         "reference_action_mix": {
             a: int((reference == a).sum()) for a in ("approve", "reject", "review")
         },
@@ -315,6 +357,12 @@ def format_summary(summary: dict) -> str:
         f"  approve all     {summary['approve_all_cost_per_return']:8.2f}",
         f"  reference design{summary['reference_cost_per_return']:8.2f}",
         f"customers held: {summary['holds']}",
+        f"reviews opened {summary['reviews_opened']:,} "
+        f"({summary['reviews_opened'] / n:.1%} of returns), "
+        f"{summary['joined_open_case']:,} more returns joined an open case; "
+        f"busiest day {max(summary['reviews_per_day'].values(), default=0):,} "
+        f"of capacity {summary['review_capacity']:,}; "
+        f"peak queue {summary.get('peak_queue', 0):,}",
     ]
     if ring["returns"]:
         lines.append(

@@ -7,8 +7,6 @@ version the next decisions name, and an audit event with the snapshots before an
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from budgets.choices import BudgetScope
-from budgets.constants import ANY_PAYMENT_METHOD
 from budgets.models import BudgetPolicy
 from scoring.models import CostSettings, PolicyVersion
 from scoring.services.policies import (
@@ -23,6 +21,7 @@ COST_FIELDS = (
     "ood_fraud_probability",
     "hold_velocity",
     "review_capacity_per_day",
+    "review_capacity_weekdays",
     "review_sla_hours",
     "audit_sample_rate",
 )
@@ -64,10 +63,8 @@ def cost_settings_update(*, actor, values: dict) -> tuple[CostSettings, PolicyVe
 
 
 def budget_is_builtin(budget: BudgetPolicy) -> bool:
-    """The default and the catch-all portfolio budget always exist; they are only changed."""
-    return budget.scope is None or (
-        budget.scope == BudgetScope.PORTFOLIO and budget.key == ANY_PAYMENT_METHOD
-    )
+    """The default budget always exists; it is only changed."""
+    return budget.scope is None
 
 
 def _budget_subject(budget: BudgetPolicy) -> str:
@@ -107,11 +104,6 @@ def budget_policy_delete(*, actor, budget_id: int) -> PolicyVersion:
     budget = BudgetPolicy.objects.select_for_update().get(pk=budget_id)
     if budget.scope is None:
         raise ValidationError("The default budget cannot be deleted; change its amount instead.")
-    if budget_is_builtin(budget):
-        # budget_snapshot falls back to the built-in amount: deleting would not remove it.
-        raise ValidationError(
-            "The portfolio budget for every payment method cannot be deleted; change its amount."
-        )
     subject = _budget_subject(budget)
     amount = budget.amount
     budget.delete()

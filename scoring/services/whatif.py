@@ -11,7 +11,10 @@ changed approval changes the bookings seen by the same customer's later returns 
 (simulated), but not later labels, holds or ledger corrections. The stored booked loss was
 summed over the window then in force, so a new window only changes which simulated bookings
 count. Portfolio (per payment method per day) totals are likewise the stored total plus the
-bookings the re-decision changes.
+bookings the re-decision changes; a payment method without an absolute portfolio budget keeps
+the budget its decision recorded (relative to its history then). Reviews opened that day are
+the recorded count plus the reviews the re-decision opens or closes, priced against the
+proposed capacity; a return that joined an open case joins it again.
 """
 
 from collections import Counter, defaultdict
@@ -147,19 +150,33 @@ def _budget(decision: Decision, budgets: dict, live_budgets: dict):
     return proposed
 
 
+def _portfolio_budget(decision: Decision, budgets: dict) -> Decimal | None:
+    """The snapshot's absolute budget for the method, else the one the decision recorded."""
+    absolute = portfolio_budget_for(
+        budgets=budgets, payment_method=decision.return_request.payment_method, typical_day=None
+    )
+    if absolute is not None:
+        return absolute
+    recorded = decision.prices.get("portfolio_budget")
+    return None if recorded is None else Decimal(recorded)
+
+
 def decisions_redecide(
     *, decisions: list[Decision], snapshot: dict, live_snapshot: dict
 ) -> list[str]:
     """The action each decision would have had under `snapshot`, in decision order."""
-    settings = policy_settings_from(snapshot)
     budgets = snapshot["budgets"]
     window = timedelta(days=budgets["window_days"])
     # Per customer: bookings the re-decision makes minus those the recorded decisions made.
     booking_delta = defaultdict(list)
     portfolio_delta = defaultdict(Decimal)
+    # Per day: reviews the re-decision opens minus those the recorded decisions opened.
+    opened_delta = defaultdict(int)
     actions = []
     for decision in decisions:
         r = decision.return_request
+        settings = policy_settings_from(snapshot, day=decision.decided_at.date())
+        prices = decision.prices
         since = r.submitted_at - window
         extra = sum(
             (amount for at, amount in booking_delta[r.customer_id] if at > since), Decimal("0")
@@ -181,12 +198,19 @@ def decisions_redecide(
             booked_loss=decision.booked_loss + extra,
             budget=_budget(decision, budgets, live_snapshot["budgets"]),
             portfolio_booked=decision.portfolio_booked + portfolio_delta[day],
-            portfolio_budget=portfolio_budget_for(budgets=budgets, payment_method=r.payment_method),
+            portfolio_budget=_portfolio_budget(decision, budgets),
             payment_method=r.payment_method,
             hold_mode=_hold_mode(decision),
             in_audit_sample=in_audit_sample(r, settings.audit_sample_rate),
+            reviews_opened=max(
+                prices.get("capacity_used", 0) + opened_delta[decision.decided_at.date()], 0
+            ),
+            open_case=prices.get("joins_case", False),
         )
         outcome = policy_decide(facts, settings)
+        opens = outcome.action == Action.REVIEW and not outcome.joins_case
+        recorded_opens = decision.action == Action.REVIEW and not prices.get("joins_case", False)
+        opened_delta[decision.decided_at.date()] += int(opens) - int(recorded_opens)
         booked = outcome.expected_loss if outcome.action == Action.APPROVE else Decimal("0")
         recorded = (
             expected_loss_of(decision.probability_used, r.order_value)

@@ -8,6 +8,7 @@ from django.db import connection
 from django.db.models import Sum
 
 from budgets.models import BudgetPolicy, LedgerAccount, LedgerEntry
+from casework.models import ReviewCase
 from scoring.models import Decision
 from scoring.services.pipeline import returns_decide_pending
 from scoring.services.policies import policy_version_publish
@@ -17,10 +18,19 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def test_concurrent_workers_never_overrun_a_customer_budget(active_model):
-    BudgetPolicy.objects.create(scope="customer", key="HAMMER", amount=Decimal("3.00"))
-    policy_version_publish(note="tight budget for the test")
+    BudgetPolicy.objects.create(scope="customer", key="HAMMER", amount=Decimal("100.00"))
+    policy_version_publish(note="budget for three approvals")
+    # An unseen payment method is priced at p 0.7: each approval books $28, three fit the
+    # budget, and the fourth would leave an account returning 3 times a month past it, so it
+    # goes to review and every later return joins that one case. Workers that read a stale
+    # booked loss would approve a fourth.
     returns = [
-        ReturnRequestFactory(customer__external_id="HAMMER", order_value=Decimal("40.00"))
+        ReturnRequestFactory(
+            customer__external_id="HAMMER",
+            order_value=Decimal("40.00"),
+            payment_method="Crypto",
+            returns_velocity_30d=3,
+        )
         for _ in range(60)
     ]
     errors = []
@@ -46,6 +56,7 @@ def test_concurrent_workers_never_overrun_a_customer_budget(active_model):
     assert {"approve", "review"} <= actions, "the budget was never reached"
     entries = LedgerEntry.objects.filter(account__customer__external_id="HAMMER")
     booked = entries.aggregate(total=Sum("amount"))["total"]
-    assert booked <= Decimal("3.00")
+    assert booked == Decimal("84.00")
+    assert ReviewCase.objects.filter(return_request__in=returns).count() == 1
     account = LedgerAccount.objects.get(customer__external_id="HAMMER")
     assert account.balance == booked

@@ -22,6 +22,7 @@ def test_submit_returns_202_with_the_return_as_the_detail_shows_it_and_where_to_
         "status": "pending",
         "outcome": None,
         "decision": None,
+        "case": None,
         "url": "http://testserver/api/v1/returns/ORD-1",
     }
     assert response["Location"] == body["url"]

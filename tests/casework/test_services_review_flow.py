@@ -14,7 +14,7 @@ from tests.factories import ReturnRequestFactory, ReviewCaseFactory, UserFactory
 
 
 @pytest.mark.django_db
-def test_fraud_verdict_with_hold_rejects_the_ring_accounts_next_return(active_model):
+def test_one_review_decides_a_ring_accounts_returns_and_its_hold_rejects_the_next(active_model):
     reviewer = UserFactory(role="reviewer")
     ring = [
         ReturnRequestFactory(
@@ -26,19 +26,22 @@ def test_fraud_verdict_with_hold_rejects_the_ring_accounts_next_return(active_mo
         for _ in range(4)
     ]
     returns_decide_pending()
-    cases = ReviewCase.objects.filter(return_request__customer__external_id="RING-007")
     # The first return already goes to review: approving it would leave a frequent returner
-    # its whole budget, and a fraud verdict can stop the account.
-    assert cases.count() == 4
-    case = cases.order_by("id").first()
+    # open, and a fraud verdict can stop the account. The other three join that one case.
+    case = ReviewCase.objects.get(return_request__customer__external_id="RING-007")
     assert case.reason_codes[0] == "account_exposure"
+    joined = ReturnRequest.objects.filter(joined_case=case)
+    assert joined.count() == 3
+    assert {r.decision.reasons[0]["code"] for r in joined} == {"open_case"}
+    assert {r.status for r in joined} == {"in_review"}
 
     case_claim(case_id=case.pk, actor=reviewer)
     case_resolve(case_id=case.pk, actor=reviewer, verdict="fraud", hold_customer=True)
 
-    case.return_request.refresh_from_db()
-    assert (case.return_request.status, case.return_request.outcome) == ("resolved", "rejected")
-    assert Label.objects.get(return_request=case.return_request).is_fraud
+    for return_request in ring:
+        return_request.refresh_from_db()
+        assert (return_request.status, return_request.outcome) == ("resolved", "rejected")
+        assert Label.objects.get(return_request=return_request).is_fraud
     later = ReturnRequestFactory(
         customer=ring[0].customer,
         order_value=Decimal("24.00"),

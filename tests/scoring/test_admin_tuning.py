@@ -185,6 +185,7 @@ def test_admin_adds_a_customer_override_through_the_tuning_service(client, as_ad
     ],
 )
 def test_invalid_budgets_are_rejected_with_a_clear_message(client, as_admin, data, message):
+    BudgetPolicyFactory(scope="portfolio", key="*", amount=Decimal("5000.00"))
     before = BudgetPolicy.objects.count()
     form = {"amount": "10.00", "window_days": "90", "_save": "1"} | data
 
@@ -202,6 +203,8 @@ def test_budget_preview_on_the_default_saves_nothing(client, as_admin, costs):
         action="review",
         fraud_probability=0.2,
         return_request__order_value=Decimal("100.00"),
+        # Still returning: past its budget, approving would leave three more such returns open.
+        return_request__returns_velocity_30d=3,
         booked_loss=Decimal("40.00"),
         budget=Decimal("50.00"),
         reasons=[{"code": "budget_exceeded", "text": "…"}],
@@ -228,6 +231,7 @@ def test_preview_of_a_new_override_applies_it_to_its_customer_and_adds_nothing(
         fraud_probability=0.2,
         return_request__order_value=Decimal("100.00"),
         return_request__customer__external_id="RISKY",
+        return_request__returns_velocity_30d=3,
         cost_approve=Decimal("20.00"),
         reasons=[{"code": "expected_cost", "text": "…"}],
     )
@@ -248,20 +252,25 @@ def test_preview_over_a_quiet_period_says_there_is_nothing_to_compare(client, as
     assert "No return was decided in the last 7 days: nothing to compare." in page(response)
 
 
-def test_builtin_budgets_cannot_be_deleted_but_an_override_can(client, as_admin):
+def test_the_default_budget_cannot_be_deleted_but_an_override_can(client, as_admin):
     default = BudgetPolicy.objects.get(scope__isnull=True)
-    portfolio = BudgetPolicy.objects.get(scope="portfolio", key="*")
     override = BudgetPolicyFactory(scope="product_category", key="Toys")
+    # An absolute portfolio budget for every payment method is an override like any other.
+    portfolio = BudgetPolicyFactory(scope="portfolio", key="*", amount=Decimal("5000.00"))
     delete = "admin:budgets_budgetpolicy_delete"
 
-    refused = [client.get(reverse(delete, args=[b.pk])).status_code for b in (default, portfolio)]
-    deleted = client.post(reverse(delete, args=[override.pk]), {"post": "yes"})
+    refused = client.get(reverse(delete, args=[default.pk])).status_code
+    deleted = [
+        client.post(reverse(delete, args=[b.pk]), {"post": "yes"}).status_code
+        for b in (override, portfolio)
+    ]
 
-    assert refused == [403, 403]
-    assert deleted.status_code == 302
-    assert not BudgetPolicy.objects.filter(pk=override.pk).exists()
-    version = PolicyVersion.objects.get()
+    assert refused == 403
+    assert deleted == [302, 302]
+    assert not BudgetPolicy.objects.filter(pk__in=[override.pk, portfolio.pk]).exists()
+    version = PolicyVersion.objects.order_by("-id").first()
     assert version.snapshot["budgets"]["product_category"] == {}
+    assert version.snapshot["budgets"]["portfolio"] == {}
     assert version.created_by == as_admin
 
 

@@ -5,11 +5,24 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
-from scoring.policy import PolicySettings, ReturnFacts, ood_novelty_share, policy_decide
+from scoring.policy import (
+    PolicySettings,
+    ReturnFacts,
+    capacity_price,
+    ood_novelty_share,
+    policy_decide,
+    portfolio_lambda,
+)
 
 PEER_COSTS = PolicySettings(
-    false_reject_cost=Decimal("200.00"), review_cost=Decimal("50.00"), ood_fraud_probability=0.7
+    false_reject_cost=Decimal("200.00"),
+    review_cost=Decimal("50.00"),
+    ood_fraud_probability=0.7,
+    review_capacity=500,
 )
 UNSEEN = [{"code": "ood_unseen_value", "text": "payment_method 'Crypto' never seen in training"}]
 
@@ -54,10 +67,21 @@ CASES = [
         "uncertain",
     ),
     (
-        "budget breach reviewed",
-        facts(order_value=Decimal("46.00"), fraud_probability=0.4, booked_loss=Decimal("46.20")),
+        "budget breach of an account still returning reviewed",
+        facts(
+            order_value=Decimal("46.00"),
+            fraud_probability=0.4,
+            booked_loss=Decimal("46.20"),
+            returns_velocity_30d=3,
+        ),
         "review",
         "budget_exceeded",
+    ),
+    (
+        "budget breach of an account not returning lately approved: a review would not pay",
+        facts(order_value=Decimal("46.00"), fraud_probability=0.4, booked_loss=Decimal("46.20")),
+        "approve",
+        "expected_cost",
     ),
     (
         "budget exactly reached still approved",
@@ -66,10 +90,50 @@ CASES = [
         "expected_cost",
     ),
     (
-        "portfolio breach reviewed",
-        facts(fraud_probability=0.1, portfolio_booked=Decimal("1995.00")),
+        "risky approval on a payment method at its budget reviewed",
+        facts(fraud_probability=0.3, portfolio_booked=Decimal("1995.00")),
         "review",
         "portfolio_budget_exceeded",
+    ),
+    (
+        "small expected loss on a payment method past its budget still approved",
+        facts(
+            order_value=Decimal("30.00"),
+            fraud_probability=0.02,
+            portfolio_booked=Decimal("3000.00"),
+        ),
+        "approve",
+        "expected_cost",
+    ),
+    (
+        "no portfolio budget yet: nothing priced",
+        facts(fraud_probability=0.3, portfolio_booked=Decimal("9000.00"), portfolio_budget=None),
+        "approve",
+        "expected_cost",
+    ),
+    (
+        "a full day's capacity leaves the cheaper of approve and reject",
+        facts(order_value=Decimal("400.00"), fraud_probability=0.3, reviews_opened=500),
+        "approve",
+        "expected_cost",
+    ),
+    (
+        "a full day's capacity: rejecting named when a review was wanted",
+        facts(order_value=Decimal("900.00"), fraud_probability=0.4, reviews_opened=500),
+        "reject",
+        "review_capacity",
+    ),
+    (
+        "a return of a customer with an open case joins it",
+        facts(order_value=Decimal("400.00"), fraud_probability=0.3, open_case=True),
+        "review",
+        "open_case",
+    ),
+    (
+        "a return of a customer with an open case joins it even on a full day",
+        facts(fraud_probability=0.3, open_case=True, reviews_opened=500),
+        "review",
+        "open_case",
     ),
     ("held customer rejected", facts(hold_mode="reject"), "reject", "customer_hold"),
     ("hold in review mode reviewed", facts(hold_mode="review"), "review", "customer_hold"),
@@ -104,9 +168,30 @@ def test_model_probability_above_the_pessimistic_one_is_kept():
 
 REASON_TEXTS = [
     (
-        facts(order_value=Decimal("46.00"), fraud_probability=0.4, booked_loss=Decimal("46.20")),
+        facts(
+            order_value=Decimal("46.00"),
+            fraud_probability=0.4,
+            booked_loss=Decimal("46.20"),
+            returns_velocity_30d=3,
+        ),
         "budget_exceeded",
-        "booked loss $46.20 + $18.40 > budget $50.00",
+        "account is past its budget ($46.20 + $18.40 > $50.00): approving leaves about $138.00 "
+        "of returns open, so approving is priced with $55.20 more; a fraud verdict should hold it",
+    ),
+    (
+        facts(fraud_probability=0.1, portfolio_booked=Decimal("1920.00")),
+        "portfolio_budget_exceeded",
+        "Credit Card at 96% of today's $2,000.00: approving priced ×1.8",
+    ),
+    (
+        facts(order_value=Decimal("400.00"), fraud_probability=0.3, reviews_opened=450),
+        "review_capacity",
+        "450 of today's 500 reviews opened: a review priced $100.00",
+    ),
+    (
+        facts(reviews_opened=500),
+        "review_capacity",
+        "all 500 of today's reviews are opened: the cheaper of approving and rejecting",
     ),
     (
         facts(order_value=Decimal("121.00"), fraud_probability=0.1),
@@ -200,17 +285,17 @@ FREQUENT = {
 }
 
 
-def test_approving_a_frequent_returner_is_priced_with_the_budget_it_leaves_open():
+def test_approving_a_frequent_returner_is_priced_with_the_returns_it_leaves_open():
     outcome = policy_decide(facts(**FREQUENT), HOLDING)
-    # approve 0.7 x (25 + 50 left) = 52.50 > review 50.00 < reject 60.00
+    # approve 0.7 x (25 + 7 x 25) = 140.00 > review 50.00 < reject 60.00
     assert outcome.action == "review"
-    assert outcome.costs["approve"] == Decimal("52.50")
+    assert outcome.costs["approve"] == Decimal("140.00")
     assert outcome.expected_loss == Decimal("17.50")
-    assert outcome.exposure == Decimal("50.00")
+    assert outcome.exposure == Decimal("175.00")
     assert outcome.reasons[0] == {
         "code": "account_exposure",
-        "text": "a review ($50.00) can stop this account: approving risks $17.50 now and "
-        "$35.00 of budget it still has",
+        "text": "account returns 7 times in 30 days: approving leaves about $175.00 of returns "
+        "open, so approving is priced with $122.50 more; a fraud verdict should hold it",
     }
     assert [r["code"] for r in outcome.reasons].count("account_exposure") == 1
 
@@ -218,19 +303,21 @@ def test_approving_a_frequent_returner_is_priced_with_the_budget_it_leaves_open(
 @pytest.mark.parametrize(
     ("overrides", "exposure"),
     [
-        ({"booked_loss": Decimal("40.00")}, Decimal("10.00")),
-        ({"booked_loss": Decimal("60.00")}, Decimal("0.00")),
+        ({"booked_loss": Decimal("40.00")}, Decimal("175.00")),
         ({"returns_velocity_30d": 4, "order_value": Decimal("5.00")}, Decimal("20.00")),
         ({"returns_velocity_30d": 3}, Decimal("0.00")),
-        ({"budget": None}, Decimal("0.00")),
+        ({"returns_velocity_30d": 3, "booked_loss": Decimal("40.00")}, Decimal("75.00")),
+        ({"budget": None, "returns_velocity_30d": 3}, Decimal("0.00")),
     ],
-    ids=["budget-left", "budget-spent", "own-pace", "below-hold-velocity", "no-budget"],
+    ids=["frequent", "own-pace", "below-hold-velocity", "past-budget", "no-budget"],
 )
-def test_exposure_is_the_smaller_of_budget_left_and_the_accounts_own_pace(overrides, exposure):
+def test_exposure_is_the_accounts_own_pace_for_frequent_or_over_budget_accounts(
+    overrides, exposure
+):
     assert policy_decide(facts(**{**FREQUENT, **overrides}), HOLDING).exposure == exposure
 
 
-def test_exposure_is_only_priced_when_a_hold_velocity_is_set():
+def test_exposure_of_a_frequent_returner_is_only_priced_when_a_hold_velocity_is_set():
     outcome = policy_decide(facts(**FREQUENT), PEER_COSTS)
     assert (outcome.action, outcome.exposure) == ("approve", Decimal("0.00"))
 
@@ -241,3 +328,136 @@ def test_a_small_exposure_leaves_an_ordinary_approval_alone():
     assert outcome.expected_loss == Decimal("0.50")
     codes = [r["code"] for r in outcome.reasons]
     assert codes == ["expected_cost", "account_exposure"]
+
+
+@pytest.mark.parametrize(
+    ("booked", "budget", "lam"),
+    [
+        ("0", "2000", "0"),
+        ("1600", "2000", "0"),
+        ("1920", "2000", "0.8"),
+        ("2000", "2000", "1"),
+        ("3000", "2000", "3.5"),
+        ("0", "0", "100"),
+        ("10", None, "0"),
+    ],
+)
+def test_portfolio_lambda_starts_at_the_knee_and_grows_past_the_budget(booked, budget, lam):
+    budget = None if budget is None else Decimal(budget)
+    assert portfolio_lambda(booked=Decimal(booked), budget=budget) == Decimal(lam)
+
+
+@pytest.mark.parametrize(
+    ("opened", "capacity", "price"),
+    [(0, 500, "0.00"), (400, 500, "0.00"), (450, 500, "50.00"), (480, 500, "200.00")],
+)
+def test_capacity_price_rises_as_the_last_reviews_of_the_day_go(opened, capacity, price):
+    assert capacity_price(
+        opened=opened, capacity=capacity, review_cost=Decimal("50.00")
+    ) == Decimal(price)
+
+
+def test_a_full_day_has_no_review_price_and_no_capacity_means_unlimited():
+    assert capacity_price(opened=500, capacity=500, review_cost=Decimal("50")) is None
+    assert capacity_price(opened=0, capacity=0, review_cost=Decimal("50")) is None
+    assert capacity_price(opened=10**6, capacity=None, review_cost=Decimal("50")) == 0
+
+
+def test_decision_records_the_prices_it_used():
+    outcome = policy_decide(
+        facts(portfolio_booked=Decimal("1920.00"), reviews_opened=450), PEER_COSTS
+    )
+    assert outcome.prices == {
+        "portfolio_budget": "2000.00",
+        "portfolio_lambda": "0.8000",
+        "review_price": "100.00",
+        "capacity": 500,
+        "capacity_used": 450,
+        "joins_case": False,
+    }
+
+
+# Properties over many situations: limits are prices, so tightening one can only move a return
+# away from approval, and a review is bought only when it is the cheapest action priced.
+money_st = st.decimals(min_value=0, max_value=3000, places=2)
+situations = st.builds(
+    ReturnFacts,
+    order_value=st.decimals(min_value=1, max_value=1000, places=2),
+    fraud_probability=st.floats(min_value=0, max_value=1),
+    ood=st.booleans(),
+    ood_reasons=st.sampled_from([[], UNSEEN, ANOMALY]),
+    ood_score=st.floats(min_value=0, max_value=50),
+    ood_threshold=st.just(8.46),
+    returns_velocity_30d=st.integers(min_value=0, max_value=12),
+    booked_loss=money_st,
+    budget=st.one_of(st.none(), money_st),
+    portfolio_booked=money_st,
+    portfolio_budget=st.one_of(st.none(), money_st),
+    payment_method=st.just("PayPal"),
+    in_audit_sample=st.booleans(),
+    reviews_opened=st.integers(min_value=0, max_value=100),
+    open_case=st.booleans(),
+)
+settings_st = st.builds(
+    PolicySettings,
+    false_reject_cost=st.decimals(min_value=0, max_value=400, places=2),
+    review_cost=st.decimals(min_value=0, max_value=100, places=2),
+    ood_fraud_probability=st.floats(min_value=0, max_value=1),
+    hold_velocity=st.one_of(st.none(), st.integers(min_value=1, max_value=8)),
+    review_capacity=st.one_of(st.none(), st.integers(min_value=0, max_value=120)),
+)
+# The policy is a pure function: many examples are cheap, and limits only bite near the edges.
+many = hyp_settings(max_examples=1500)
+
+
+def _scaled(amount: Decimal | None, factor: Decimal) -> Decimal | None:
+    return None if amount is None else (amount * factor).quantize(Decimal("0.01"))
+
+
+@many
+@given(situation=situations, settings=settings_st, cut=st.decimals(min_value=0, max_value=1))
+def test_a_lower_loss_budget_never_turns_a_review_or_rejection_into_an_approval(
+    situation, settings, cut
+):
+    lower = replace(
+        situation,
+        budget=None
+        if situation.budget is None
+        else (situation.budget * cut).quantize(Decimal("0.01")),
+        portfolio_budget=None
+        if situation.portfolio_budget is None
+        else (situation.portfolio_budget * cut).quantize(Decimal("0.01")),
+    )
+    if policy_decide(situation, settings).action != "approve":
+        assert policy_decide(lower, settings).action != "approve"
+
+
+@many
+@given(situation=situations, settings=settings_st, fewer=st.integers(min_value=0, max_value=120))
+def test_less_review_capacity_never_opens_a_review_more_capacity_would_not(
+    situation, settings, fewer
+):
+    if settings.review_capacity is None:
+        return
+    less = replace(settings, review_capacity=max(settings.review_capacity - fewer, 0))
+    if policy_decide(situation, less).action == "review":
+        assert policy_decide(situation, settings).action == "review"
+
+
+# A hold in review mode and the audit sample are reviews asked for, not bought on price.
+MANDATED_REVIEWS = ("customer_hold", "audit_sample")
+
+
+@many
+@given(situation=situations, settings=settings_st)
+def test_a_review_is_bought_only_when_it_is_the_cheapest_action_priced(situation, settings):
+    outcome = policy_decide(situation, settings)
+    if outcome.action != "review" or outcome.reasons[0]["code"] in (
+        "customer_hold",
+        "audit_sample",
+    ):
+        return
+    assert outcome.prices["review_price"] is not None
+    assert outcome.costs["review"] == Decimal(outcome.prices["review_price"])
+    assert outcome.costs["review"] < outcome.costs["approve"]
+    assert outcome.costs["review"] <= outcome.costs["reject"]

@@ -118,8 +118,8 @@ def test_frequent_returner_is_reviewed_before_booking_anything(active_model):
     decision = Decision.objects.get(return_request=ring)
     assert decision.action == "review"
     assert decision.reasons[0]["code"] == "account_exposure"
-    # 0.7 x (25 + the whole 50 budget left) = 52.50 against a 50.00 review.
-    assert decision.cost_approve == Decimal("52.50")
+    # 0.7 x (25 + 8 more returns of 25 at its pace) = 157.50 against a 50.00 review.
+    assert decision.cost_approve == Decimal("157.50")
     assert not LedgerEntry.objects.filter(account__customer__external_id="RING-002").exists()
 
 

@@ -48,6 +48,7 @@ def decided(
     hours_ago=24,
     velocity=0,
     portfolio_booked="0",
+    prices=None,
 ):
     at = timezone.now() - timedelta(hours=hours_ago)
     decision = DecisionFactory(
@@ -66,6 +67,7 @@ def decided(
         booked_loss=Decimal(booked),
         budget=Decimal(budget),
         portfolio_booked=Decimal(portfolio_booked),
+        prices=prices or {},
         decided_at=at,
     )
     if label is not None:
@@ -107,15 +109,16 @@ CASES = {
         ("review", "reject"),
         ("50.00", "20.00"),
     ),
+    # An account past its budget that returns 3 times a month leaves $300 open if approved.
     "higher default budget lets a breach through": (
-        {"p": 0.2, "value": "100", "action": "review", "booked": "40", "budget": "50"},
+        {"p": 0.2, "value": "100", "action": "review", "booked": "40", "velocity": 3},
         None,
         default_budget(amount=Decimal("100.00")),
         ("review", "approve"),
         ("50.00", "20.00"),
     ),
     "lower default budget sends an approval to review": (
-        {"p": 0.2, "value": "100", "action": "approve", "booked": "20", "budget": "50"},
+        {"p": 0.2, "value": "100", "action": "approve", "booked": "20", "velocity": 3},
         False,
         default_budget(amount=Decimal("30.00")),
         ("approve", "review"),
@@ -191,15 +194,16 @@ def test_customer_override_keeps_its_budget_when_the_default_changes():
 
 
 def test_an_approval_moved_to_review_frees_budget_for_the_customers_next_return():
-    decided(p=0.2, value="200", action="approve", booked="0", hours_ago=48)
-    decided(p=0.1, value="100", action="approve", booked="40", hours_ago=24)
+    decided(p=0.2, value="200", action="approve", booked="0", hours_ago=48, velocity=2)
+    decided(p=0.1, value="100", action="approve", booked="40", hours_ago=24, velocity=2)
 
     result = whatif_compare(
         proposed_snapshot=default_budget(amount=Decimal("35.00"))(policy_snapshot_live())
     )
 
-    # The first ($40 expected loss) breaches $35 and goes to review; it books nothing, so the
-    # second sees $0 booked, not the $40 recorded, and its $10 fits.
+    # The first ($40 expected loss) breaches $35, and approving would leave two more $200
+    # returns open: it goes to review and books nothing, so the second sees $0 booked, not the
+    # $40 recorded, and its $10 fits.
     assert result.current.mix == {"approve": 2, "reject": 0, "review": 0}
     assert result.proposed.mix == {"approve": 1, "reject": 0, "review": 1}
     assert result.moves == {("approve", "review"): 1}
@@ -234,8 +238,8 @@ def test_only_returns_decided_in_the_period_count():
 
 
 def test_new_override_in_the_snapshot_applies_to_its_customer_only():
-    decided(p=0.2, value="100", action="approve", booked="0", customer="RISKY")
-    decided(p=0.2, value="100", action="approve", booked="0", customer="CALM")
+    decided(p=0.2, value="100", action="approve", customer="RISKY", velocity=2)
+    decided(p=0.2, value="100", action="approve", customer="CALM", velocity=2)
     override = {"scope": "customer", "key": "RISKY", "amount": Decimal("5.00"), "window_days": 90}
 
     result = whatif_compare(
@@ -246,9 +250,9 @@ def test_new_override_in_the_snapshot_applies_to_its_customer_only():
 
 
 def test_whatif_prices_the_exposure_of_frequent_returners_and_can_turn_it_off():
-    # Approving a frequent returner also leaves it its $50 budget: at p 0.4 that is priced
-    # 0.4 x (25 + 50) = 30.00, under a review; at p 0.7 it is 52.50, over one.
-    decided(p=0.4, value="25.00", action="approve", velocity=6, customer="CUST-F", hours_ago=30)
+    # Approving a frequent returner also leaves its next six returns open: at p 0.1 that is
+    # priced 0.1 x (25 + 150) = 17.50, under a review; at p 0.7 it is 122.50, over one.
+    decided(p=0.1, value="25.00", action="approve", velocity=6, customer="CUST-F", hours_ago=30)
     decided(p=0.7, value="25.00", action="review", velocity=6, customer="CUST-G")
 
     result = whatif_compare(proposed_snapshot=costs(hold_velocity=None)(policy_snapshot_live()))
@@ -260,14 +264,16 @@ def test_whatif_prices_the_exposure_of_frequent_returners_and_can_turn_it_off():
     assert result.moves == {("review", "approve"): 1}
 
 
-def test_a_portfolio_breach_is_reproduced_from_the_days_stored_total():
-    # $1,995 was booked on Credit Card that day before this return; $10 more passes $2,000.
+def test_portfolio_pricing_is_reproduced_from_the_days_stored_total_and_budget():
+    # $1,995 of that day's $2,000 was booked on Credit Card before this return: approving its
+    # $30 expected loss was priced ×2, over a review.
     decided(
-        p=0.1,
+        p=0.3,
         value="100.00",
         action="review",
         reasons=[{"code": "portfolio_budget_exceeded", "text": "…"}],
         portfolio_booked="1995.00",
+        prices={"portfolio_budget": "2000.00"},
     )
     result = whatif_compare(proposed_snapshot=policy_snapshot_live())
     assert result.reproduced == 1

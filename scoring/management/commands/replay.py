@@ -50,14 +50,26 @@ class Command(BaseCommand):
             help="share of would-be approvals sent to review for unbiased labels (default 0)",
         )
         parser.add_argument("--reviewer", choices=("oracle", "none"), default="oracle")
-        parser.add_argument("--per-day", type=int, default=1000, help="returns arriving a day")
+        parser.add_argument(
+            "--per-day",
+            type=int,
+            help="spread a file without submitted_at over days, this many a day "
+            "(default: the whole file is one day)",
+        )
+        parser.add_argument(
+            "--review-every",
+            type=int,
+            default=1,
+            help="the reviewer works the queue after every this many returns (default 1)",
+        )
+        parser.add_argument("--review-capacity", type=int, help="reviews a day may open")
         parser.add_argument("--model", help="model version (default: the active one)")
         parser.add_argument("--out", type=Path)
 
-    def handle(self, *args, data, reviewer, per_day, model, out, **options):
+    def handle(self, *args, data, reviewer, per_day, review_every, model, out, **options):
         if not data.is_file():
             raise CommandError(f"no such file: {data}")
-        self._check_options(per_day=per_day, **options)
+        self._check_options(per_day=per_day, review_every=review_every, **options)
         if out is not None:
             if out.exists() and not out.is_dir():
                 raise CommandError(f"--out {out} is a file, not a directory")
@@ -92,6 +104,7 @@ class Command(BaseCommand):
                     overrides=overrides,
                     oracle=reviewer == "oracle",
                     per_day=per_day,
+                    review_every=review_every,
                     start=replay_start(total, per_day),
                     progress=bar.update,
                 )
@@ -113,10 +126,14 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
 
     @staticmethod
-    def _check_options(*, per_day, **options):
+    def _check_options(*, per_day, review_every, **options):
         problems = []
-        if per_day < 1:
+        if per_day is not None and per_day < 1:
             problems.append("--per-day must be at least 1")
+        if review_every < 1:
+            problems.append("--review-every must be at least 1")
+        if options.get("review_capacity") is not None and options["review_capacity"] < 0:
+            problems.append("--review-capacity must not be negative")
         for name in ("false_reject_cost", "review_cost", "budget", "portfolio_budget"):
             if options.get(name) is not None and not options[name] >= 0:
                 problems.append(f"--{name.replace('_', '-')} must not be negative")
