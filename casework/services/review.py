@@ -169,7 +169,8 @@ def case_resolve(
         reviewer_client=client,
     )
     # The case's own return and every return that joined it while it waited.
-    settled = [case.return_request, *case.joined_returns.filter(status=ReturnStatus.IN_REVIEW)]
+    joined = case.joined_returns.filter(status=ReturnStatus.IN_REVIEW).order_by("id")
+    settled = [case.return_request, *joined]
     newest_labels = labels_newest_for(return_ids=[r.pk for r in settled])
     for return_request in settled:
         return_request.status = ReturnStatus.RESOLVED

@@ -62,6 +62,7 @@ def _render_case(request, case, *, verdict_form=None, conflict=None, status=200)
         "case": case,
         "decision": decision,
         "return": case.return_request,
+        "joined_returns": list(case.joined_returns.select_related("decision").order_by("id")),
         "customer": case.return_request.customer,
         "verdict": getattr(case, "verdict", None),
         "claim_state": claim_state,

@@ -12,6 +12,7 @@ REASON_CHIPS = {
     "budget_exceeded": ("budget", "budget"),
     "account_exposure": ("frequent returner", "budget"),
     "portfolio_budget_exceeded": ("portfolio budget", "budget"),
+    "review_capacity": ("review capacity", "budget"),
     "uncertain": ("uncertain", "uncertain"),
     "customer_hold": ("hold", "hold"),
     "audit_sample": ("audit", "audit"),

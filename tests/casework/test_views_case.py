@@ -170,6 +170,33 @@ def test_fraud_verdict_rejects_the_return_labels_it_audits_and_holds(client, rev
     assert CustomerHold.objects.filter(customer=customer, released_at__isnull=True).exists()
 
 
+def test_a_verdict_settles_the_returns_that_joined_the_case(client, reviewer, customer):
+    case = make_case(customer)
+    joined = [
+        ReturnRequestFactory(
+            customer=customer,
+            order_id=f"LATER-{n}",
+            status=ReturnStatus.IN_REVIEW,
+            joined_case=case,
+        )
+        for n in range(2)
+    ]
+    page = client.get(case.get_absolute_url()).content.decode()
+    assert "This verdict also decides 2 more returns" in page
+    assert "LATER-0" in page
+    assert "LATER-1" in page
+    case_claim(case_id=case.pk, actor=reviewer)
+
+    client.post(verdict_url(case), {"verdict": "legitimate"})
+
+    for return_request in [case.return_request, *joined]:
+        return_request.refresh_from_db()
+        assert (return_request.status, return_request.outcome) == ("resolved", "approved")
+        assert Label.objects.get(return_request=return_request).is_fraud is False
+    event = AuditEvent.objects.get(action="case.verdict", object_id=str(case.pk))
+    assert event.after["returns"] == [case.return_request.order_id, "LATER-0", "LATER-1"]
+
+
 def test_legitimate_verdict_approves_without_a_hold(client, reviewer, customer):
     case = make_case(customer)
     case_claim(case_id=case.pk, actor=reviewer)
