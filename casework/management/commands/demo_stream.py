@@ -14,8 +14,7 @@ class Command(BaseCommand):
     help = "Submit synthetic returns every few seconds (Ctrl-C to stop)."
 
     def add_arguments(self, parser):
-        # About a shop's pace: a faster stream soon spends the daily portfolio budgets and
-        # floods the queue with portfolio_budget_exceeded cases.
+        # About a small shop's pace, so the demo queue fills at a rate a person can follow.
         parser.add_argument("--every", type=float, default=10.0, help="seconds between batches")
         parser.add_argument("--batch", type=int, default=2)
         parser.add_argument("--backlog", type=int, default=1000, help="returns sent at start")
