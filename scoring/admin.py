@@ -137,7 +137,7 @@ class CostSettingsAdmin(AdminRoleOnly, WhatIfAdmin):
         "hold_velocity",
         "review_capacity_per_day",
         "review_sla_hours",
-        "audit_sample_rate",
+        "audit_reviews_per_day",
         "updated_at",
     ]
     fieldsets = [

@@ -19,7 +19,8 @@ PROMOTION_MARGIN = Decimal("0.05")
 RETRAIN_HOLDOUT_FRACTION = 0.25
 # Below this many held-out labels a comparison says nothing; the retraining is skipped.
 RETRAIN_MIN_HOLDOUT = 20
-# Times each audit-sample label is repeated in the training set (see services/retrain.py).
+# Times an audit-sample label is repeated in the training set on average; each one in inverse
+# proportion to its inclusion probability (see services/retrain.py).
 AUDIT_SAMPLE_WEIGHT = 5
 # Drift is measured over the returns of the last this many days, once a day.
 DRIFT_WINDOW_DAYS = 7
@@ -31,3 +32,6 @@ OOD_RATE_WINDOW_HOURS = 24
 # ...starting from this many returns flagged at the gate's designed rate, so a quiet hour or
 # a fresh install reads as "flags are false alarms" until real evidence says otherwise.
 OOD_RATE_PRIOR_RETURNS = 200
+# The audit sample's base rate is the day's audit reviews over the approvals of the last day,
+# counting at least this many, so a quiet desk or a fresh install does not audit everything.
+AUDIT_MIN_APPROVALS_PER_DAY = 200

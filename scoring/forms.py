@@ -103,9 +103,13 @@ class CostSettingsForm(PreviewForm, forms.ModelForm):
     review_sla_hours = _count_field(
         "Review SLA (hours)", "A case older than this is overdue in the queue.", "hour"
     )
-    audit_sample_rate = _probability_field(
-        "Audit sample rate",
-        "Share of would-be approvals sent to review at random, to keep labels unbiased.",
+    audit_reviews_per_day = forms.IntegerField(
+        label="Audit reviews per day",
+        min_value=0,
+        help_text="Reviews a day may spend on a random sample of would-be approvals, favouring "
+        "those cheap to check, so that labels include returns the model trusts. They count "
+        "against the review capacity; 0 turns the sample off.",
+        error_messages={"min_value": "Audit reviews per day cannot be negative."},
     )
 
     class Meta:

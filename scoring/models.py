@@ -105,10 +105,10 @@ class CostSettings(models.Model):
         "Empty: the capacity per day, every day.",
     )
     review_sla_hours = models.PositiveIntegerField(default=4)
-    audit_sample_rate = models.FloatField(
-        default=0.005,
-        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
-        help_text="Share of would-be approvals sent to review to keep labels unbiased.",
+    audit_reviews_per_day = models.PositiveIntegerField(
+        default=4,
+        help_text="Reviews a day may spend on a random sample of would-be approvals, so that "
+        "labels include returns the model trusts; they count against the review capacity.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

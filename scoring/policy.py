@@ -41,6 +41,9 @@ PORTFOLIO_MAX_LAMBDA = Decimal("100")
 # the price rises by review_cost × (used − knee) / (1 − used): ×2 at 90%, ×5 at 96%, and a
 # full day opens no review at all.
 CAPACITY_KNEE = Decimal("0.8")
+# An audit review of a would-be approval costs the review less the expected loss it removes;
+# the cheaper that is, the likelier the return is sampled, up to this many times the base rate.
+AUDIT_MAX_WEIGHT = 10.0
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,8 @@ class PolicySettings:
     review_cost: Decimal
     # Assumed for out-of-distribution returns when higher than the model's own probability.
     ood_fraud_probability: float
-    audit_sample_rate: float = 0.0
+    # Reviews a day may spend on the audit sample, within the review capacity.
+    audit_reviews_per_day: int = 0
     # Reviews a day may open; None is unlimited.
     review_capacity: int | None = None
     # A confirmed fraud from an account returning at least this often in 30 days puts the
@@ -75,7 +79,12 @@ class ReturnFacts:
     portfolio_budget: Decimal | None = None
     payment_method: str = ""
     hold_mode: str | None = None
-    in_audit_sample: bool = False
+    # The audit sample: a would-be approval is reviewed with probability min(1, base rate ×
+    # how cheap it is to check), decided by a stable uniform draw, while the day's audit
+    # reviews last (see `audit_inclusion_probability`).
+    audit_base_rate: float = 0.0
+    audit_draw: float = 1.0
+    audits_left: int = 0
     # Review cases opened so far on the decision's day, against PolicySettings.review_capacity.
     reviews_opened: int = 0
     # The customer has a case waiting for a verdict: this return can join it at no extra review.
@@ -205,6 +214,22 @@ def capacity_price(*, opened: int, capacity: int | None, review_cost: Decimal) -
     if used <= CAPACITY_KNEE:
         return Decimal("0.00")
     return money(review_cost * (used - CAPACITY_KNEE) / (1 - used))
+
+
+def audit_inclusion_probability(
+    *, base_rate: float, approve_cost: Decimal, review_cost: Decimal
+) -> float:
+    """The chance a would-be approval joins the audit sample: the base rate times how cheap it
+    is to check, review_cost / (review_cost − approve_cost), between 1 and AUDIT_MAX_WEIGHT.
+
+    The probability is recorded on the decision, so labels from the sample are weighted by its
+    inverse wherever they stand for all approvals.
+    """
+    if base_rate <= 0:
+        return 0.0
+    net = float(review_cost - approve_cost)
+    weight = AUDIT_MAX_WEIGHT if net <= 0 else float(review_cost) / net
+    return min(base_rate * min(max(weight, 1.0), AUDIT_MAX_WEIGHT), 1.0)
 
 
 def policy_decide(facts: ReturnFacts, settings: PolicySettings) -> PolicyOutcome:
@@ -355,10 +380,22 @@ def policy_decide(facts: ReturnFacts, settings: PolicySettings) -> PolicyOutcome
         if not review_open and costs[Action.REVIEW] < costs[Action.REJECT]:
             return outcome(action, "review_capacity")
         return outcome(action)
-    if facts.in_audit_sample and review_open and not facts.open_case:
-        return outcome(
-            Action.REVIEW,
-            "audit_sample",
-            "picked at random for review so that labels include returns the model trusts",
+    if facts.audits_left > 0 and review_open and not facts.open_case:
+        chance = audit_inclusion_probability(
+            base_rate=facts.audit_base_rate,
+            approve_cost=costs[Action.APPROVE],
+            review_cost=costs[Action.REVIEW],
         )
+        prices.update(
+            audit_probability=round(chance, 6),
+            audit_base_rate=round(facts.audit_base_rate, 6),
+            audits_left=facts.audits_left,
+        )
+        if facts.audit_draw < chance:
+            return outcome(
+                Action.REVIEW,
+                "audit_sample",
+                f"picked for the audit sample (chance {chance:.2%}) so that labels include "
+                "returns the model trusts",
+            )
     return outcome(Action.APPROVE)

@@ -2,7 +2,7 @@
 gate's recent flag rate, and what the audit sample costs."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,6 +25,20 @@ def ood_flags_since(*, since: datetime) -> tuple[int, int]:
     return counts["flagged"], counts["total"]
 
 
+def approvals_since(*, since: datetime) -> int:
+    return Decision.objects.filter(decided_at__gte=since, action="approve").count()
+
+
+def audit_reviews_opened_on(*, day: date) -> int:
+    """Audit-sample reviews opened by decisions of `day` (UTC), against its audit budget."""
+    start = datetime.combine(day, time.min, tzinfo=UTC)
+    return ReviewCase.objects.filter(
+        decision__decided_at__gte=start,
+        decision__decided_at__lt=start + timedelta(days=1),
+        return_request__is_audit_sample=True,
+    ).count()
+
+
 def training_data_default() -> Path:
     """The file the first model trains on and retraining starts from: DEFAULT_TRAINING_DATA,
     which unless set is the project's own data, generated the first time it is needed."""
@@ -43,14 +57,16 @@ def labelled_returns_newest() -> list[dict]:
     """Every labelled return once, with its features and its newest label (the truth).
 
     Rows: the FEATURES, order_id, customer_id, is_fraud, observed_at (of the newest label),
-    is_audit_sample; ordered by when the return was first labelled, oldest first. First, not
-    newest: a return a model trained on must not move into a later hold-out because a second
-    label (a chargeback after a review) arrived for it.
+    is_audit_sample and audit_probability (its chance of being sampled, where recorded);
+    ordered by when the return was first labelled, oldest first. First, not newest: a return a
+    model trained on must not move into a later hold-out because a second label (a chargeback
+    after a review) arrived for it.
     """
     fields = {name: f"return_request__{name}" for name in FEATURES}
     fields["order_id"] = "return_request__order_id"
     fields["customer_id"] = "return_request__customer__external_id"
     fields["is_audit_sample"] = "return_request__is_audit_sample"
+    fields["audit_probability"] = "return_request__decision__prices__audit_probability"
     newest = (
         Label.objects.order_by("return_request_id", "-observed_at", "-id")
         .distinct("return_request_id")
@@ -83,6 +99,10 @@ class AuditSampleCost:
     audit_fraud_found: int
     other_reviews: int
     other_cost: Decimal
+    # Inverse-probability estimates over the resolved sample: how many approvals it stands
+    # for, and the fraud (in order value) among them that approving let through.
+    approvals_represented: int = 0
+    estimated_fraud_approved: Decimal = Decimal("0.00")
 
 
 def audit_sample_cost(*, since: datetime) -> AuditSampleCost:
@@ -98,8 +118,24 @@ def audit_sample_cost(*, since: datetime) -> AuditSampleCost:
         other_cost=Sum("decision__cost_review", filter=~audit),
     )
     zero = Decimal("0.00")
+    sampled = ReviewCase.objects.filter(
+        decision__decided_at__gte=since,
+        return_request__is_audit_sample=True,
+        verdict__isnull=False,
+    ).values_list(
+        "decision__prices__audit_probability", "verdict__verdict", "return_request__order_value"
+    )
+    represented, fraud = 0.0, Decimal("0.00")
+    for probability, verdict, value in sampled:
+        if not probability:  # sampled before probabilities were recorded
+            continue
+        represented += 1 / probability
+        if verdict == VerdictChoice.FRAUD:
+            fraud += value / Decimal(repr(probability))
     return AuditSampleCost(
-        **{name: value if value is not None else zero for name, value in totals.items()}
+        **{name: value if value is not None else zero for name, value in totals.items()},
+        approvals_represented=round(represented),
+        estimated_fraud_approved=fraud.quantize(Decimal("0.01")),
     )
 
 

@@ -37,6 +37,7 @@ from ml.inference import ScoreBatch, score_returns
 from ml.schema import FEATURES
 from scoring.choices import Action
 from scoring.constants import (
+    AUDIT_MIN_APPROVALS_PER_DAY,
     OOD_RATE_PRIOR_RETURNS,
     OOD_RATE_WINDOW_HOURS,
     SCORING_BATCH_SIZE,
@@ -44,7 +45,7 @@ from scoring.constants import (
 )
 from scoring.models import Decision, ModelVersion, PolicyVersion
 from scoring.policy import ReturnFacts, ood_novelty_share, policy_decide
-from scoring.selectors import ood_flags_since
+from scoring.selectors import approvals_since, audit_reviews_opened_on, ood_flags_since
 from scoring.services.models import NoActiveModel, model_active
 from scoring.services.policies import policy_settings_from, policy_version_current
 
@@ -64,12 +65,16 @@ def returns_score(*, returns: list[ReturnRequest], bundle) -> ScoreBatch:
     return score_returns(bundle, rows)
 
 
-def in_audit_sample(return_request: ReturnRequest, rate: float) -> bool:
-    """A stable pseudo-random draw per return, so a replay samples the same returns."""
-    if rate <= 0:
-        return False
+def audit_draw(return_request: ReturnRequest) -> float:
+    """A stable uniform draw in [0, 1) per return, so a replay samples the same returns."""
     digest = hashlib.sha256(f"{return_request.client_id}:{return_request.order_id}".encode())
-    return int(digest.hexdigest()[:8], 16) / 0xFFFFFFFF < rate
+    return int(digest.hexdigest()[:8], 16) / 0x100000000
+
+
+def audit_base_rate(*, audit_reviews_per_day: int, now: datetime) -> float:
+    """The day's audit reviews spread over about a day's approvals (the last 24 hours')."""
+    approvals = approvals_since(since=now - timedelta(days=1))
+    return audit_reviews_per_day / max(approvals, AUDIT_MIN_APPROVALS_PER_DAY)
 
 
 def decisions_make(
@@ -114,6 +119,8 @@ def decisions_make(
     holds = holds_active_for(customer_ids=accounts.keys())
     open_cases = cases_open_lock(customer_ids=accounts.keys())
     opened = cases_opened_on(day=now.date())
+    audits_left = settings.audit_reviews_per_day - audit_reviews_opened_on(day=now.date())
+    base_rate = audit_base_rate(audit_reviews_per_day=settings.audit_reviews_per_day, now=now)
     flagged, total = ood_flags_since(since=now - timedelta(hours=OOD_RATE_WINDOW_HOURS))
     novelty_share = ood_novelty_share(
         flagged=flagged,
@@ -153,7 +160,9 @@ def decisions_make(
             ),
             payment_method=return_request.payment_method,
             hold_mode=holds.get(return_request.customer_id),
-            in_audit_sample=in_audit_sample(return_request, settings.audit_sample_rate),
+            audit_base_rate=base_rate,
+            audit_draw=audit_draw(return_request),
+            audits_left=audits_left,
             reviews_opened=opened,
             open_case=open_case is not None,
         )
@@ -198,6 +207,7 @@ def decisions_make(
                 return_request.joined_case = open_case
             else:
                 return_request.is_audit_sample = outcome.reasons[0]["code"] == "audit_sample"
+                audits_left -= return_request.is_audit_sample
                 case = ReviewCase(
                     return_request=return_request,
                     decision=decision,

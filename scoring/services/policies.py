@@ -21,7 +21,7 @@ def cost_snapshot(costs: CostSettings) -> dict:
         "review_capacity_per_day": costs.review_capacity_per_day,
         "review_capacity_weekdays": weekday_capacities(costs.review_capacity_weekdays),
         "review_sla_hours": costs.review_sla_hours,
-        "audit_sample_rate": costs.audit_sample_rate,
+        "audit_reviews_per_day": costs.audit_reviews_per_day,
     }
 
 
@@ -68,7 +68,8 @@ def policy_settings_from(snapshot: dict, *, day: date | None = None) -> PolicySe
         false_reject_cost=Decimal(costs["false_reject_cost"]),
         review_cost=Decimal(costs["review_cost"]),
         ood_fraud_probability=float(costs["ood_fraud_probability"]),
-        audit_sample_rate=float(costs["audit_sample_rate"]),
+        # Versions published before the audit sample had a daily budget sampled no returns here.
+        audit_reviews_per_day=int(costs.get("audit_reviews_per_day", 0)),
         # Versions published before hold pricing existed priced no account exposure.
         hold_velocity=costs.get("hold_velocity"),
         review_capacity=None if day is None else review_capacity_on(snapshot, day),

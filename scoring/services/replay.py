@@ -57,7 +57,7 @@ class ReplayOverrides:
     # 0 turns account-exposure pricing off.
     hold_velocity: int | None = None
     # Backtests measure decisions; the audit sample is a labelling budget, off unless asked for.
-    audit_sample_rate: float | None = 0.0
+    audit_reviews_per_day: int | None = 0
     review_capacity: int | None = None
 
 
@@ -70,7 +70,8 @@ class ReplayResult:
 def replay_policy_apply(overrides: ReplayOverrides) -> None:
     """Writes the overrides into the (scratch) settings and publishes them as a policy version."""
     costs = CostSettings.objects.order_by("id").first() or CostSettings()
-    for name in ("false_reject_cost", "review_cost", "ood_fraud_probability", "audit_sample_rate"):
+    names = ("false_reject_cost", "review_cost", "ood_fraud_probability", "audit_reviews_per_day")
+    for name in names:
         if getattr(overrides, name) is not None:
             setattr(costs, name, getattr(overrides, name))
     if overrides.hold_velocity is not None:

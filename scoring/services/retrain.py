@@ -45,15 +45,31 @@ class NotEnoughLabels(Exception):
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=[*COLUMNS, "is_audit_sample", "observed_at"])
+    frame = pd.DataFrame(
+        rows, columns=[*COLUMNS, "is_audit_sample", "audit_probability", "observed_at"]
+    )
     return frame.astype(
         {
             "order_value": "float64",
             "return_ratio": "float64",
             LABEL: "int64",
             "is_audit_sample": "bool",
+            "audit_probability": "float64",
         }
     )
+
+
+def audit_copies(probability: pd.Series) -> np.ndarray:
+    """How many times each audit-sample row enters training: AUDIT_SAMPLE_WEIGHT on average,
+    each in proportion to the inverse of its inclusion probability, so returns the sample
+    favoured (cheap to check) stand for no more approvals than they are. Rows sampled before
+    probabilities were recorded count as the average."""
+    inverse = 1.0 / probability.where(probability > 0)
+    inverse = inverse.fillna(inverse.mean() if inverse.notna().any() else 1.0)
+    if inverse.empty:
+        return np.zeros(0, dtype=int)
+    copies = np.rint(AUDIT_SAMPLE_WEIGHT * inverse / inverse.mean()).astype(int)
+    return np.maximum(copies.to_numpy(), 1)
 
 
 def training_sets_build(
@@ -73,12 +89,14 @@ def training_sets_build(
     # Labels come mostly from reviewed cases: the risky, the unusual, the over-budget. Trained
     # on those alone a model would learn that returns are riskier than they are. The audit
     # sample is a random draw of would-be approvals, the one unbiased slice of labelled
-    # traffic, so it counts AUDIT_SAMPLE_WEIGHT times. Repeating rows rather than passing
-    # sample weights, because ml.train (a stratified split, then calibration on folds) takes
-    # none; a few copies may land on both sides of its internal split, which only flatters
-    # ml.train's own report, never the time-ordered hold-out that decides here.
+    # traffic, so it counts AUDIT_SAMPLE_WEIGHT times on average (`audit_copies`). Repeating
+    # rows rather than passing sample weights, because ml.train (a stratified split, then
+    # calibration on folds) takes none; a few copies may land on both sides of its internal
+    # split, which only flatters ml.train's own report, never the time-ordered hold-out that
+    # decides here.
     audit = learn[learn["is_audit_sample"]]
-    weighted = pd.concat([learn, *[audit] * (AUDIT_SAMPLE_WEIGHT - 1)], ignore_index=True)
+    extra = audit.loc[audit.index.repeat(audit_copies(audit["audit_probability"]) - 1)]
+    weighted = pd.concat([learn, extra], ignore_index=True)
     training = pd.concat([base[list(COLUMNS)], weighted[list(COLUMNS)]], ignore_index=True)
     sizes = {
         "base_rows": len(base),

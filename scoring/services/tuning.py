@@ -23,7 +23,7 @@ COST_FIELDS = (
     "review_capacity_per_day",
     "review_capacity_weekdays",
     "review_sla_hours",
-    "audit_sample_rate",
+    "audit_reviews_per_day",
 )
 BUDGET_FIELDS = ("scope", "key", "amount", "window_days")
 NOTE_LENGTH = PolicyVersion._meta.get_field("note").max_length

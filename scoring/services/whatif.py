@@ -30,9 +30,10 @@ from budgets.selectors import budget_for, budget_snapshot, portfolio_budget_for
 from casework.models import Label
 from ml.economics import ACTIONS, expected_costs_batch, realized_costs_batch
 from scoring.choices import Action
+from scoring.constants import AUDIT_MIN_APPROVALS_PER_DAY
 from scoring.models import Decision
 from scoring.policy import ReturnFacts, expected_loss_of, money, policy_decide
-from scoring.services.pipeline import in_audit_sample
+from scoring.services.pipeline import audit_draw
 from scoring.services.policies import cost_settings_current, cost_snapshot, policy_settings_from
 
 DEFAULT_DAYS = 30
@@ -150,6 +151,13 @@ def _budget(decision: Decision, budgets: dict, live_budgets: dict):
     return proposed
 
 
+def _audit_base_rate(prices: dict, live: int, proposed: int) -> float:
+    """The recorded base rate scaled to the proposed daily audit budget."""
+    if live > 0 and "audit_base_rate" in prices:
+        return prices["audit_base_rate"] * proposed / live
+    return proposed / AUDIT_MIN_APPROVALS_PER_DAY
+
+
 def _portfolio_budget(decision: Decision, budgets: dict) -> Decimal | None:
     """The snapshot's absolute budget for the method, else the one the decision recorded."""
     absolute = portfolio_budget_for(
@@ -170,8 +178,10 @@ def decisions_redecide(
     # Per customer: bookings the re-decision makes minus those the recorded decisions made.
     booking_delta = defaultdict(list)
     portfolio_delta = defaultdict(Decimal)
-    # Per day: reviews the re-decision opens minus those the recorded decisions opened.
+    # Per day: reviews (and audit reviews) the re-decision opens minus those recorded.
     opened_delta = defaultdict(int)
+    audit_delta = defaultdict(int)
+    live_audits = policy_settings_from(live_snapshot).audit_reviews_per_day
     actions = []
     for decision in decisions:
         r = decision.return_request
@@ -201,7 +211,12 @@ def decisions_redecide(
             portfolio_budget=_portfolio_budget(decision, budgets),
             payment_method=r.payment_method,
             hold_mode=_hold_mode(decision),
-            in_audit_sample=in_audit_sample(r, settings.audit_sample_rate),
+            audit_base_rate=_audit_base_rate(prices, live_audits, settings.audit_reviews_per_day),
+            audit_draw=audit_draw(r),
+            audits_left=prices.get("audits_left", 0)
+            + settings.audit_reviews_per_day
+            - live_audits
+            - audit_delta[decision.decided_at.date()],
             reviews_opened=max(
                 prices.get("capacity_used", 0) + opened_delta[decision.decided_at.date()], 0
             ),
@@ -211,6 +226,8 @@ def decisions_redecide(
         opens = outcome.action == Action.REVIEW and not outcome.joins_case
         recorded_opens = decision.action == Action.REVIEW and not prices.get("joins_case", False)
         opened_delta[decision.decided_at.date()] += int(opens) - int(recorded_opens)
+        audits = outcome.reasons[0]["code"] == "audit_sample"
+        audit_delta[decision.decided_at.date()] += int(audits) - int(r.is_audit_sample)
         booked = outcome.expected_loss if outcome.action == Action.APPROVE else Decimal("0")
         recorded = (
             expected_loss_of(decision.probability_used, r.order_value)

@@ -30,7 +30,7 @@ COSTS = {
     "hold_velocity": "4",
     "review_capacity_per_day": "500",
     "review_sla_hours": "4",
-    "audit_sample_rate": "0",
+    "audit_reviews_per_day": "0",
     "preview_days": "30",
 }
 
@@ -49,7 +49,7 @@ def as_admin(client):
 @pytest.fixture
 def costs():
     costs = cost_settings_current()
-    costs.audit_sample_rate = 0.0
+    costs.audit_reviews_per_day = 0
     costs.save()
     return costs
 
@@ -101,7 +101,8 @@ def test_staff_without_a_role_is_refused_too(client, costs):
         ("review_cost", "-5", "Review cost cannot be negative."),
         ("false_reject_cost", "-0.01", "False-reject cost cannot be negative."),
         ("ood_fraud_probability", "1.5", "Pessimistic OOD probability is a probability"),
-        ("audit_sample_rate", "-0.1", "Audit sample rate is a probability"),
+        ("audit_reviews_per_day", "-1", "Audit reviews per day cannot be negative."),
+        ("review_capacity_weekdays", "500,500", "Capacity by weekday needs seven whole numbers"),
         ("hold_velocity", "0", "Hold velocity must be at least one return."),
         ("review_capacity_per_day", "0", "Review capacity per day must be at least one review."),
         ("review_sla_hours", "0", "Review SLA (hours) must be at least one hour."),

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from scoring.policy import (
     PolicySettings,
     ReturnFacts,
+    audit_inclusion_probability,
     capacity_price,
     ood_novelty_share,
     policy_decide,
@@ -137,7 +138,24 @@ CASES = [
     ),
     ("held customer rejected", facts(hold_mode="reject"), "reject", "customer_hold"),
     ("hold in review mode reviewed", facts(hold_mode="review"), "review", "customer_hold"),
-    ("audit sample reviewed", facts(in_audit_sample=True), "review", "audit_sample"),
+    (
+        "audit sample reviewed",
+        facts(audit_base_rate=0.01, audit_draw=0.005, audits_left=1),
+        "review",
+        "audit_sample",
+    ),
+    (
+        "audit sample spent for the day",
+        facts(audit_base_rate=0.01, audit_draw=0.005, audits_left=0),
+        "approve",
+        "expected_cost",
+    ),
+    (
+        "audit draw above the return's chance",
+        facts(audit_base_rate=0.01, audit_draw=0.5, audits_left=1),
+        "approve",
+        "expected_cost",
+    ),
 ]
 
 
@@ -363,6 +381,18 @@ def test_a_full_day_has_no_review_price_and_no_capacity_means_unlimited():
     assert capacity_price(opened=10**6, capacity=None, review_cost=Decimal("50")) == 0
 
 
+@pytest.mark.parametrize(
+    ("approve_cost", "chance"),
+    [("0.00", 0.01), ("25.00", 0.02), ("45.00", 0.1), ("49.99", 0.1), ("60.00", 0.1)],
+    ids=["no-risk", "half-review", "nearly-a-review", "weight-capped", "past-a-review"],
+)
+def test_audit_chance_favours_returns_cheap_to_check(approve_cost, chance):
+    # Checking a return whose approval already costs $45 of expected loss costs only $5 more.
+    assert audit_inclusion_probability(
+        base_rate=0.01, approve_cost=Decimal(approve_cost), review_cost=Decimal("50.00")
+    ) == pytest.approx(chance)
+
+
 def test_decision_records_the_prices_it_used():
     outcome = policy_decide(
         facts(portfolio_booked=Decimal("1920.00"), reviews_opened=450), PEER_COSTS
@@ -394,7 +424,9 @@ situations = st.builds(
     portfolio_booked=money_st,
     portfolio_budget=st.one_of(st.none(), money_st),
     payment_method=st.just("PayPal"),
-    in_audit_sample=st.booleans(),
+    audit_base_rate=st.floats(min_value=0, max_value=0.2),
+    audit_draw=st.floats(min_value=0, max_value=1, exclude_max=True),
+    audits_left=st.integers(min_value=0, max_value=3),
     reviews_opened=st.integers(min_value=0, max_value=100),
     open_case=st.booleans(),
 )

@@ -24,6 +24,7 @@ from scoring.selectors import labelled_returns_newest
 from scoring.services.replay import ReplayOverrides, replay_run, replay_start
 from scoring.services.retrain import (
     NotEnoughLabels,
+    audit_copies,
     model_retrain,
     saving_lower_bound,
     training_sets_build,
@@ -96,6 +97,13 @@ def test_too_few_labels_trains_nothing(active_model):
         model_retrain(base=BASE, margin=PROMOTION_MARGIN)
     assert ModelVersion.objects.count() == 1
     assert not ModelComparison.objects.exists()
+
+
+def test_audit_rows_count_in_inverse_proportion_to_their_chance_of_being_sampled():
+    # 1/p = 100 and 50; the row sampled before chances were recorded counts as the mean, 75.
+    copies = audit_copies(pd.Series([0.01, 0.02, float("nan")]))
+    assert list(copies) == [7, 3, 5]
+    assert copies.mean() == AUDIT_SAMPLE_WEIGHT
 
 
 def test_a_negative_margin_is_refused(active_model):

@@ -29,7 +29,7 @@ def test_cost_change_publishes_a_version_with_author_note_and_audited_snapshots(
     first = policy_version_publish(note="before")
 
     costs, version = cost_settings_update(
-        actor=admin_user, values={"review_cost": Decimal("35.00"), "audit_sample_rate": 0.01}
+        actor=admin_user, values={"review_cost": Decimal("35.00"), "audit_reviews_per_day": 10}
     )
 
     assert CostSettings.objects.get().review_cost == Decimal("35.00")
@@ -38,7 +38,7 @@ def test_cost_change_publishes_a_version_with_author_note_and_audited_snapshots(
     assert version.created_by == admin_user
     assert version.snapshot["costs"]["review_cost"] == "35.00"
     assert "review_cost 50.00 → 35.00" in version.note
-    assert "audit_sample_rate 0.005 → 0.01" in version.note
+    assert "audit_reviews_per_day 4 → 10" in version.note
     event = AuditEvent.objects.get(action="policy.publish", object_id=str(version.pk))
     assert event.actor == admin_user
     assert event.before["costs"]["review_cost"] == "50.00"
@@ -51,7 +51,8 @@ def test_cost_change_publishes_a_version_with_author_note_and_audited_snapshots(
         ({"review_cost": Decimal("-1")}, "review_cost"),
         ({"false_reject_cost": Decimal("-0.01")}, "false_reject_cost"),
         ({"ood_fraud_probability": 1.2}, "ood_fraud_probability"),
-        ({"audit_sample_rate": -0.1}, "audit_sample_rate"),
+        ({"audit_reviews_per_day": -1}, "audit_reviews_per_day"),
+        ({"review_capacity_weekdays": "1,2,x,4,5,6,7"}, "review_capacity_weekdays"),
     ],
 )
 def test_invalid_costs_are_refused_and_nothing_is_published(admin_user, values, field):

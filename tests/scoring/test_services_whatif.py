@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def no_audit_sample():
     costs = cost_settings_current()
-    costs.audit_sample_rate = 0.0
+    costs.audit_reviews_per_day = 0
     costs.save()
 
 
@@ -155,7 +155,7 @@ CASES = {
     "auditing everything sends approvals to review": (
         {"p": 0.1, "value": "100", "action": "approve"},
         None,
-        costs(audit_sample_rate=1.0),
+        costs(audit_reviews_per_day=1000),
         ("approve", "review"),
         ("10.00", "50.00"),
     ),

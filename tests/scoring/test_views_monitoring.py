@@ -17,8 +17,9 @@ from tests.factories import ReviewCaseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-# Session, user, role groups, snapshots, the audit-sample aggregate, recent comparisons.
-MONITORING_PAGE_QUERIES = 6
+# Session, user, role groups, snapshots, the audit-sample aggregate and its weighted estimate,
+# recent comparisons.
+MONITORING_PAGE_QUERIES = 7
 
 
 def snapshot(days_ago, status, payment_psi):
@@ -98,3 +99,22 @@ def test_audit_sample_reviews_and_their_cost_are_counted_apart():
     assert (totals.audit_reviews, totals.audit_cost) == (3, Decimal("150.00"))
     assert (totals.audit_resolved, totals.audit_fraud_found) == (2, 1)
     assert (totals.other_reviews, totals.other_cost) == (2, Decimal("90.00"))
+
+
+def test_the_audit_sample_estimates_approved_fraud_by_inverse_probability():
+    sampled = [
+        ReviewCaseFactory(
+            decision__return_request__is_audit_sample=True,
+            decision__return_request__order_value=Decimal(value),
+            decision__prices={"audit_probability": probability},
+        )
+        for value, probability in (("80.00", 0.01), ("30.00", 0.02), ("10.00", 0.05))
+    ]
+    Verdict.objects.create(case=sampled[0], verdict="fraud")
+    Verdict.objects.create(case=sampled[1], verdict="legitimate")
+
+    totals = audit_sample_cost(since=timezone.now() - timedelta(days=1))
+
+    # Resolved: 1/0.01 + 1/0.02 = 150 approvals; the fraud one stands for 100 × $80.
+    assert totals.approvals_represented == 150
+    assert totals.estimated_fraud_approved == Decimal("8000.00")

@@ -44,10 +44,10 @@ class Command(BaseCommand):
             "are priced with the budget they leave open; 0 turns that pricing off",
         )
         parser.add_argument(
-            "--audit-sample-rate",
-            type=float,
-            default=0.0,
-            help="share of would-be approvals sent to review for unbiased labels (default 0)",
+            "--audit-reviews-per-day",
+            type=int,
+            default=0,
+            help="reviews a day spent on a random sample of would-be approvals (default 0)",
         )
         parser.add_argument("--reviewer", choices=("oracle", "none"), default="oracle")
         parser.add_argument(
@@ -137,12 +137,11 @@ class Command(BaseCommand):
         for name in ("false_reject_cost", "review_cost", "budget", "portfolio_budget"):
             if options.get(name) is not None and not options[name] >= 0:
                 problems.append(f"--{name.replace('_', '-')} must not be negative")
-        for name, option in (
-            ("ood_fraud_probability", "--ood-probability"),
-            ("audit_sample_rate", "--audit-sample-rate"),
-        ):
-            if options.get(name) is not None and not 0 <= options[name] <= 1:
-                problems.append(f"{option} must be between 0 and 1")
+        probability = options.get("ood_fraud_probability")
+        if probability is not None and not 0 <= probability <= 1:
+            problems.append("--ood-probability must be between 0 and 1")
+        if options.get("audit_reviews_per_day", 0) < 0:
+            problems.append("--audit-reviews-per-day must not be negative")
         if options.get("window_days") is not None and options["window_days"] < 1:
             problems.append("--window-days must be at least 1")
         if options.get("hold_velocity") is not None and options["hold_velocity"] < 0:
