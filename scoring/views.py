@@ -1,4 +1,4 @@
-"""The economic report page for leads and admins: key figures and six charts."""
+"""The economic report page for leads and admins: key figures and its charts."""
 
 import base64
 

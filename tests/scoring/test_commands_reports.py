@@ -15,7 +15,16 @@ from tests.factories import DecisionFactory, LabelFactory
 
 pytestmark = pytest.mark.django_db
 
-CHARTS = ("cumulative", "mix", "costs", "breaches", "scores", "queue")
+CHARTS = (
+    "cumulative",
+    "mix",
+    "costs",
+    "breaches",
+    "scores",
+    "queue",
+    "reviews_per_day",
+    "prices",
+)
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -61,6 +70,9 @@ def test_economic_report_writes_every_chart_and_table(tmp_path):
     totals = read_csv(report / "totals.csv")[0]
     assert (totals["returns"], totals["policy_cost"]) == ("3", "200.0")
     assert "this policy $200.00" in out.getvalue()
+    today = read_csv(report / "reviews_per_day.csv")[-1]
+    assert (today["cases_opened"], today["capacity"]) == ("0", "500")
+    assert sum(int(row["decisions_priced"]) for row in read_csv(report / "prices.csv")) == 0
 
 
 def test_economic_report_counts_only_the_days_asked_for(tmp_path):
@@ -72,14 +84,20 @@ def test_economic_report_counts_only_the_days_asked_for(tmp_path):
     assert read_csv(tmp_path / "totals.csv")[0]["returns"] == "1"
 
 
-def write_replay(directory, rows, *, false_reject_cost="200.00", review_cost="50.00"):
+def write_replay(
+    directory, rows, *, review_cost="50.00", outcomes=(), reviews_per_day=None, capacity=None
+):
     directory.mkdir()
-    (directory / "summary.json").write_text(
-        json.dumps({"policy": {"false_reject_cost": false_reject_cost, "review_cost": review_cost}})
-    )
+    summary = {"policy": {"false_reject_cost": "200.00", "review_cost": review_cost}}
+    if reviews_per_day is not None:
+        summary["reviews_per_day"] = reviews_per_day
+        summary["policy"] |= {"review_capacity_per_day": capacity, "review_capacity_weekdays": None}
+    (directory / "summary.json").write_text(json.dumps(summary))
     fields = ["order_id", "order_value", "is_fraud", "action", "fraud_probability", "ood_score"]
     with (directory / "decisions.csv").open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=[*fields, "reasons"])
+        writer = csv.DictWriter(
+            handle, fieldnames=[*fields, "reasons", *(["outcome"] if outcomes else [])]
+        )
         writer.writeheader()
         for i, (action, is_fraud, value, reasons) in enumerate(rows):
             writer.writerow(
@@ -91,6 +109,7 @@ def write_replay(directory, rows, *, false_reject_cost="200.00", review_cost="50
                     "fraud_probability": "0.1",
                     "ood_score": "0.5",
                     "reasons": reasons,
+                    **({"outcome": outcomes[i]} if outcomes else {}),
                 }
             )
 
@@ -130,6 +149,46 @@ def test_economic_report_draws_a_replay_from_its_output(tmp_path):
         ("1", "1"),
     ]
     assert read_csv(charts / "queue.csv") == []
+
+
+def test_a_replay_of_one_day_charges_joined_returns_their_verdict_and_reads_its_day(tmp_path):
+    open_case = "open_case: the customer's open case decides this return too; expected_cost: x"
+    write_replay(
+        tmp_path / "replay",
+        [
+            ("review", 1, "90.00", "uncertain: a review is cheaper; expected_cost: x"),
+            ("review", 1, "70.00", open_case),  # settled as rejected fraud: nothing lost
+            ("review", 0, "40.00", open_case),  # rejected with the case, but legitimate
+            ("approve", 0, "20.00", "expected_cost: approve $2.00 < review $50.00"),
+        ],
+        outcomes=["rejected", "rejected", "rejected", "approved"],
+        reviews_per_day={"2026-03-14": 1},
+        capacity=500,
+    )
+
+    call_command(
+        "economic_report",
+        "--replay",
+        str(tmp_path / "replay"),
+        "--out",
+        str(tmp_path / "charts"),
+        stdout=StringIO(),
+    )
+
+    charts = tmp_path / "charts"
+    totals = read_csv(charts / "totals.csv")[0]
+    # One review ($50) and one wronged customer ($200); the joined fraud cost nothing.
+    assert (totals["policy_cost"], totals["reviews_opened"], totals["joined_open_case"]) == (
+        "250.0",
+        "1",
+        "2",
+    )
+    assert len(read_csv(charts / "cumulative.csv")) == 1
+    assert read_csv(charts / "reviews_per_day.csv") == [
+        {"day": "2026-03-14", "cases_opened": "1", "capacity": "500"}
+    ]
+    assert read_csv(charts / "prices.csv") == []
+    assert all((charts / f"{name}.png").read_bytes().startswith(PNG) for name in CHARTS)
 
 
 def test_economic_report_refuses_a_directory_that_is_not_a_replay(tmp_path):

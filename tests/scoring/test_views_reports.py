@@ -15,6 +15,7 @@ from tests.factories import (
     CustomerHoldFactory,
     DecisionFactory,
     LabelFactory,
+    ReturnRequestFactory,
     ReviewCaseFactory,
     UserFactory,
 )
@@ -22,8 +23,9 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 # Session, user, role groups, cost settings, decisions with their newest labels, holds, cases.
-# The same for any number of decisions: no query per row.
+# The same for any number of decisions, cases, joined returns and days: no query per row.
 REPORT_PAGE_QUERIES = 7
+CHARTS = 8
 
 
 @pytest.fixture
@@ -46,8 +48,25 @@ def decide(*, action, p=0.3, value="120.00", hours_ago=2, label=None, reasons=No
     return decision
 
 
+def join(case, *, hours_ago=1):
+    """A later return of the case's customer that joined the case, as the pipeline records it."""
+    return DecisionFactory(
+        return_request=ReturnRequestFactory(
+            customer=case.return_request.customer, joined_case=case
+        ),
+        reasons=[{"code": "open_case", "text": "the customer's open case decides this return"}],
+        cost_review=Decimal("0.00"),
+        prices={"portfolio_lambda": "0.0000", "review_price": "0.00", "joins_case": True},
+        decided_at=timezone.now() - timedelta(hours=hours_ago),
+    )
+
+
 def figure(html, name):
     return re.search(rf'data-figure="{name}">([^<]*)<', html).group(1)
+
+
+def charts(html):
+    return re.findall(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]+"', html)
 
 
 def test_anonymous_visitor_is_sent_to_login(client):
@@ -64,7 +83,7 @@ def test_reviewer_is_refused(client):
 
 
 @pytest.mark.parametrize("role", ["lead", "admin"])
-def test_leads_and_admins_see_the_figures_and_six_charts(client, role):
+def test_leads_and_admins_see_the_figures_and_every_chart(client, role):
     client.force_login(UserFactory(role=role))
     decide(action="approve", value="100.00", label=True)  # approved fraud: $100 lost
     decide(action="review", p=0.3, value="120.00")  # a review: $50, known
@@ -78,7 +97,7 @@ def test_leads_and_admins_see_the_figures_and_six_charts(client, role):
     assert figure(html, "approve-all-cost") == "$152.00"
     assert figure(html, "saving") == "−$158.00"
     assert "Labels where known (33% of 3 returns)" in figure(html, "basis")
-    assert len(re.findall(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]+"', html)) == 6
+    assert len(charts(html)) == CHARTS
     costs = re.search(r'data-cost="insult_cost">(.*?)</tr>', html).group(1)
     assert "$160.00" in costs
 
@@ -119,11 +138,37 @@ def test_report_page_query_count_does_not_grow_with_decisions(client, lead):
     few = count_queries()
     for hours in range(3, 30):
         decide(action="approve", hours_ago=hours, label=hours % 2 == 0)
-        ReviewCaseFactory()
+        join(ReviewCaseFactory(decision__decided_at=timezone.now() - timedelta(hours=hours)))
     CustomerHoldFactory.create_batch(3)
     many = count_queries()
 
     assert few == many == REPORT_PAGE_QUERIES
+
+
+def test_a_desk_an_hour_old_is_read_in_minutes(client, lead):
+    for minutes in (50, 30, 10):
+        DecisionFactory(action="approve", decided_at=timezone.now() - timedelta(minutes=minutes))
+
+    html = client.get(reverse("reports:economic")).content.decode()
+
+    assert "periods of 1 minute" in html
+
+
+def test_today_s_reviews_are_shown_against_the_day_s_capacity(client, lead):
+    settings = cost_settings_current()
+    settings.review_capacity_weekdays = ",".join(["40"] * 7)
+    settings.save()
+    case = ReviewCaseFactory()
+    ReviewCaseFactory()
+    join(case)
+
+    html = client.get(reverse("reports:economic")).content.decode()
+
+    assert figure(html, "reviews-opened") == "2"
+    assert figure(html, "joined") == "1"
+    assert figure(html, "reviews-today") == (
+        "Today (UTC): 2 of 40 review cases opened; 1 more return joined an open case."
+    )
 
 
 def test_a_fresh_desk_with_no_decisions_gets_the_page_not_an_error(client, lead):
@@ -132,4 +177,4 @@ def test_a_fresh_desk_with_no_decisions_gets_the_page_not_an_error(client, lead)
     html = response.content.decode()
     assert figure(html, "returns") == "0"
     assert "no open cases" in html
-    assert len(re.findall(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]+"', html)) == 6
+    assert len(charts(html)) == CHARTS

@@ -13,7 +13,8 @@ class Command(BaseCommand):
     help = (
         "Write the economic report as PNG charts and CSV tables: cumulative cost against "
         "approve-all, decision mix, cost breakdown, budget breaches and holds, scores by "
-        "decision, review queue. From the live decisions, or from a replay's --out directory."
+        "decision, review queue, reviews opened per day against capacity, constraint prices. "
+        "From the live decisions, or from a replay's --out directory."
     )
 
     def add_arguments(self, parser):
