@@ -1,0 +1,45 @@
+"""A day of live traffic: the shared drift files through the real HTTP API and a real Celery
+worker, with a reviewer working the queue as batches arrive; prints the day's economics."""
+
+from datetime import date
+
+import pytest
+from django.conf import settings
+
+from casework.choices import ApiRole, CaseStatus
+from casework.models import ReturnRequest, ReviewCase
+from casework.services.api_clients import api_client_create
+from scoring.live_day import live_day_rows_read, live_day_run
+from scoring.services.policies import policy_version_current, review_capacity_on
+
+pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+@pytest.mark.parametrize("name", ["returns_severe_drift.csv", "returns_mild_drift.csv"])
+def test_a_live_day_settles_every_return_and_costs_less_than_approving_all(
+    name, live_server, active_model, worker, submitter
+):
+    _, reviewer_key = api_client_create(name="live-day-reviewer", role=ApiRole.REVIEWER)
+    rows = live_day_rows_read(path=settings.SHARED_DATASETS / name)
+
+    result = live_day_run(
+        url=live_server.url,
+        submitter_key=submitter.key,
+        reviewer_key=reviewer_key,
+        rows=rows,
+        batch_size=100,
+        timeout=120,
+    )
+
+    print("\n" + result.format_line(label=name))
+    assert result.returns == len(rows)
+    assert result.pending_left == 0
+    assert result.open_cases_left == 0
+    assert not ReviewCase.objects.exclude(status=CaseStatus.RESOLVED).exists()
+    # What the client learnt through the API is what the desk recorded.
+    assert result.cases_opened == ReviewCase.objects.count()
+    assert result.joined == ReturnRequest.objects.filter(joined_case__isnull=False).count()
+    snapshot = policy_version_current().snapshot
+    for day, opened in result.reviews_per_day.items():
+        assert opened <= review_capacity_on(snapshot, date.fromisoformat(day))
+    assert result.cost_per_return < result.approve_all_per_return
