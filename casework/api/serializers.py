@@ -150,6 +150,10 @@ class DecisionSerializer(serializers.Serializer):
 class ReturnCaseSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=CaseStatus.choices)
+    joined = serializers.BooleanField(
+        help_text="The return joined the open case of its customer: the case's one review, "
+        "of an earlier return, decides it too."
+    )
 
 
 class ReturnOutputSerializer(serializers.Serializer):
@@ -165,8 +169,13 @@ class ReturnOutputSerializer(serializers.Serializer):
     def get_case(self, return_request) -> dict | None:
         """The review case deciding the return: its own, or the open case of the same customer
         it joined (one review then covers several returns)."""
-        case = return_request.joined_case or getattr(return_request, "review_case", None)
-        return ReturnCaseSerializer(case).data if case is not None else None
+        if return_request.joined_case is not None:
+            case, joined = return_request.joined_case, True
+        else:
+            case, joined = getattr(return_request, "review_case", None), False
+        if case is None:
+            return None
+        return ReturnCaseSerializer({"id": case.pk, "status": case.status, "joined": joined}).data
 
     @extend_schema_field(DecisionSerializer(allow_null=True))
     def get_decision(self, return_request) -> dict | None:

@@ -9,6 +9,7 @@ from casework.choices import ApiRole
 from casework.models import ReturnRequest
 from casework.services.api_clients import api_client_create
 from tests.casework.test_api_returns_validation import VALID
+from tests.factories import ReturnRequestFactory, ReviewCaseFactory
 
 
 @pytest.mark.django_db
@@ -176,3 +177,22 @@ def test_unknown_api_paths_answer_json_404(api, path):
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
     assert response.json()["detail"]
+
+
+def test_a_return_shows_its_case_and_whether_it_joined_another_returns_case(api, submitter):
+    case = ReviewCaseFactory(
+        decision__return_request__client=submitter, decision__return_request__order_id="FIRST"
+    )
+    ReturnRequestFactory(
+        client=submitter,
+        customer=case.return_request.customer,
+        order_id="LATER",
+        status="in_review",
+        joined_case=case,
+    )
+
+    first = api.get("/api/v1/returns/FIRST").json()["case"]
+    later = api.get("/api/v1/returns/LATER").json()["case"]
+
+    assert first == {"id": case.pk, "status": "open", "joined": False}
+    assert later == {"id": case.pk, "status": "open", "joined": True}
