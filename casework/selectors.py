@@ -59,12 +59,16 @@ def cases_open_lock(*, customer_ids) -> dict[int, ReviewCase]:
     return {case.return_request.customer_id: case for case in cases}
 
 
-def cases_opened_on(*, day: date) -> int:
-    """Review cases opened by decisions of `day` (UTC), against the day's review capacity."""
+def cases_opened_on(*, day: date, audit_sample: bool = False) -> int:
+    """Review cases opened by decisions of `day` (UTC), against the day's review capacity;
+    with `audit_sample`, only the audit sample's, against its daily budget."""
     start = datetime.combine(day, time.min, tzinfo=UTC)
-    return ReviewCase.objects.filter(
+    cases = ReviewCase.objects.filter(
         decision__decided_at__gte=start, decision__decided_at__lt=start + timedelta(days=1)
-    ).count()
+    )
+    if audit_sample:
+        cases = cases.filter(return_request__is_audit_sample=True)
+    return cases.count()
 
 
 def return_get_for_client(*, client: ApiClient, order_id: str) -> ReturnRequest:

@@ -2,7 +2,7 @@
 gate's recent flag rate, and what the audit sample costs."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,16 +27,6 @@ def ood_flags_since(*, since: datetime) -> tuple[int, int]:
 
 def approvals_since(*, since: datetime) -> int:
     return Decision.objects.filter(decided_at__gte=since, action="approve").count()
-
-
-def audit_reviews_opened_on(*, day: date) -> int:
-    """Audit-sample reviews opened by decisions of `day` (UTC), against its audit budget."""
-    start = datetime.combine(day, time.min, tzinfo=UTC)
-    return ReviewCase.objects.filter(
-        decision__decided_at__gte=start,
-        decision__decided_at__lt=start + timedelta(days=1),
-        return_request__is_audit_sample=True,
-    ).count()
 
 
 def training_data_default() -> Path:

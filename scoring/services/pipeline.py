@@ -45,7 +45,7 @@ from scoring.constants import (
 )
 from scoring.models import Decision, ModelVersion, PolicyVersion
 from scoring.policy import ReturnFacts, ood_novelty_share, policy_decide
-from scoring.selectors import approvals_since, audit_reviews_opened_on, ood_flags_since
+from scoring.selectors import approvals_since, ood_flags_since
 from scoring.services.models import NoActiveModel, model_active
 from scoring.services.policies import policy_settings_from, policy_version_current
 
@@ -119,7 +119,8 @@ def decisions_make(
     holds = holds_active_for(customer_ids=accounts.keys())
     open_cases = cases_open_lock(customer_ids=accounts.keys())
     opened = cases_opened_on(day=now.date())
-    audits_left = settings.audit_reviews_per_day - audit_reviews_opened_on(day=now.date())
+    audited = cases_opened_on(day=now.date(), audit_sample=True)
+    audits_left = settings.audit_reviews_per_day - audited
     base_rate = audit_base_rate(audit_reviews_per_day=settings.audit_reviews_per_day, now=now)
     flagged, total = ood_flags_since(since=now - timedelta(hours=OOD_RATE_WINDOW_HOURS))
     novelty_share = ood_novelty_share(

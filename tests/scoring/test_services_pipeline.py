@@ -177,3 +177,35 @@ def test_decide_task_without_a_usable_model_leaves_returns_pending_and_says_so(
     decide_pending_returns()  # in-process; must not raise or schedule retries
     assert ReturnRequest.objects.get().status == "pending"
     assert any(r.levelname == "CRITICAL" for r in caplog.records)
+
+
+@pytest.mark.django_db
+def test_the_audit_sample_stops_at_its_daily_budget_and_records_each_chance(active_model):
+    cost_settings_update(actor=None, values={"audit_reviews_per_day": 20})
+    # 20 audits over at least 200 approvals a day: a base chance of 10% per would-be approval.
+    ReturnRequestFactory.create_batch(400)
+    while returns_decide_pending():
+        pass
+    audited = ReviewCase.objects.filter(return_request__is_audit_sample=True)
+    assert audited.count() == 20
+    assert {case.reason_codes[0] for case in audited} == {"audit_sample"}
+    chances = [case.decision.prices["audit_probability"] for case in audited]
+    assert all(0.1 <= chance <= 1.0 for chance in chances)
+    # Once the day's audits are spent, approvals carry no chance of being sampled.
+    last = Decision.objects.filter(action="approve").order_by("-id").first()
+    assert "audit_probability" not in last.prices
+
+
+@pytest.mark.django_db
+def test_a_full_day_of_reviews_opens_no_more_cases(active_model):
+    cost_settings_update(actor=None, values={"review_capacity_per_day": 1})
+    dear = [
+        ReturnRequestFactory(order_value=Decimal("2000.00"), payment_method="Crypto")
+        for _ in range(3)
+    ]
+    returns_decide_pending()
+    assert ReviewCase.objects.count() == 1
+    later = Decision.objects.filter(return_request__in=dear[1:])
+    assert {d.prices["review_price"] for d in later} == {None}
+    assert {d.action for d in later} <= {"approve", "reject"}
+    assert all(d.reasons[0]["code"] == "review_capacity" for d in later if d.action == "reject")
