@@ -4,8 +4,9 @@ in batches while a test reviewer works the queue, priced afterwards in the peer'
 It is an outside client, like a retailer and a reviewing integration: everything it learns comes
 from the API. Submissions carry no `submitted_at`, so the server's clock makes the file one
 day, and the day's review capacity and portfolio budgets bind as they do in production. The
-reviewer resolves each case of the day with the file's label for the case's own return and
-holds the customer on every fraud verdict.
+reviewer resolves each case of the day with the file's label for the case's own return and,
+on a fraud verdict, holds the customer where the case recommends it, as the replay's oracle
+does (`scoring.policy.hold_recommended`).
 
 The run needs the desk's day to itself: review capacity is counted per day and customers keep
 their ledgers and holds, so another run (or other traffic) earlier the same day changes what
@@ -26,6 +27,7 @@ from casework.api.serializers import ReturnInputSerializer
 from casework.services.csv_intake import csv_row_to_payload
 from ml.economics import realized_cost
 from scoring.models import CostSettings
+from scoring.policy import hold_recommended
 from scoring.services.replay import FRAUD_LABELS, replay_rows_read
 
 # The peer's cost model is the desk's default price list; the desk being measured may have
@@ -220,6 +222,8 @@ class _Day:
         self.case_owner: dict[int, str] = {}
         self.case_day: dict[int, str] = {}
         self.resolved: set[int] = set()
+        # Customers this reviewer has found fraud from: a later fraud verdict holds them.
+        self.fraud_customers: set[str] = set()
         self.open_cases = 0
         self.peak_queue = 0
         self.submit_seconds = self.wait_seconds = self.review_seconds = 0.0
@@ -344,12 +348,16 @@ class _Day:
         if status == 409:  # resolved or held by someone else meanwhile
             return
         is_fraud = self.truth[case["order_id"]].is_fraud
+        hold = is_fraud and hold_recommended(
+            reason_codes=[reason["code"] for reason in case["reasons"]],
+            customer_had_fraud=case["customer_id"] in self.fraud_customers,
+        )
         status, _ = self.reviewer.call(
             "POST",
             f"{path}/verdict",
             body={
                 "verdict": "fraud" if is_fraud else "legitimate",
-                "hold_customer": is_fraud,
+                "hold_customer": hold,
                 "note": "live-day test reviewer: the file's label",
             },
             allow=(409,),
@@ -357,6 +365,8 @@ class _Day:
         if status != 409:
             self.resolved.add(case["id"])
             self.open_cases -= 1
+            if is_fraud:
+                self.fraud_customers.add(case["customer_id"])
 
     def _report(self) -> None:
         if self.progress is not None:

@@ -169,6 +169,13 @@ def ood_novelty_share(
     return min(max(1.0 - false_alarm_rate / rate, 0.0), 1.0)
 
 
+def hold_recommended(*, reason_codes, customer_had_fraud: bool) -> bool:
+    """Whether a fraud verdict should hold the customer: the case came from a bleeding account
+    (budget breach or account exposure), or the customer already had a confirmed fraud. A
+    one-off fraud by an ordinary customer is rejected without stopping the account."""
+    return customer_had_fraud or bool(HOLD_REASON_CODES.intersection(reason_codes))
+
+
 def budget_breached(facts: ReturnFacts, expected_loss: Decimal) -> bool:
     return facts.budget is not None and facts.booked_loss + expected_loss > facts.budget
 

@@ -35,7 +35,7 @@ from casework.views.present import (
     reason_chip,
     top_contributions,
 )
-from scoring.policy import HOLD_REASON_CODES
+from scoring.policy import hold_recommended
 
 
 def _claim_state(case, user) -> str:
@@ -78,7 +78,13 @@ def _render_case(request, case, *, verdict_form=None, conflict=None, status=200)
         "labels": labels,
         "labels_conflict": labels_conflict,
         "verdict_form": verdict_form,
-        "hold_recommended": bool(HOLD_REASON_CODES.intersection(case.reason_codes)),
+        "hold_recommended": hold_recommended(
+            reason_codes=case.reason_codes,
+            # The newest label of each earlier return is its truth.
+            customer_had_fraud=any(
+                r.labels.all() and r.labels.all()[0].is_fraud for r in history.returns
+            ),
+        ),
         # isdecimal() alone lets digits like "٣" through; int() would then read them.
         "together": {int(value) for value in together if value.isascii() and value.isdecimal()},
         "conflict": conflict,

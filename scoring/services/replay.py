@@ -38,7 +38,7 @@ from casework.services.review import case_claim, case_resolve
 from ml.economics import cheapest_actions, expected_costs_batch, realized_costs_batch
 from ml.inference import ScoreBatch
 from scoring.models import CostSettings, ModelVersion
-from scoring.policy import HOLD_REASON_CODES, usd
+from scoring.policy import hold_recommended, usd
 from scoring.services.pipeline import decisions_make, returns_score
 from scoring.services.policies import policy_version_publish
 
@@ -125,7 +125,9 @@ def oracle_resolve(*, case: ReviewCase, is_fraud: bool, actor) -> None:
     """Resolves a case with the true label, holding bleeding customers (see module docstring)."""
     customer = case.return_request.customer
     already_fraud = Label.objects.filter(return_request__customer=customer, is_fraud=True).exists()
-    hold = is_fraud and (already_fraud or bool(HOLD_REASON_CODES.intersection(case.reason_codes)))
+    hold = is_fraud and hold_recommended(
+        reason_codes=case.reason_codes, customer_had_fraud=already_fraud
+    )
     case_claim(case_id=case.pk, actor=actor)
     case_resolve(
         case_id=case.pk,

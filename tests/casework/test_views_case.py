@@ -102,6 +102,18 @@ def test_case_page_recommends_a_hold_only_for_a_bleeding_account(client, reviewe
     assert 'id="hold-recommended"' not in client.get(ordinary.get_absolute_url()).content.decode()
 
 
+def test_case_page_recommends_a_hold_for_a_customer_with_a_confirmed_fraud(
+    client, reviewer, customer
+):
+    case = make_case(customer)
+    earlier = ReturnRequestFactory(customer=customer)
+    LabelFactory(return_request=earlier, is_fraud=True)
+
+    html = client.get(case.get_absolute_url()).content.decode()
+
+    assert 'id="hold-recommended"' in html
+
+
 def test_case_page_shows_customer_history_ledger_and_other_open_cases(client, reviewer, customer):
     case = make_case(customer, budget=Decimal("50.00"))
     other_open = make_case(customer)
