@@ -2,7 +2,8 @@
 
 import logging
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import Http404, JsonResponse
 from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
@@ -12,8 +13,17 @@ from rest_framework.views import exception_handler
 logger = logging.getLogger(__name__)
 
 
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+
+
 def api_exception_handler(exc, context):
-    if isinstance(exc, ValidationError):
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge(
+            f"Request body too large: at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes."
+        )
+    elif isinstance(exc, ValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
@@ -36,6 +46,8 @@ def api_exception_handler(exc, context):
             else {"non_field_errors": response.data}
         )
         response.data = {"detail": "Invalid input.", "errors": errors}
+    else:
+        response.data.setdefault("errors", {})
     return response
 
 
