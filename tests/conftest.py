@@ -48,6 +48,11 @@ def trained_bundle():
 
 @pytest.fixture
 def active_model(db, trained_bundle):
+    """The session's model, active, with the audit sample off: the sample draws from order ids,
+    so a test's returns would land in it by the luck of their factory sequence. Tests of the
+    sample, and the live day, turn it back on."""
     from scoring.services.models import model_version_register
+    from scoring.services.tuning import cost_settings_update
 
+    cost_settings_update(actor=None, values={"audit_reviews_per_day": 0})
     return model_version_register(bundle=trained_bundle, training_data="returns_normal.csv")

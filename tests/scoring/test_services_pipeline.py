@@ -182,15 +182,17 @@ def test_decide_task_without_a_usable_model_leaves_returns_pending_and_says_so(
 @pytest.mark.django_db
 def test_the_audit_sample_stops_at_its_daily_budget_and_records_each_chance(active_model):
     cost_settings_update(actor=None, values={"audit_reviews_per_day": 20})
-    # 20 audits over at least 200 approvals a day: a base chance of 10% per would-be approval.
+    # 20 audits over at least 200 approvals in the last day: a base chance of up to 10% per
+    # would-be approval, raised for those cheap to check.
     ReturnRequestFactory.create_batch(400)
     while returns_decide_pending():
         pass
     audited = ReviewCase.objects.filter(return_request__is_audit_sample=True)
     assert audited.count() == 20
     assert {case.reason_codes[0] for case in audited} == {"audit_sample"}
-    chances = [case.decision.prices["audit_probability"] for case in audited]
-    assert all(0.1 <= chance <= 1.0 for chance in chances)
+    for prices in (case.decision.prices for case in audited):
+        assert 0 < prices["audit_base_rate"] <= 0.1
+        assert prices["audit_base_rate"] <= prices["audit_probability"] <= 1
     # Once the day's audits are spent, approvals carry no chance of being sampled.
     last = Decision.objects.filter(action="approve").order_by("-id").first()
     assert "audit_probability" not in last.prices

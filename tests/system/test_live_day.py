@@ -10,7 +10,9 @@ from casework.choices import ApiRole, CaseStatus
 from casework.models import ReturnRequest, ReviewCase
 from casework.services.api_clients import api_client_create
 from scoring.live_day import live_day_rows_read, live_day_run
+from scoring.models import CostSettings
 from scoring.services.policies import policy_version_current, review_capacity_on
+from scoring.services.tuning import cost_settings_update
 
 pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -19,6 +21,9 @@ pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True, serial
 def test_a_live_day_settles_every_return_and_costs_less_than_approving_all(
     name, live_server, active_model, worker, submitter
 ):
+    # The day runs with every default, the audit sample's daily budget included.
+    default_audits = CostSettings._meta.get_field("audit_reviews_per_day").default
+    cost_settings_update(actor=None, values={"audit_reviews_per_day": default_audits})
     _, reviewer_key = api_client_create(name="live-day-reviewer", role=ApiRole.REVIEWER)
     rows = live_day_rows_read(path=settings.SHARED_DATASETS / name)
 
