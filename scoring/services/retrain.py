@@ -3,8 +3,8 @@ replaces the active model only if it is cheaper on the most recent labels it nev
 
 The hold-out is time-ordered (the newest quarter of labelled returns by when they were first
 labelled), so the comparison asks what a deployment would: does the model trained on the past
-do better on what came next. Both models are priced the same way, with ml.economics and the
-current cost settings, so the costs are comparable with each other and with the training report.
+do better on what came next. Both models are priced the way the workers decide, with
+scoring.policy and the current policy version, so the contest is the one production plays.
 """
 
 import dataclasses
@@ -19,20 +19,27 @@ import pandas as pd
 from django.db import transaction
 
 from ml.drift import drift_reference
-from ml.economics import ACTIONS, policy_row_costs
+from ml.economics import ACTIONS, realized_costs_batch
+from ml.inference import score_returns
 from ml.metrics import expected_calibration_error
-from ml.schema import COLUMNS, LABEL, read_returns_csv
+from ml.schema import COLUMNS, FEATURES, LABEL, read_returns_csv
 from ml.train import TrainedBundle, TrainingConfig, train
 from scoring.constants import (
     AUDIT_SAMPLE_WEIGHT,
     DRIFT_BINS,
+    OOD_RATE_PRIOR_RETURNS,
     RETRAIN_HOLDOUT_FRACTION,
     RETRAIN_MIN_HOLDOUT,
 )
 from scoring.models import ModelComparison
+from scoring.policy import ReturnFacts, ood_novelty_share, policy_decide
 from scoring.selectors import labelled_returns_newest
 from scoring.services.models import model_active, model_version_activate, model_version_register
-from scoring.services.policies import cost_settings_current
+from scoring.services.policies import (
+    cost_settings_current,
+    policy_settings_from,
+    policy_version_current,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -113,19 +120,50 @@ def training_sets_build(
     return training, holdout, sizes
 
 
-def holdout_evaluate(*, bundle: TrainedBundle, holdout: pd.DataFrame, costs) -> dict:
-    """Realized cost per return of the cost policy (OOD rule included), ECE and Brier."""
-    p = bundle.model.predict_proba(holdout)[:, 1]
+def holdout_evaluate(*, bundle: TrainedBundle, holdout: pd.DataFrame, settings) -> dict:
+    """Realized cost per return, ECE and Brier of a model on the hold-out, each return decided
+    by `policy_decide` as a worker would: graded OOD distrust, the account exposure of frequent
+    returners, the live settings. The desk's day-level limits (capacity, portfolio budgets, the
+    audit sample) are left out: they price the desk's day, not the model.
+    """
+    scores = score_returns(bundle, holdout[list(FEATURES)].to_dict("records"))
     y = holdout[LABEL].to_numpy()
-    actions, row_costs = policy_row_costs(
-        fraud_probability=p,
-        ood_flag=bundle.ood_gate.check(holdout).flag,
-        order_value=holdout["order_value"].to_numpy(),
-        is_fraud=y,
-        false_reject_cost=float(costs.false_reject_cost),
-        review_cost=float(costs.review_cost),
-        ood_fraud_probability=costs.ood_fraud_probability,
+    threshold = float(bundle.ood_gate.threshold_)
+    # The gate's flag rate over the hold-out stands in for the recent rate a worker reads.
+    novelty_share = ood_novelty_share(
+        flagged=int(np.sum(scores.ood_flag)),
+        total=len(holdout),
+        false_alarm_rate=bundle.ood_gate.target_false_alarm_rate,
+        prior_returns=OOD_RATE_PRIOR_RETURNS,
     )
+    actions = np.array(
+        [
+            policy_decide(
+                ReturnFacts(
+                    order_value=Decimal(repr(float(row.order_value))),
+                    fraud_probability=float(scores.fraud_probability[i]),
+                    ood=bool(scores.ood_flag[i]),
+                    ood_reasons=list(scores.ood_reasons[i]),
+                    ood_score=float(scores.ood_score[i]),
+                    ood_threshold=threshold,
+                    ood_novelty_share=novelty_share,
+                    returns_velocity_30d=int(row.returns_velocity_30d),
+                    payment_method=row.payment_method,
+                ),
+                settings,
+            ).action
+            for i, row in enumerate(holdout.itertuples(index=False))
+        ],
+        dtype=object,
+    )
+    row_costs = realized_costs_batch(
+        actions,
+        y.astype(bool),
+        holdout["order_value"].to_numpy(dtype=float),
+        float(settings.false_reject_cost),
+        float(settings.review_cost),
+    )
+    p = np.asarray(scores.fraud_probability, dtype=float)
     return {
         "cost": Decimal(repr(float(row_costs.mean()))).quantize(FOUR_PLACES, ROUND_HALF_UP),
         "row_costs": row_costs,
@@ -215,8 +253,9 @@ def model_retrain(
         bundle, feature_schema={**bundle.feature_schema, "drift_reference": reference}
     )
     say("comparing with the active model on the hold-out")
-    challenger_scores = holdout_evaluate(bundle=bundle, holdout=holdout, costs=costs)
-    champion_scores = holdout_evaluate(bundle=champion_bundle, holdout=holdout, costs=costs)
+    settings = policy_settings_from(policy_version_current().snapshot)
+    challenger_scores = holdout_evaluate(bundle=bundle, holdout=holdout, settings=settings)
+    champion_scores = holdout_evaluate(bundle=champion_bundle, holdout=holdout, settings=settings)
     saving = champion_scores["cost"] - challenger_scores["cost"]
     bound = saving_lower_bound(
         champion_scores.pop("row_costs"), challenger_scores.pop("row_costs"), seed=random_state

@@ -20,11 +20,13 @@ from django.utils import timezone
 from ml.schema import COLUMNS
 from scoring.constants import AUDIT_SAMPLE_WEIGHT, PROMOTION_MARGIN
 from scoring.models import ModelComparison, ModelVersion
+from scoring.policy import PolicySettings
 from scoring.selectors import labelled_returns_newest
 from scoring.services.replay import ReplayOverrides, replay_run, replay_start
 from scoring.services.retrain import (
     NotEnoughLabels,
     audit_copies,
+    holdout_evaluate,
     model_retrain,
     saving_lower_bound,
     training_sets_build,
@@ -104,6 +106,36 @@ def test_audit_rows_count_in_inverse_proportion_to_their_chance_of_being_sampled
     copies = audit_copies(pd.Series([0.01, 0.02, float("nan")]))
     assert list(copies) == [7, 3, 5]
     assert copies.mean() == AUDIT_SAMPLE_WEIGHT
+
+
+def test_the_hold_out_is_priced_as_the_workers_decide(trained_bundle):
+    # A frequent returner paying with an unseen method: the workers price approving it with
+    # the returns it leaves open (0.7 x (25 + 7 x 25) = $140) and review it; a flat OOD floor
+    # alone (0.7 x $25 = $17.50) would approve it.
+    row = {
+        "order_id": "H-1",
+        "customer_id": "C-1",
+        "order_value": 25.0,
+        "product_category": "Beauty",
+        "return_ratio": 0.1,
+        "returns_velocity_30d": 7,
+        "days_since_purchase": 3,
+        "payment_method": "Crypto",
+        "is_fraud": 1,
+    }
+    settings = PolicySettings(
+        false_reject_cost=Decimal("200"),
+        review_cost=Decimal("50"),
+        ood_fraud_probability=0.7,
+        hold_velocity=4,
+    )
+
+    scores = holdout_evaluate(
+        bundle=trained_bundle, holdout=pd.DataFrame([row])[list(COLUMNS)], settings=settings
+    )
+
+    assert scores["action_mix"]["review"] == 1.0
+    assert scores["cost"] == Decimal("50.0000")
 
 
 def test_a_negative_margin_is_refused(active_model):
