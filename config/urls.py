@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from casework.api.errors import api_path_not_found
 from config import health
 
 urlpatterns = [
@@ -23,6 +24,7 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/v1/", include(("casework.api.urls", "api"))),
+    path("api/v1/<path:path>", api_path_not_found),
     path("reports/", include(("scoring.urls", "reports"))),
     path("monitoring/", include(("scoring.monitoring_urls", "monitoring"))),
     path("", include(("casework.urls", "casework"))),

@@ -51,8 +51,13 @@ def api_exception_handler(exc, context):
     return response
 
 
+def api_path_not_found(request, path=""):
+    """404 for an /api/ path no route matches, in JSON like every other API answer; routed
+    explicitly, so it holds under DEBUG too, where Django would answer with an HTML page."""
+    return JsonResponse({"detail": "No such endpoint.", "errors": {}}, status=404)
+
+
 def not_found(request, exception):
-    """404 for a path no route matches: JSON under /api/, like every other API answer."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "No such endpoint.", "errors": {}}, status=404)
+        return api_path_not_found(request)
     return page_not_found(request, exception)

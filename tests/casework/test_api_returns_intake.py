@@ -171,12 +171,16 @@ def test_a_form_encoded_body_is_refused_as_unsupported(api):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/api/v1/nothing-here", "/api/v1/returns/"])
-def test_unknown_api_paths_answer_json_404(api, path):
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "make-run-debug"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/nothing-here", "/api/v1/returns/", "/api/v1/cases/null,null/claim"]
+)
+def test_unknown_api_paths_answer_json_404(api, path, debug, settings):
+    settings.DEBUG = debug
     response = api.get(path)
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
-    assert response.json()["detail"]
+    assert response.json() == {"detail": "No such endpoint.", "errors": {}}
 
 
 def test_a_return_shows_its_case_and_whether_it_joined_another_returns_case(api, submitter):
