@@ -357,9 +357,7 @@ def policy_decide(facts: ReturnFacts, settings: PolicySettings) -> PolicyOutcome
         action = Action.REVIEW if facts.hold_mode == "review" else Action.REJECT
         return outcome(action, "customer_hold", f"customer is on hold ({facts.hold_mode})")
 
-    action = cheapest_action(
-        {str(k): float(v) for k, v in available.items()},
-    )
+    action = cheapest_action({str(k): float(v) for k, v in available.items()})
     if action == Action.REVIEW and facts.open_case:
         return outcome(
             action,
