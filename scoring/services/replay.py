@@ -37,12 +37,16 @@ from casework.services.csv_intake import csv_rows_submit
 from casework.services.review import case_claim, case_resolve
 from ml.economics import cheapest_actions, expected_costs_batch, realized_costs_batch
 from ml.inference import ScoreBatch
+from scoring.constants import SCORING_BATCH_SIZE
 from scoring.models import CostSettings, ModelVersion
 from scoring.policy import hold_recommended, usd
 from scoring.services.pipeline import decisions_make, returns_score
 from scoring.services.policies import policy_version_publish
 
 REPLAY_CLIENT = "replay"
+# By default the oracle works the queue after every this many returns, as the live-day
+# reviewer does after every batch: later returns of a customer with an open case join it.
+REVIEW_EVERY = 100
 RING_PREFIX = "RING-"
 
 
@@ -164,15 +168,16 @@ def replay_run(
     overrides: ReplayOverrides = ReplayOverrides(),
     oracle: bool = True,
     per_day: int | None = None,
-    review_every: int = 1,
+    review_every: int = REVIEW_EVERY,
     start: datetime,
-    chunk_size: int = 1,
     progress: Callable[[int], None] = lambda n: None,
 ) -> ReplayResult:
     """Replays `data` and returns the summary figures and one row per return.
 
     The oracle reviewer works the whole queue after every `review_every` returns: 1 is a
-    reviewer who is always ahead; larger values are a queue that lags behind arrivals.
+    reviewer who is always ahead; larger values are a queue that lags behind arrivals. The
+    returns between two rounds are decided together, as a worker decides a batch (at most
+    SCORING_BATCH_SIZE at a time).
     """
     rows = replay_rows_read(data)
     replay_policy_apply(overrides)
@@ -200,6 +205,7 @@ def replay_run(
     scores = returns_score(returns=returns, bundle=bundle)
     threshold = float(bundle.ood_gate.threshold_)
     peak_queue = 0
+    chunk_size = min(review_every, SCORING_BATCH_SIZE)
     for begin in range(0, len(returns), chunk_size):
         chunk = returns[begin : begin + chunk_size]
         with transaction.atomic():

@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 
 from budgets.models import CustomerHold
+from casework.models import ReviewCase
 from scoring.services.replay import ReplayOverrides, replay_run, replay_start
 
 SEVERE = settings.SHARED_DATASETS / "returns_severe_drift.csv"
@@ -40,13 +41,14 @@ def ring_slice(tmp_path):
     return write_slice(tmp_path / "ring_slice.csv")
 
 
-def replay(path, active_model, bundle, **overrides):
+def replay(path, active_model, bundle, review_every=1, **overrides):
     return replay_run(
         data=path,
         model_version=active_model,
         bundle=bundle,
         overrides=ReplayOverrides(**overrides),
         start=replay_start(500, 1000),
+        review_every=review_every,
     )
 
 
@@ -65,6 +67,20 @@ def test_one_review_per_ring_account_ends_its_bleed(ring_slice, active_model, tr
         assert set(after_review) <= {"reject"}
     # Returns at velocities the model saw in training are approved until the budget or the
     # exposure pricing sends one to review; at least two-thirds of the ring's value is saved.
+    ring = result.summary["ring"]
+    assert ring["cost"] < ring["value"] / 3
+
+
+def test_with_a_lagging_reviewer_each_ring_account_still_costs_one_review(
+    ring_slice, active_model, trained_bundle
+):
+    result = replay(ring_slice, active_model, trained_bundle, review_every=100)
+    # The returns an account sends while its case waits join that case.
+    cases = ReviewCase.objects.filter(return_request__customer__external_id__startswith="RING-")
+    assert cases.values("return_request__customer").distinct().count() == RING_ACCOUNTS
+    assert cases.count() == RING_ACCOUNTS
+    assert result.summary["joined_open_case"] > 0
+    assert result.summary["peak_queue"] > 1
     ring = result.summary["ring"]
     assert ring["cost"] < ring["value"] / 3
 

@@ -49,7 +49,7 @@ def replayed(active_model, trained_bundle):
         bundle=trained_bundle,
         overrides=ReplayOverrides(),
         start=replay_start(5200, 1000),
-        chunk_size=250,
+        review_every=250,
     )
     return active_model
 

@@ -14,6 +14,7 @@ from config.scratch_db import scratch_database
 from scoring.models import ModelVersion
 from scoring.services.models import model_version_load
 from scoring.services.replay import (
+    REVIEW_EVERY,
     ReplayOverrides,
     format_summary,
     replay_rows_read,
@@ -59,8 +60,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--review-every",
             type=int,
-            default=1,
-            help="the reviewer works the queue after every this many returns (default 1)",
+            default=REVIEW_EVERY,
+            help="the reviewer works the queue after every this many returns, which are decided "
+            f"together as a worker's batch (default {REVIEW_EVERY}; 1 is a reviewer always ahead)",
         )
         parser.add_argument("--review-capacity", type=int, help="reviews a day may open")
         parser.add_argument("--model", help="model version (default: the active one)")
