@@ -68,3 +68,21 @@ def test_pipeline_check_names_a_stuck_backlog_and_a_broken_model(client, active_
 def test_readyz_stays_ready_when_only_the_pipeline_is_in_trouble(client, active_model):
     waiting(minutes=120)
     assert client.get("/readyz").status_code == 200
+
+
+@pytest.mark.django_db
+def test_readyz_keeps_serving_through_a_redis_outage_and_the_pipeline_check_alarms(
+    client, active_model, settings
+):
+    settings.REDIS_URL = "redis://127.0.0.1:9/0"  # nothing listens there
+
+    ready = client.get("/readyz")
+    pipeline = client.get("/healthz/pipeline")
+
+    assert ready.status_code == 200
+    assert ready.json() == {
+        "status": "ready",
+        "degraded": {"redis": "unreachable: decisions wait until it is back"},
+    }
+    assert pipeline.status_code == 503
+    assert "redis" in pipeline.json()["problems"]
