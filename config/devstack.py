@@ -425,7 +425,7 @@ def test(args):
         )
         env = dict(
             os.environ,
-            DJANGO_SETTINGS_MODULE="config.settings.test",
+            DJANGO_SETTINGS_MODULE="tests.settings",
             DATABASE_URL=f"postgres://{DB_USER}@127.0.0.1:{pg_port}/{DB_NAME}",
             REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
             MODEL_ARTIFACT_DIR=str(scratch / "models"),

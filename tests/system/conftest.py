@@ -21,7 +21,7 @@ class WorkerProcess:
         db = settings.DATABASES["default"]
         env = dict(
             os.environ,
-            DJANGO_SETTINGS_MODULE="config.settings.test",
+            DJANGO_SETTINGS_MODULE="tests.settings",
             # The worker must use the test database pytest-django created, not the base one.
             DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
             CONN_MAX_AGE="0",
