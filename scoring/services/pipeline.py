@@ -65,6 +65,20 @@ def returns_score(*, returns: list[ReturnRequest], bundle) -> ScoreBatch:
     return score_returns(bundle, rows)
 
 
+def score_facts(
+    scores: ScoreBatch, index: int, *, ood_threshold: float, ood_novelty_share: float
+) -> dict:
+    """What the model and the OOD gate said about one scored return, as ReturnFacts fields."""
+    return {
+        "fraud_probability": float(scores.fraud_probability[index]),
+        "ood": bool(scores.ood_flag[index]),
+        "ood_reasons": list(scores.ood_reasons[index]),
+        "ood_score": float(scores.ood_score[index]),
+        "ood_threshold": ood_threshold,
+        "ood_novelty_share": ood_novelty_share,
+    }
+
+
 def audit_draw(return_request: ReturnRequest) -> float:
     """A stable uniform draw in [0, 1) per return, so a replay samples the same returns."""
     digest = hashlib.sha256(f"{return_request.client_id}:{return_request.order_id}".encode())
@@ -138,13 +152,10 @@ def decisions_make(
         day = (return_request.payment_method, return_request.submitted_at.date())
         open_case = open_cases.get(return_request.customer_id)
         facts = ReturnFacts(
+            **score_facts(
+                scores, index, ood_threshold=ood_threshold, ood_novelty_share=novelty_share
+            ),
             order_value=return_request.order_value,
-            fraud_probability=float(scores.fraud_probability[index]),
-            ood=bool(scores.ood_flag[index]),
-            ood_reasons=list(scores.ood_reasons[index]),
-            ood_score=float(scores.ood_score[index]),
-            ood_threshold=ood_threshold,
-            ood_novelty_share=novelty_share,
             returns_velocity_30d=return_request.returns_velocity_30d,
             booked_loss=booked,
             budget=budget_for(

@@ -35,6 +35,7 @@ from scoring.models import ModelComparison
 from scoring.policy import ReturnFacts, ood_novelty_share, policy_decide
 from scoring.selectors import labelled_returns_newest
 from scoring.services.models import model_active, model_version_activate, model_version_register
+from scoring.services.pipeline import score_facts
 from scoring.services.policies import (
     cost_settings_current,
     policy_settings_from,
@@ -140,13 +141,10 @@ def holdout_evaluate(*, bundle: TrainedBundle, holdout: pd.DataFrame, settings) 
         [
             policy_decide(
                 ReturnFacts(
+                    **score_facts(
+                        scores, i, ood_threshold=threshold, ood_novelty_share=novelty_share
+                    ),
                     order_value=Decimal(repr(float(row.order_value))),
-                    fraud_probability=float(scores.fraud_probability[i]),
-                    ood=bool(scores.ood_flag[i]),
-                    ood_reasons=list(scores.ood_reasons[i]),
-                    ood_score=float(scores.ood_score[i]),
-                    ood_threshold=threshold,
-                    ood_novelty_share=novelty_share,
                     returns_velocity_30d=int(row.returns_velocity_30d),
                     payment_method=row.payment_method,
                 ),
