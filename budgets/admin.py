@@ -2,19 +2,11 @@
 
 from django.contrib import admin, messages
 
-from budgets.forms import BudgetPolicyForm, CustomerHoldForm
-from budgets.models import BudgetPolicy, CustomerHold, LedgerAccount, LedgerEntry
+from budgets.forms import CustomerHoldForm
+from budgets.models import CustomerHold, LedgerAccount, LedgerEntry
 from budgets.services.holds import hold_place, hold_release
-from casework.admin import ReadOnlyAdmin
-from casework.roles import user_is_lead
-from scoring.admin import AdminRoleOnly, WhatIfAdmin
-from scoring.services.tuning import (
-    BUDGET_FIELDS,
-    budget_is_builtin,
-    budget_policy_delete,
-    budget_policy_save,
-)
-from scoring.services.whatif import policy_snapshot_live, snapshot_with_budget
+from core.admin import ReadOnlyAdmin
+from core.roles import user_is_lead
 
 
 class LedgerEntryInline(admin.TabularInline):
@@ -45,50 +37,6 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     list_select_related = ["account__customer", "return_request"]
 
 
-@admin.register(BudgetPolicy)
-class BudgetPolicyAdmin(AdminRoleOnly, WhatIfAdmin):
-    form = BudgetPolicyForm
-    list_display = ["__str__", "scope", "key", "amount", "window_days", "updated_at"]
-    list_filter = ["scope"]
-    search_fields = ["key"]
-    fieldsets = [
-        (None, {"fields": BUDGET_FIELDS}),
-        ("What-if", {"fields": ["preview_days"]}),
-    ]
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and (
-            obj is None or not budget_is_builtin(obj)
-        )
-
-    def get_actions(self, request):
-        # Each removal publishes a policy version; one at a time, from the change page.
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
-    def proposed_snapshot(self, form, obj) -> dict:
-        before = (
-            None
-            if obj is None or obj.pk is None
-            else {name: form.initial.get(name) for name in BUDGET_FIELDS}
-        )
-        return snapshot_with_budget(
-            policy_snapshot_live(), before=before, after=form.budget_values()
-        )
-
-    def save_model(self, request, obj, form, change):
-        budget, version = budget_policy_save(
-            actor=request.user, values=form.budget_values(), budget_id=obj.pk if change else None
-        )
-        obj.pk = budget.pk
-        self.message_user(request, f"Published as {version}; new decisions use it.")
-
-    def delete_model(self, request, obj):
-        version = budget_policy_delete(actor=request.user, budget_id=obj.pk)
-        self.message_user(request, f"Published as {version}; new decisions use it.")
-
-
 @admin.register(CustomerHold)
 class CustomerHoldAdmin(admin.ModelAdmin):
     """Leads place and release holds; a hold is never edited or deleted."""
@@ -102,7 +50,7 @@ class CustomerHoldAdmin(admin.ModelAdmin):
         "customer",
         "mode",
         "reason",
-        "case",
+        "return_request",
         "created_by",
         "created_at",
         "released_at",

@@ -17,7 +17,7 @@ class LedgerAccount(models.Model):
     """
 
     customer = models.OneToOneField(
-        "casework.Customer", on_delete=models.PROTECT, related_name="ledger_account"
+        "intake.Customer", on_delete=models.PROTECT, related_name="ledger_account"
     )
     balance = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
     updated_at = models.DateTimeField(auto_now=True)
@@ -31,7 +31,7 @@ class LedgerEntry(models.Model):
 
     account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="entries")
     return_request = models.ForeignKey(
-        "casework.ReturnRequest", on_delete=models.PROTECT, related_name="ledger_entries"
+        "intake.ReturnRequest", on_delete=models.PROTECT, related_name="ledger_entries"
     )
     kind = models.CharField(max_length=16, choices=EntryKind.choices)
     amount = models.DecimalField(max_digits=14, decimal_places=2)
@@ -92,12 +92,13 @@ class BudgetPolicy(models.Model):
 class CustomerHold(models.Model):
     """A stop on a customer: later returns are rejected (or reviewed) without pricing."""
 
-    customer = models.ForeignKey(
-        "casework.Customer", on_delete=models.PROTECT, related_name="holds"
-    )
+    customer = models.ForeignKey("intake.Customer", on_delete=models.PROTECT, related_name="holds")
     mode = models.CharField(max_length=16, choices=HoldMode.choices, default=HoldMode.REJECT)
     reason = models.CharField(max_length=255)
-    case = models.ForeignKey("casework.ReviewCase", null=True, blank=True, on_delete=models.PROTECT)
+    # The return whose review (or overspend) led to the hold, when one did.
+    return_request = models.ForeignKey(
+        "intake.ReturnRequest", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class CaseworkConfig(AppConfig):
     name = "casework"
-    verbose_name = "Casework: returns, review cases and verdicts"
+    verbose_name = "Casework: deciding returns, review cases, verdicts and labels"

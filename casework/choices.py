@@ -1,18 +1,6 @@
-"""Choice sets for returns, cases, verdicts, labels and API clients."""
+"""Choice sets for cases, verdicts, labels and the decisions feed."""
 
 from django.db import models
-
-
-class ReturnStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    DECIDED = "decided", "Decided"
-    IN_REVIEW = "in_review", "In review"
-    RESOLVED = "resolved", "Resolved"
-
-
-class Outcome(models.TextChoices):
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
 
 
 class CaseStatus(models.TextChoices):
@@ -31,11 +19,6 @@ class LabelSource(models.TextChoices):
     INSPECTION = "inspection", "Warehouse inspection"
     CHARGEBACK = "chargeback", "Chargeback"
     CUSTOMER_SERVICE = "customer_service", "Customer service"
-
-
-class ApiRole(models.TextChoices):
-    SUBMITTER = "submitter", "Submitter"
-    REVIEWER = "reviewer", "Reviewer"
 
 
 class FeedKind(models.TextChoices):

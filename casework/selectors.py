@@ -18,19 +18,14 @@ from django.utils.dateparse import parse_datetime
 from budgets.models import CustomerHold
 from budgets.selectors import budget_for, budget_snapshot, ledger_running_balance
 from casework.choices import CaseStatus
-from casework.constants import GROUP_ADMIN, GROUP_LEAD, GROUP_REVIEWER, QUEUE_PAGE_SIZE
-from casework.models import (
-    ApiClient,
-    AuditEvent,
-    Customer,
-    FeedEvent,
-    Label,
-    ReturnRequest,
-    ReviewCase,
-)
-from casework.roles import user_is_reviewer
+from casework.constants import QUEUE_PAGE_SIZE
+from casework.models import FeedEvent, Label, ReviewCase
+from core.constants import GROUP_ADMIN, GROUP_LEAD, GROUP_REVIEWER
+from core.models import ApiClient, AuditEvent
+from core.roles import user_is_reviewer
+from intake.models import Customer, ReturnRequest
 
-RETURN_RELATED = ("customer", "decision__model_version", "review_case", "joined_case")
+RETURN_RELATED = ("customer", "decision__model_version", "review_case", "joined__case")
 
 
 def labels_newest_for(*, return_ids) -> dict[int, Label]:

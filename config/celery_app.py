@@ -16,7 +16,7 @@ app.conf.beat_schedule = {
     # Re-nudge returns left pending (a lost publish, a dead worker): the database is the queue.
     # Each expires before the next is sent, so a stopped worker does not come back to a pile.
     "sweep-pending-returns": {
-        "task": "scoring.tasks.sweep_pending_returns",
+        "task": "casework.tasks.sweep_pending_returns",
         "schedule": 5.0,
         "options": {"expires": 5.0},
     },
@@ -31,12 +31,12 @@ app.conf.beat_schedule = {
     },
     # Drift of the last week's returns against the active model's training data, once a day.
     "record-drift-snapshot": {
-        "task": "scoring.tasks.record_drift_snapshot",
+        "task": "insights.tasks.record_drift_snapshot",
         "schedule": crontab(minute=5, hour=2),
     },
     # A challenger from the week's labels; promoted only if it beats the active model.
     "retrain-model": {
-        "task": "scoring.tasks.retrain_model",
+        "task": "insights.tasks.retrain_model",
         "schedule": crontab(minute=30, hour=3, day_of_week="sunday"),
     },
 }

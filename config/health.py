@@ -8,8 +8,8 @@ from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
+from casework.services.health import pipeline_status
 from scoring.models import ModelVersion
-from scoring.services.health import pipeline_status
 
 logger = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ urlpatterns = [
     ),
     path("api/v1/", include(("casework.api.urls", "api"))),
     path("api/v1/<path:path>", api_path_not_found),
-    path("reports/", include(("scoring.urls", "reports"))),
-    path("monitoring/", include(("scoring.monitoring_urls", "monitoring"))),
+    path("reports/", include(("insights.urls", "reports"))),
+    path("monitoring/", include(("insights.monitoring_urls", "monitoring"))),
     path("", include(("casework.urls", "casework"))),
 ]
 

@@ -7,9 +7,6 @@ CENT = Decimal("0.01")
 SCORING_BATCH_SIZE = 250
 # A return still pending after this long is nudged again by the sweeper.
 SWEEP_AFTER_SECONDS = 5
-# When return_ratio is not submitted and the customer has no history: the training median.
-FALLBACK_RETURN_RATIO = 0.15
-VELOCITY_WINDOW_DAYS = 30
 TOP_CONTRIBUTIONS = 3
 
 # A challenger replaces the active model only when it lowers the realized cost per held-out

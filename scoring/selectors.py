@@ -1,20 +1,15 @@
-"""Reading the training data and labelled returns for retraining, drift snapshots, the OOD
-gate's recent flag rate, and what the audit sample costs."""
+"""Reading what the workers price with: the default training data, the OOD gate's recent flag
+rate and the day's approvals."""
 
-from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Count, Q
 
-from casework.choices import VerdictChoice
-from casework.models import Label, ReviewCase
 from ml.generate import own_returns_csv
-from ml.schema import FEATURES
-from scoring.models import Decision, DriftSnapshot, ModelComparison
+from scoring.models import Decision
 
 
 def ood_flags_since(*, since: datetime) -> tuple[int, int]:
@@ -41,102 +36,3 @@ def training_data_default() -> Path:
             "or unset it to train on the project's own generated data"
         )
     return path
-
-
-def labelled_returns_newest() -> list[dict]:
-    """Every labelled return once, with its features and its newest label (the truth).
-
-    Rows: the FEATURES, order_id, customer_id, is_fraud, observed_at (of the newest label),
-    is_audit_sample and audit_probability (its chance of being sampled, where recorded);
-    ordered by when the return was first labelled, oldest first. First, not newest: a return a
-    model trained on must not move into a later hold-out because a second label (a chargeback
-    after a review) arrived for it.
-    """
-    fields = {name: f"return_request__{name}" for name in FEATURES}
-    fields["order_id"] = "return_request__order_id"
-    fields["customer_id"] = "return_request__customer__external_id"
-    fields["is_audit_sample"] = "return_request__is_audit_sample"
-    fields["audit_probability"] = "return_request__decision__prices__audit_probability"
-    newest = (
-        Label.objects.order_by("return_request_id", "-observed_at", "-id")
-        .distinct("return_request_id")
-        .values("return_request_id", "is_fraud", "observed_at", *fields.values())
-    )
-    rows = [
-        {
-            **{name: row[path] for name, path in fields.items()},
-            "is_fraud": int(row["is_fraud"]),
-            "observed_at": row["observed_at"],
-            "return_id": row["return_request_id"],
-        }
-        for row in newest
-    ]
-    first_labelled = dict(
-        Label.objects.values("return_request_id")
-        .annotate(first=Min("observed_at"))
-        .values_list("return_request_id", "first")
-    )
-    return sorted(rows, key=lambda row: (first_labelled[row["return_id"]], row["return_id"]))
-
-
-@dataclass(frozen=True)
-class AuditSampleCost:
-    """Reviews since a date split into the random audit sample and everything else."""
-
-    audit_reviews: int
-    audit_cost: Decimal
-    audit_resolved: int
-    audit_fraud_found: int
-    other_reviews: int
-    other_cost: Decimal
-    # Inverse-probability estimates over the resolved sample: how many approvals it stands
-    # for, and the fraud (in order value) among them that approving let through.
-    approvals_represented: int = 0
-    estimated_fraud_approved: Decimal = Decimal("0.00")
-
-
-def audit_sample_cost(*, since: datetime) -> AuditSampleCost:
-    """How many reviews the audit sample took since `since` and what they cost at the review
-    price of their decisions, beside the other reviews; and how much fraud the sample found."""
-    audit = Q(return_request__is_audit_sample=True)
-    totals = ReviewCase.objects.filter(decision__decided_at__gte=since).aggregate(
-        audit_reviews=Count("id", filter=audit),
-        audit_cost=Sum("decision__cost_review", filter=audit),
-        audit_resolved=Count("id", filter=audit & Q(verdict__isnull=False)),
-        audit_fraud_found=Count("id", filter=audit & Q(verdict__verdict=VerdictChoice.FRAUD)),
-        other_reviews=Count("id", filter=~audit),
-        other_cost=Sum("decision__cost_review", filter=~audit),
-    )
-    zero = Decimal("0.00")
-    sampled = ReviewCase.objects.filter(
-        decision__decided_at__gte=since,
-        return_request__is_audit_sample=True,
-        verdict__isnull=False,
-    ).values_list(
-        "decision__prices__audit_probability", "verdict__verdict", "return_request__order_value"
-    )
-    represented, fraud = 0.0, Decimal("0.00")
-    for probability, verdict, value in sampled:
-        if not probability:  # sampled before probabilities were recorded
-            continue
-        represented += 1 / probability
-        if verdict == VerdictChoice.FRAUD:
-            fraud += value / Decimal(repr(probability))
-    return AuditSampleCost(
-        **{name: value if value is not None else zero for name, value in totals.items()},
-        approvals_represented=round(represented),
-        estimated_fraud_approved=fraud.quantize(Decimal("0.01")),
-    )
-
-
-def drift_snapshot_latest() -> DriftSnapshot | None:
-    return DriftSnapshot.objects.select_related("model_version").order_by("-date").first()
-
-
-def drift_snapshots_recent(*, limit: int = 30) -> list[DriftSnapshot]:
-    return list(DriftSnapshot.objects.select_related("model_version").order_by("-date")[:limit])
-
-
-def model_comparisons_recent(*, limit: int = 5) -> list[ModelComparison]:
-    comparisons = ModelComparison.objects.select_related("challenger", "champion")
-    return list(comparisons.order_by("-created_at", "-id")[:limit])

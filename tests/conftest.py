@@ -4,8 +4,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
 
-from casework.choices import ApiRole
-from casework.services.api_clients import api_client_create
+from core.choices import ApiRole
+from core.services.api_clients import api_client_create
 
 # Generated-input tests are derandomised, so a run is repeatable and a failure reproduces in CI;
 # examples share one test's database transaction, which is what the fixtures provide.

@@ -8,8 +8,11 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from budgets.models import BudgetPolicy, CustomerHold, LedgerAccount
-from casework.choices import ApiRole, ReturnStatus
-from casework.models import ApiClient, Customer, Label, ReturnRequest, ReviewCase
+from casework.models import JoinedReturn, Label, ReviewCase
+from core.choices import ApiRole
+from core.models import ApiClient
+from intake.choices import ReturnStatus
+from intake.models import Customer, ReturnRequest
 from scoring.choices import Action
 from scoring.models import Decision, ModelVersion, PolicyVersion
 
@@ -50,6 +53,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
 class ReturnRequestFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ReturnRequest
+        skip_postgeneration_save = True
 
     client = factory.SubFactory(ApiClientFactory)
     order_id = factory.Sequence(lambda n: f"ORD-{n:08d}")
@@ -63,6 +67,12 @@ class ReturnRequestFactory(factory.django.DjangoModelFactory):
     submitted_at = factory.LazyFunction(timezone.now)
     payload_hash = factory.Sequence(lambda n: f"{n:064x}")
     status = ReturnStatus.PENDING
+
+    @factory.post_generation
+    def joined_case(obj, create, case, **kwargs):
+        """`joined_case=case`: the return joined that open case, as the pipeline records it."""
+        if create and case is not None:
+            JoinedReturnFactory(case=case, return_request=obj)
 
 
 class ModelVersionFactory(factory.django.DjangoModelFactory):
@@ -119,6 +129,14 @@ class ReviewCaseFactory(factory.django.DjangoModelFactory):
     return_request = factory.LazyAttribute(lambda o: o.decision.return_request)
     priority = Decimal("-14.00")
     reason_codes = factory.LazyAttribute(lambda o: [r["code"] for r in o.decision.reasons])
+
+
+class JoinedReturnFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = JoinedReturn
+
+    case = factory.SubFactory(ReviewCaseFactory)
+    return_request = factory.SubFactory(ReturnRequestFactory)
 
 
 class LabelFactory(factory.django.DjangoModelFactory):

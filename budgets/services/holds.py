@@ -6,12 +6,12 @@ from django.utils import timezone
 
 from budgets.choices import HoldMode
 from budgets.models import CustomerHold
-from casework.models import Customer
-from casework.services.audit import audit_record
+from core.services.audit import audit_record
+from intake.models import Customer
 
 
 @transaction.atomic
-def hold_place(*, customer, actor, reason: str, mode: str = HoldMode.REJECT, case=None):
+def hold_place(*, customer, actor, reason: str, mode: str = HoldMode.REJECT, return_request=None):
     """Holds a customer. An active hold is kept, made stricter if `mode` is reject."""
     # The customer's row serialises holds on it: two people holding at once get one hold.
     list(Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk", flat=True))
@@ -34,7 +34,7 @@ def hold_place(*, customer, actor, reason: str, mode: str = HoldMode.REJECT, cas
         customer=customer,
         mode=mode,
         reason=reason,
-        case=case,
+        return_request=return_request,
         created_by=actor if isinstance(actor, get_user_model()) else None,
     )
     audit_record(

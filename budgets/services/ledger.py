@@ -16,7 +16,7 @@ from django.db.models import F, Sum
 from budgets.choices import EntryKind
 from budgets.constants import PORTFOLIO_HISTORY_DAYS, PORTFOLIO_MIN_HISTORY_DAYS
 from budgets.models import LedgerAccount, LedgerEntry
-from casework.choices import Outcome
+from intake.choices import Outcome
 
 
 def ledger_accounts_lock(*, customer_ids: Iterable[int]) -> dict[int, LedgerAccount]:

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from casework.services.api_clients import api_client_authenticate
+from core.services.api_clients import api_client_authenticate
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):

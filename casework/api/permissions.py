@@ -2,9 +2,9 @@
 
 from rest_framework.permissions import BasePermission
 
-from casework.choices import ApiRole
-from casework.models import ApiClient
-from casework.roles import user_is_reviewer
+from core.choices import ApiRole
+from core.models import ApiClient
+from core.roles import user_is_reviewer
 
 
 class IsSubmitter(BasePermission):

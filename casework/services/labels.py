@@ -12,11 +12,14 @@ from datetime import datetime
 from django.db import transaction
 
 from budgets.services.ledger import ledger_settle_return
-from casework.api.serializers import LabelInputSerializer
-from casework.choices import FeedKind, Outcome
-from casework.models import ApiClient, FeedEvent, Label, ReturnRequest
+from casework.choices import FeedKind
+from casework.models import FeedEvent, Label
 from casework.selectors import labels_newest_for
-from casework.services.audit import audit_record
+from casework.validation import LabelInputSerializer
+from core.models import ApiClient
+from core.services.audit import audit_record
+from intake.choices import Outcome
+from intake.models import ReturnRequest
 
 LABEL_COLUMNS = ("order_id", "is_fraud", "source", "observed_at")
 _CSV_BOOLEANS = {"1": True, "true": True, "0": False, "false": False}

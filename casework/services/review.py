@@ -14,18 +14,13 @@ from django.utils import timezone
 from budgets.choices import HoldMode
 from budgets.services.holds import hold_place
 from budgets.services.ledger import ledger_settle_return
-from casework.choices import (
-    CaseStatus,
-    FeedKind,
-    LabelSource,
-    Outcome,
-    ReturnStatus,
-    VerdictChoice,
-)
+from casework.choices import CaseStatus, FeedKind, LabelSource, VerdictChoice
 from casework.constants import CLAIM_DURATION
-from casework.models import ApiClient, FeedEvent, Label, ReviewCase, Verdict
+from casework.models import FeedEvent, Label, ReviewCase, Verdict
 from casework.selectors import labels_newest_for
-from casework.services.audit import audit_record
+from core.models import ApiClient
+from core.services.audit import audit_record
+from intake.choices import Outcome, ReturnStatus
 
 
 class CaseConflict(Exception):
@@ -197,7 +192,7 @@ def case_resolve(
             actor=actor,
             mode=HoldMode.REJECT,
             reason=f"{verdict} verdict on {return_request.order_id}",
-            case=case,
+            return_request=return_request,
         )
     audit_record(
         actor=actor,

@@ -2,8 +2,9 @@
 
 from django.db import transaction
 
-from casework.models import ReturnRequest, Verdict
+from casework.models import Verdict
 from casework.services.review import CaseConflict, case_claim, case_resolve
+from intake.models import ReturnRequest
 
 
 class CasesConflict(CaseConflict):

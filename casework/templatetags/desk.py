@@ -4,8 +4,8 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 
-from casework.roles import user_is_admin, user_is_lead
 from casework.views.present import reason_chips
+from core.roles import user_is_admin, user_is_lead
 
 register = template.Library()
 

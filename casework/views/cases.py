@@ -8,7 +8,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from casework.choices import CaseStatus
 from casework.forms import ReassignForm, VerdictForm
-from casework.roles import user_is_lead
 from casework.selectors import (
     case_audit_trail,
     case_get_for_reviewer,
@@ -27,7 +26,6 @@ from casework.services.review import (
     case_resolve,
 )
 from casework.services.review_batch import CasesConflict, cases_resolve_together
-from casework.views.access import lead_required, reviewer_required
 from casework.views.present import (
     action_costs,
     ledger_chart,
@@ -35,6 +33,8 @@ from casework.views.present import (
     reason_chip,
     top_contributions,
 )
+from core.access import lead_required, reviewer_required
+from core.roles import user_is_lead
 from scoring.policy import hold_recommended
 
 

@@ -7,14 +7,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from budgets.services.holds import hold_place, hold_release
 from casework.forms import HoldForm
-from casework.roles import user_is_lead
 from casework.selectors import (
     customer_active_hold,
     customer_get_for_reviewer,
     customer_history_for,
 )
-from casework.views.access import lead_required, reviewer_required
 from casework.views.present import ledger_chart
+from core.access import lead_required, reviewer_required
+from core.roles import user_is_lead
 
 
 @reviewer_required

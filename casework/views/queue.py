@@ -8,8 +8,8 @@ from django.views.decorators.http import require_GET, require_POST
 from casework.forms import QueueFilterForm
 from casework.selectors import QUEUE_REASONS, case_queue_for
 from casework.services.review import case_claim_next
-from casework.views.access import reviewer_required
 from casework.views.present import age_text, sla_tone
+from core.access import reviewer_required
 from scoring.services.policies import cost_settings_current
 
 

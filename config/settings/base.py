@@ -29,9 +29,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
-    "casework",
-    "scoring",
+    # The desk's apps, lowest layer first; docs/architecture.md draws them.
+    "core",
+    "intake",
     "budgets",
+    "scoring",
+    "casework",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -59,7 +63,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "scoring.context_processors.drift_alarm",
+                "insights.context_processors.drift_alarm",
             ],
         },
     },

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from casework.services.audit import audit_record
+from core.services.audit import audit_record
 from ml.artifacts import load_bundle, save_bundle, verified_bundle_files
 from ml.train import TrainedBundle
 from scoring.models import ModelVersion

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from budgets.selectors import budget_snapshot
-from casework.services.audit import audit_record
+from core.services.audit import audit_record
 from scoring.models import CostSettings, PolicyVersion, weekday_capacities
 from scoring.policy import PolicySettings
 

@@ -16,9 +16,9 @@ from playwright.sync_api import expect, sync_playwright
 
 from budgets.choices import EntryKind
 from budgets.services.ledger import ledger_accounts_lock, ledger_entry_for, ledger_post
-from casework.choices import Outcome, ReturnStatus
 from casework.models import ReviewCase
 from casework.services.review import case_claim, case_resolve
+from intake.choices import Outcome, ReturnStatus
 from scoring.choices import Action
 from scoring.models import ModelVersion, PolicyVersion
 from scoring.policy import PolicySettings, action_costs, usd

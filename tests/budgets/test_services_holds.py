@@ -7,7 +7,7 @@ from django.db import connection
 
 from budgets.models import CustomerHold
 from budgets.services.holds import hold_place
-from casework.models import AuditEvent
+from core.models import AuditEvent
 from tests.factories import CustomerFactory, UserFactory
 
 

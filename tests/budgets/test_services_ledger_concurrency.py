@@ -9,8 +9,8 @@ from django.db.models import Sum
 
 from budgets.models import BudgetPolicy, LedgerAccount, LedgerEntry
 from casework.models import ReviewCase
+from casework.services.pipeline import returns_decide_pending
 from scoring.models import Decision
-from scoring.services.pipeline import returns_decide_pending
 from scoring.services.policies import policy_version_publish
 from tests.factories import ReturnRequestFactory
 

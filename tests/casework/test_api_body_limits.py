@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 
 from casework.api.parsers import MAX_JSON_DEPTH, json_depth
-from casework.models import ReturnRequest
+from intake.models import ReturnRequest
 
 pytestmark = pytest.mark.django_db
 

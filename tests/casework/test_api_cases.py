@@ -7,9 +7,9 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from casework.choices import ApiRole
 from casework.models import ReviewCase
-from casework.services.api_clients import api_client_create
+from core.choices import ApiRole
+from core.services.api_clients import api_client_create
 from tests.factories import ReviewCaseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

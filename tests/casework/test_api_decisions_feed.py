@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import connection
 
-from scoring.services.pipeline import returns_decide_pending
+from casework.services.pipeline import returns_decide_pending
 from tests.casework.test_api_returns_validation import VALID
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -18,11 +18,12 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from budgets.models import LedgerAccount
-from casework.choices import ApiRole
-from casework.models import Label, ReturnRequest
-from casework.services.api_clients import api_client_create
+from casework.models import Label
+from casework.services.pipeline import returns_decide_pending
+from core.choices import ApiRole
+from core.services.api_clients import api_client_create
+from intake.models import ReturnRequest
 from scoring.models import Decision
-from scoring.services.pipeline import returns_decide_pending
 from tests.factories import ReviewCaseFactory
 
 pytestmark = pytest.mark.django_db

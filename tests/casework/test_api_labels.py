@@ -8,10 +8,11 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from budgets.models import LedgerAccount, LedgerEntry
-from casework.models import AuditEvent, FeedEvent, Label
+from casework.models import FeedEvent, Label
 from casework.selectors import return_labels_newest_first
+from casework.services.pipeline import returns_decide_pending
 from casework.services.review import case_claim, case_resolve
-from scoring.services.pipeline import returns_decide_pending
+from core.models import AuditEvent
 from tests.factories import ApiClientFactory, ReturnRequestFactory, ReviewCaseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,9 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from casework.choices import ApiRole
-from casework.models import ReturnRequest
-from casework.services.api_clients import api_client_create
+from core.choices import ApiRole
+from core.services.api_clients import api_client_create
+from intake.models import ReturnRequest
 from tests.casework.test_api_returns_validation import VALID
 from tests.factories import ReturnRequestFactory, ReviewCaseFactory
 

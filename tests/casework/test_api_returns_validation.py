@@ -2,7 +2,7 @@
 
 import pytest
 
-from casework.models import ReturnRequest
+from intake.models import ReturnRequest
 
 VALID = {
     "order_id": "ORD-1",

@@ -7,9 +7,10 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from casework.models import Label, ReturnRequest, ReviewCase
+from casework.models import Label, ReviewCase
+from casework.services.pipeline import returns_decide_pending
 from casework.services.review import case_claim, case_claim_next, case_resolve
-from scoring.services.pipeline import returns_decide_pending
+from intake.models import ReturnRequest
 from tests.factories import ReturnRequestFactory, ReviewCaseFactory, UserFactory
 
 
@@ -30,7 +31,7 @@ def test_one_review_decides_a_ring_accounts_returns_and_its_hold_rejects_the_nex
     # open, and a fraud verdict can stop the account. The other three join that one case.
     case = ReviewCase.objects.get(return_request__customer__external_id="RING-007")
     assert case.reason_codes[0] == "account_exposure"
-    joined = ReturnRequest.objects.filter(joined_case=case)
+    joined = ReturnRequest.objects.filter(joined__case=case)
     assert joined.count() == 3
     assert {r.decision.reasons[0]["code"] for r in joined} == {"open_case"}
     assert {r.status for r in joined} == {"in_review"}

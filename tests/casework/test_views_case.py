@@ -11,9 +11,11 @@ from django.utils import timezone
 from budgets.choices import EntryKind
 from budgets.models import CustomerHold
 from budgets.services.ledger import ledger_entry_for, ledger_post
-from casework.choices import CaseStatus, Outcome, ReturnStatus
-from casework.models import AuditEvent, Label, ReviewCase, Verdict
+from casework.choices import CaseStatus
+from casework.models import Label, ReviewCase, Verdict
 from casework.services.review import case_claim
+from core.models import AuditEvent
+from intake.choices import Outcome, ReturnStatus
 from tests.factories import (
     CustomerFactory,
     LabelFactory,

@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from casework.choices import CaseStatus
-from casework.models import AuditEvent, ReviewCase
+from casework.models import ReviewCase
+from core.models import AuditEvent
 from scoring.services.policies import cost_settings_current
 from tests.factories import ReviewCaseFactory, UserFactory
 

@@ -8,9 +8,9 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
-from casework.models import ReturnRequest
-from scoring.services.health import SWEEPER_HEARTBEAT_KEY, sweeper_heartbeat_record
-from scoring.tasks import sweep_pending_returns
+from casework.services.health import SWEEPER_HEARTBEAT_KEY, sweeper_heartbeat_record
+from casework.tasks import sweep_pending_returns
+from intake.models import ReturnRequest
 from tests.factories import ReturnRequestFactory
 
 

@@ -4,9 +4,9 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 
+from insights.services.drift import drift_reference_for
 from ml.schema import FEATURES, read_returns_csv
 from scoring.selectors import training_data_default
-from scoring.services.drift import drift_reference_for
 from tests.factories import ModelVersionFactory
 
 

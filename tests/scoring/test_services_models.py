@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from casework.models import AuditEvent
+from core.models import AuditEvent
 from ml.artifacts import TamperedArtifactError
 from scoring.models import ModelVersion
 from scoring.services.models import (

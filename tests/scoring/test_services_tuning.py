@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from budgets.models import BudgetPolicy
-from casework.models import AuditEvent
+from core.models import AuditEvent
 from scoring.models import CostSettings, PolicyVersion
 from scoring.services.policies import policy_version_publish
 from scoring.services.tuning import (

@@ -6,10 +6,12 @@ from datetime import date
 import pytest
 from django.conf import settings
 
-from casework.choices import ApiRole, CaseStatus
-from casework.models import ReturnRequest, ReviewCase
-from casework.services.api_clients import api_client_create
-from scoring.live_day import live_day_rows_read, live_day_run
+from casework.choices import CaseStatus
+from casework.models import ReviewCase
+from core.choices import ApiRole
+from core.services.api_clients import api_client_create
+from insights.live_day import live_day_rows_read, live_day_run
+from intake.models import ReturnRequest
 from scoring.models import CostSettings
 from scoring.services.policies import policy_version_current, review_capacity_on
 from scoring.services.tuning import cost_settings_update
@@ -43,7 +45,7 @@ def test_a_live_day_settles_every_return_and_costs_less_than_approving_all(
     assert not ReviewCase.objects.exclude(status=CaseStatus.RESOLVED).exists()
     # What the client learnt through the API is what the desk recorded.
     assert result.cases_opened == ReviewCase.objects.count()
-    assert result.joined == ReturnRequest.objects.filter(joined_case__isnull=False).count()
+    assert result.joined == ReturnRequest.objects.filter(joined__isnull=False).count()
     snapshot = policy_version_current().snapshot
     for day, opened in result.reviews_per_day.items():
         assert opened <= review_capacity_on(snapshot, date.fromisoformat(day))

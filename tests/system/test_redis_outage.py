@@ -4,9 +4,9 @@ import time
 
 import pytest
 
-from casework.models import ReturnRequest
+from casework.services.pipeline import returns_decide_pending
 from config.celery_app import app as celery_app
-from scoring.services.pipeline import returns_decide_pending
+from intake.models import ReturnRequest
 from tests.casework.test_api_returns_validation import VALID
 
 pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True, serialized_rollback=True)]

@@ -8,12 +8,12 @@ import pytest
 from django.conf import settings
 from django.db.models import Count
 
-from casework.models import ReturnRequest
-from casework.services.csv_intake import csv_row_to_payload
+from casework.services.pipeline import returns_pending_overdue
+from casework.tasks import sweep_pending_returns
+from insights.services.replay import replay_start
+from intake.models import ReturnRequest
+from intake.services.csv_intake import csv_row_to_payload
 from scoring.models import Decision
-from scoring.services.pipeline import returns_pending_overdue
-from scoring.services.replay import replay_start
-from scoring.tasks import sweep_pending_returns
 from tests.system.conftest import WorkerProcess, wait_until
 
 SEVERE = settings.SHARED_DATASETS / "returns_severe_drift.csv"

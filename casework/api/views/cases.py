@@ -7,15 +7,14 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from casework.api.fields import StrictBooleanField, StrictCharField
 from casework.api.params import query_int
 from casework.api.permissions import IsReviewer
 from casework.api.schema import error_responses
-from casework.api.serializers import StrictSerializer
 from casework.choices import CaseStatus, VerdictChoice
 from casework.forms import HOLD_NEEDS_FRAUD
 from casework.selectors import InvalidCursor, case_get, cases_in_priority_order
 from casework.services.review import CaseConflict, case_claim, case_resolve
+from core.validation import StrictBooleanField, StrictCharField, StrictSerializer
 
 
 class CaseOutputSerializer(serializers.Serializer):

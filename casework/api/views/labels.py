@@ -7,9 +7,9 @@ from rest_framework.views import APIView
 
 from casework.api.permissions import IsSubmitter
 from casework.api.schema import error_responses
-from casework.api.serializers import LabelInputSerializer
 from casework.selectors import return_get_for_client
 from casework.services.labels import label_record
+from casework.validation import LabelInputSerializer
 
 
 class LabelOutputSerializer(serializers.Serializer):

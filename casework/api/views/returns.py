@@ -15,23 +15,22 @@ from casework.api.schema import error_responses
 from casework.api.serializers import (
     DecisionFeedEventSerializer,
     ReturnBatchInputSerializer,
-    ReturnInputSerializer,
     ReturnOutputSerializer,
-    return_payloads_validate,
 )
-from casework.choices import ReturnStatus
 from casework.constants import LONG_POLL_MAX_MS
 from casework.selectors import (
     InvalidCursor,
     feed_events_after,
     return_get_for_client,
 )
-from casework.services.idempotency import (
+from intake.choices import ReturnStatus
+from intake.services.idempotency import (
     IdempotencyKeyReused,
     idempotency_request_hash,
     idempotent_call,
 )
-from casework.services.intake import OrderConflict, return_submit, return_submit_batch
+from intake.services.intake import OrderConflict, return_submit, return_submit_batch
+from intake.validation import ReturnInputSerializer, return_payloads_validate
 
 POLL_INTERVAL_SECONDS = 0.1
 

@@ -19,11 +19,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from casework.constants import GROUP_REVIEWER
 from casework.selectors import QueueFilters, case_queue_for
-from casework.services.api_clients import api_client_create
 from casework.services.review import case_claim_next
-from config.scratch_db import scratch_database
+from core.constants import GROUP_REVIEWER
+from core.scratch_db import scratch_database
+from core.services.api_clients import api_client_create
 from scoring.constants import OOD_RATE_WINDOW_HOURS
 from scoring.models import ModelVersion
 from scoring.selectors import ood_flags_since

@@ -13,10 +13,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from casework.choices import ApiRole
-from casework.constants import GROUP_ADMIN, GROUP_LEAD, GROUP_REVIEWER
-from casework.models import ApiClient
-from casework.services.api_clients import api_client_create
+from core.choices import ApiRole
+from core.constants import GROUP_ADMIN, GROUP_LEAD, GROUP_REVIEWER
+from core.models import ApiClient
+from core.services.api_clients import api_client_create
 from scoring.models import ModelVersion
 from scoring.selectors import training_data_default
 

@@ -5,8 +5,8 @@ import time
 from django.core.management.base import BaseCommand
 
 from casework.management.commands.bootstrap_demo import DEMO_CLIENT
-from casework.models import ApiClient
-from casework.services.csv_intake import csv_rows_submit
+from core.models import ApiClient
+from intake.services.csv_intake import csv_rows_submit
 from ml.generate import generate_returns
 
 

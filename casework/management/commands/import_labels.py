@@ -7,9 +7,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from casework.choices import ApiRole
-from casework.models import ApiClient
 from casework.services.labels import LABEL_COLUMNS, label_rows_record
+from core.choices import ApiRole
+from core.models import ApiClient
 
 
 class Command(BaseCommand):

@@ -1,0 +1,306 @@
+"""The decision pipeline: claim pending returns, score them in one call, decide, book, record.
+
+The database is the queue. A return is stored `pending` by intake; a worker claims a batch with
+SELECT … FOR UPDATE SKIP LOCKED and writes every decision, ledger booking, case and feed event
+in the same transaction, so a dead worker or a lost Redis message can delay a decision but never
+lose or duplicate it (one decision per return is also a unique constraint).
+"""
+
+import hashlib
+import logging
+from collections import defaultdict
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import transaction
+from django.utils import timezone
+
+from budgets.choices import EntryKind
+from budgets.selectors import budget_for, portfolio_budget_for
+from budgets.services.holds import holds_active_for
+from budgets.services.ledger import (
+    ledger_accounts_lock,
+    ledger_bookings_since,
+    ledger_entry_for,
+    ledger_portfolio_booked,
+    ledger_portfolio_lock,
+    ledger_portfolio_typical_day,
+    ledger_post,
+    ledger_settle_return,
+)
+from casework.choices import FeedKind
+from casework.models import FeedEvent, JoinedReturn, ReviewCase
+from casework.selectors import cases_open_lock, cases_opened_on, labels_newest_for
+from intake.choices import Outcome, ReturnStatus
+from intake.models import ReturnRequest
+from ml.artifacts import TamperedArtifactError
+from ml.inference import ScoreBatch, score_returns
+from ml.schema import FEATURES
+from scoring.choices import Action
+from scoring.constants import (
+    AUDIT_MIN_APPROVALS_PER_DAY,
+    OOD_RATE_PRIOR_RETURNS,
+    OOD_RATE_WINDOW_HOURS,
+    SCORING_BATCH_SIZE,
+    SWEEP_AFTER_SECONDS,
+)
+from scoring.models import Decision, ModelVersion, PolicyVersion
+from scoring.policy import ReturnFacts, ood_novelty_share, policy_decide
+from scoring.selectors import approvals_since, ood_flags_since
+from scoring.services.models import NoActiveModel, model_active
+from scoring.services.policies import policy_settings_from, policy_version_current
+
+logger = logging.getLogger(__name__)
+
+OUTCOME_OF_ACTION = {Action.APPROVE: Outcome.APPROVED, Action.REJECT: Outcome.REJECTED}
+
+
+def returns_feature_rows(returns: list[ReturnRequest]) -> list[dict]:
+    return [{name: getattr(r, name) for name in FEATURES} for r in returns]
+
+
+def returns_score(*, returns: list[ReturnRequest], bundle) -> ScoreBatch:
+    rows = returns_feature_rows(returns)
+    for row in rows:
+        row["order_value"] = float(row["order_value"])
+    return score_returns(bundle, rows)
+
+
+def score_facts(
+    scores: ScoreBatch, index: int, *, ood_threshold: float, ood_novelty_share: float
+) -> dict:
+    """What the model and the OOD gate said about one scored return, as ReturnFacts fields."""
+    return {
+        "fraud_probability": float(scores.fraud_probability[index]),
+        "ood": bool(scores.ood_flag[index]),
+        "ood_reasons": list(scores.ood_reasons[index]),
+        "ood_score": float(scores.ood_score[index]),
+        "ood_threshold": ood_threshold,
+        "ood_novelty_share": ood_novelty_share,
+    }
+
+
+def audit_draw(return_request: ReturnRequest) -> float:
+    """A stable uniform draw in [0, 1) per return, so a replay samples the same returns."""
+    digest = hashlib.sha256(f"{return_request.client_id}:{return_request.order_id}".encode())
+    return int(digest.hexdigest()[:8], 16) / 0x100000000
+
+
+def audit_base_rate(*, audit_reviews_per_day: int, now: datetime) -> float:
+    """The day's audit reviews spread over about a day's approvals (the last 24 hours')."""
+    approvals = approvals_since(since=now - timedelta(days=1))
+    return audit_reviews_per_day / max(approvals, AUDIT_MIN_APPROVALS_PER_DAY)
+
+
+def decisions_make(
+    *,
+    returns: list[ReturnRequest],
+    scores: ScoreBatch,
+    ood_threshold: float,
+    ood_false_alarm_rate: float,
+    model_version: ModelVersion,
+    policy_version: PolicyVersion,
+    now: datetime | None = None,
+) -> list[Decision]:
+    """Decides locked pending returns in order and writes everything that follows from it.
+
+    Must run inside a transaction. Customer accounts are row-locked, so budget checks and
+    bookings for one customer are serialised across workers; so are the portfolio totals per
+    payment method and the open cases a return may join.
+    """
+    now = now or timezone.now()
+    snapshot = policy_version.snapshot
+    settings = policy_settings_from(snapshot, day=now.date())
+    budgets = snapshot["budgets"]
+    window = timedelta(days=budgets["window_days"])
+    accounts = ledger_accounts_lock(customer_ids=[r.customer_id for r in returns])
+    methods = {r.payment_method for r in returns}
+    ledger_portfolio_lock(payment_methods=methods)
+    earliest = min(r.submitted_at for r in returns)
+    bookings = ledger_bookings_since(
+        account_ids=[a.pk for a in accounts.values()], since=earliest - window
+    )
+    portfolio = defaultdict(
+        Decimal,
+        ledger_portfolio_booked(
+            payment_methods=methods,
+            since=earliest.replace(hour=0, minute=0, second=0, microsecond=0),
+        ),
+    )
+    typical = {
+        day: ledger_portfolio_typical_day(payment_methods=methods, day=day)
+        for day in {r.submitted_at.date() for r in returns}
+    }
+    holds = holds_active_for(customer_ids=accounts.keys())
+    open_cases = cases_open_lock(customer_ids=accounts.keys())
+    opened = cases_opened_on(day=now.date())
+    audited = cases_opened_on(day=now.date(), audit_sample=True)
+    audits_left = settings.audit_reviews_per_day - audited
+    base_rate = audit_base_rate(audit_reviews_per_day=settings.audit_reviews_per_day, now=now)
+    flagged, total = ood_flags_since(since=now - timedelta(hours=OOD_RATE_WINDOW_HOURS))
+    novelty_share = ood_novelty_share(
+        flagged=flagged,
+        total=total,
+        false_alarm_rate=ood_false_alarm_rate,
+        prior_returns=OOD_RATE_PRIOR_RETURNS,
+    )
+
+    decisions, entries, cases, joins, events = [], [], [], [], []
+    for index, return_request in enumerate(returns):
+        account = accounts[return_request.customer_id]
+        since = return_request.submitted_at - window
+        booked = sum((amount for at, amount in bookings[account.pk] if at > since), Decimal("0.00"))
+        day = (return_request.payment_method, return_request.submitted_at.date())
+        open_case = open_cases.get(return_request.customer_id)
+        facts = ReturnFacts(
+            **score_facts(
+                scores, index, ood_threshold=ood_threshold, ood_novelty_share=novelty_share
+            ),
+            order_value=return_request.order_value,
+            returns_velocity_30d=return_request.returns_velocity_30d,
+            booked_loss=booked,
+            budget=budget_for(
+                budgets=budgets,
+                customer_id=return_request.customer.external_id,
+                payment_method=return_request.payment_method,
+                product_category=return_request.product_category,
+            ),
+            portfolio_booked=portfolio[day],
+            portfolio_budget=portfolio_budget_for(
+                budgets=budgets,
+                payment_method=return_request.payment_method,
+                typical_day=typical[day[1]][return_request.payment_method],
+            ),
+            payment_method=return_request.payment_method,
+            hold_mode=holds.get(return_request.customer_id),
+            audit_base_rate=base_rate,
+            audit_draw=audit_draw(return_request),
+            audits_left=audits_left,
+            reviews_opened=opened,
+            open_case=open_case is not None,
+        )
+        outcome = policy_decide(facts, settings)
+        decision = Decision(
+            return_request=return_request,
+            action=outcome.action,
+            fraud_probability=facts.fraud_probability,
+            probability_used=outcome.probability_used,
+            ood_score=float(scores.ood_score[index]),
+            ood_threshold=ood_threshold,
+            ood=facts.ood,
+            ood_novelty_share=novelty_share,
+            cost_approve=outcome.costs[Action.APPROVE],
+            cost_reject=outcome.costs[Action.REJECT],
+            cost_review=outcome.costs[Action.REVIEW],
+            reasons=outcome.reasons,
+            contributions=scores.contributions[index],
+            booked_loss=booked,
+            budget=facts.budget,
+            portfolio_booked=facts.portfolio_booked,
+            prices=outcome.prices,
+            model_version=model_version,
+            policy_version=policy_version,
+            decided_at=now,
+        )
+        decisions.append(decision)
+        if outcome.action == Action.APPROVE and outcome.expected_loss > 0:
+            entries.append(
+                ledger_entry_for(
+                    account=account,
+                    return_request=return_request,
+                    kind=EntryKind.EXPECTED_LOSS,
+                    amount=outcome.expected_loss,
+                )
+            )
+            bookings[account.pk].append((return_request.submitted_at, outcome.expected_loss))
+            portfolio[day] += outcome.expected_loss
+        if outcome.action == Action.REVIEW:
+            return_request.status = ReturnStatus.IN_REVIEW
+            if outcome.joins_case:
+                joins.append(JoinedReturn(case=open_case, return_request=return_request))
+            else:
+                return_request.is_audit_sample = outcome.reasons[0]["code"] == "audit_sample"
+                audits_left -= return_request.is_audit_sample
+                case = ReviewCase(
+                    return_request=return_request,
+                    decision=decision,
+                    priority=outcome.priority,
+                    reason_codes=[reason["code"] for reason in outcome.reasons],
+                )
+                cases.append(case)
+                open_cases[return_request.customer_id] = case
+                opened += 1
+        else:
+            return_request.status = ReturnStatus.DECIDED
+            return_request.outcome = OUTCOME_OF_ACTION[outcome.action]
+        events.append(FeedEvent(return_request=return_request, kind=FeedKind.DECISION))
+
+    Decision.objects.bulk_create(decisions)
+    ReviewCase.objects.bulk_create(cases)
+    JoinedReturn.objects.bulk_create(joins)
+    ReturnRequest.objects.bulk_update(returns, ["status", "outcome", "is_audit_sample"])
+    ledger_post(entries=entries)
+    # A label can arrive before its return is decided (a chargeback overtaking the queue); an
+    # approval is then settled to it at once, as it would be had the label come after.
+    approved = {r.pk: r for r in returns if r.outcome == Outcome.APPROVED}
+    for return_id, label in labels_newest_for(return_ids=list(approved)).items():
+        ledger_settle_return(return_request=approved[return_id], is_fraud=label.is_fraud)
+    FeedEvent.objects.bulk_create(events)
+    return decisions
+
+
+def returns_decide_pending(*, limit: int = SCORING_BATCH_SIZE) -> int:
+    """Claims up to `limit` pending returns, oldest first, and decides them. Returns how many.
+
+    A batch is all or nothing, so one return that cannot be decided would hold back every
+    batch it is in: when a batch fails, its returns are decided one at a time, and the one
+    that fails alone is logged by order id and left pending (the pipeline check then alarms).
+    """
+    try:
+        return _returns_decide(limit=limit)
+    except (NoActiveModel, TamperedArtifactError, SoftTimeLimitExceeded):
+        raise  # nothing can be decided, or the task is out of time: the task reports it
+    except Exception:
+        logger.exception("deciding a batch failed; deciding its returns one at a time")
+    pending = ReturnRequest.objects.filter(status=ReturnStatus.PENDING).order_by(
+        "received_at", "id"
+    )
+    decided = 0
+    for return_id, order_id in pending.values_list("id", "order_id")[:limit]:
+        try:
+            decided += _returns_decide(limit=1, return_id=return_id)
+        except Exception:
+            logger.exception("return %s cannot be decided; it stays pending", order_id)
+    return decided
+
+
+def _returns_decide(*, limit: int, return_id: int | None = None) -> int:
+    with transaction.atomic():
+        pending = ReturnRequest.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+            status=ReturnStatus.PENDING
+        )
+        if return_id is not None:
+            pending = pending.filter(pk=return_id)
+        returns = list(pending.select_related("customer").order_by("received_at", "id")[:limit])
+        if not returns:
+            return 0
+        model_version, bundle = model_active()
+        scores = returns_score(returns=returns, bundle=bundle)
+        decisions_make(
+            returns=returns,
+            scores=scores,
+            ood_threshold=float(bundle.ood_gate.threshold_),
+            ood_false_alarm_rate=bundle.ood_gate.target_false_alarm_rate,
+            model_version=model_version,
+            policy_version=policy_version_current(),
+        )
+    logger.info("decided %d returns with model %s", len(returns), model_version.version)
+    return len(returns)
+
+
+def returns_pending_overdue() -> bool:
+    cutoff = timezone.now() - timedelta(seconds=SWEEP_AFTER_SECONDS)
+    return ReturnRequest.objects.filter(
+        status=ReturnStatus.PENDING, received_at__lt=cutoff
+    ).exists()

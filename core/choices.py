@@ -1,0 +1,8 @@
+"""Choice sets of the platform layer: API client roles."""
+
+from django.db import models
+
+
+class ApiRole(models.TextChoices):
+    SUBMITTER = "submitter", "Submitter"
+    REVIEWER = "reviewer", "Reviewer"

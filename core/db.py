@@ -1,0 +1,50 @@
+"""Operations the apps' migrations share: append-only tables, and granting roles the model
+permissions their admin pages need. Each app grants the permissions of its own models."""
+
+from django.db import migrations
+
+APPEND_ONLY_FUNCTION = """
+CREATE OR REPLACE FUNCTION forbid_update_delete() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP;
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+
+def append_only_function() -> migrations.RunSQL:
+    return migrations.RunSQL(
+        APPEND_ONLY_FUNCTION, "DROP FUNCTION IF EXISTS forbid_update_delete();"
+    )
+
+
+def append_only(table: str) -> migrations.RunSQL:
+    """The database refuses every UPDATE and DELETE on `table`: history is only added to."""
+    return migrations.RunSQL(
+        f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+        f"FOR EACH ROW EXECUTE FUNCTION forbid_update_delete();",
+        f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};",
+    )
+
+
+def grant_roles(app_label: str, grants: dict[str, list[str]]) -> migrations.RunPython:
+    """Creates the role groups if need be and gives each the listed permissions (codenames of
+    `app_label`'s models)."""
+
+    def grant(apps, schema_editor):
+        from django.contrib.auth.management import create_permissions
+
+        app_config = apps.get_app_config(app_label)
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+        Group = apps.get_model("auth", "Group")
+        Permission = apps.get_model("auth", "Permission")
+        for role, codenames in grants.items():
+            group, _ = Group.objects.get_or_create(name=role)
+            for codename in codenames:
+                group.permissions.add(
+                    Permission.objects.get(content_type__app_label=app_label, codename=codename)
+                )
+
+    return migrations.RunPython(grant, migrations.RunPython.noop)

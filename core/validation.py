@@ -1,0 +1,62 @@
+"""Strict validation of JSON input, for the API and for the services that read files:
+unknown fields are refused by name, a string is not a number, and a boolean is not an integer."""
+
+from rest_framework import serializers
+
+
+def _reject_types(field, value, *types, expected):
+    if isinstance(value, bool) or not isinstance(value, types):
+        raise serializers.ValidationError(f"Expected {expected}, got {type(value).__name__}.")
+
+
+class StrictCharField(serializers.CharField):
+    def to_internal_value(self, data):
+        _reject_types(self, data, str, expected="a string")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data):
+        _reject_types(self, data, int, expected="an integer")
+        return super().to_internal_value(data)
+
+
+class StrictFloatField(serializers.FloatField):
+    def to_internal_value(self, data):
+        _reject_types(self, data, int, float, expected="a number")
+        return super().to_internal_value(data)
+
+
+class StrictDecimalField(serializers.DecimalField):
+    """Accepts a JSON number or a numeric string, as payment APIs commonly do."""
+
+    def to_internal_value(self, data):
+        _reject_types(self, data, int, float, str, expected="a number")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            raise serializers.ValidationError("Expected true or false.")
+        return data
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses fields it does not know, naming each one."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Expected a JSON object."]}, code="invalid"
+            )
+        unknown = sorted(set(data) - set(self.fields))
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if unknown:
+                exc.detail.update({name: ["Unknown field."] for name in unknown})
+            raise
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return value

@@ -1,0 +1,152 @@
+"""Backtests a labelled CSV through the live decision code in a scratch database."""
+
+import csv
+import dataclasses
+import json
+import time
+from decimal import Decimal
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from core.scratch_db import scratch_database
+from insights.services.replay import (
+    REVIEW_EVERY,
+    ReplayOverrides,
+    format_summary,
+    replay_rows_read,
+    replay_run,
+    replay_start,
+)
+from scoring.models import ModelVersion
+from scoring.services.models import model_version_load
+
+
+class Command(BaseCommand):
+    help = (
+        "Replay a labelled returns CSV in file order through the same decision, ledger and hold "
+        "code the workers use, in a scratch database, and compare with approve-all and the "
+        "reference design."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--data", type=Path, required=True)
+        parser.add_argument("--false-reject-cost", type=Decimal)
+        parser.add_argument("--review-cost", type=Decimal)
+        parser.add_argument("--budget", type=Decimal, help="default per-customer budget")
+        parser.add_argument("--window-days", type=int)
+        parser.add_argument("--portfolio-budget", type=Decimal)
+        parser.add_argument("--ood-probability", type=float, dest="ood_fraud_probability")
+        parser.add_argument(
+            "--hold-velocity",
+            type=int,
+            help="returns in 30 days from which a fraud verdict holds the customer and approvals "
+            "are priced with the budget they leave open; 0 turns that pricing off",
+        )
+        parser.add_argument(
+            "--audit-reviews-per-day",
+            type=int,
+            default=0,
+            help="reviews a day spent on a random sample of would-be approvals (default 0)",
+        )
+        parser.add_argument("--reviewer", choices=("oracle", "none"), default="oracle")
+        parser.add_argument(
+            "--per-day",
+            type=int,
+            help="spread a file without submitted_at over days, this many a day "
+            "(default: the whole file is one day)",
+        )
+        parser.add_argument(
+            "--review-every",
+            type=int,
+            default=REVIEW_EVERY,
+            help="the reviewer works the queue after every this many returns, which are decided "
+            f"together as a worker's batch (default {REVIEW_EVERY}; 1 is a reviewer always ahead)",
+        )
+        parser.add_argument("--review-capacity", type=int, help="reviews a day may open")
+        parser.add_argument("--model", help="model version (default: the active one)")
+        parser.add_argument("--out", type=Path)
+
+    def handle(self, *args, data, reviewer, per_day, review_every, model, out, **options):
+        if not data.is_file():
+            raise CommandError(f"no such file: {data}")
+        self._check_options(per_day=per_day, review_every=review_every, **options)
+        if out is not None:
+            if out.exists() and not out.is_dir():
+                raise CommandError(f"--out {out} is a file, not a directory")
+            out.mkdir(parents=True, exist_ok=True)
+        try:
+            total = len(replay_rows_read(data))  # a bad file is refused before any work
+        except (ValueError, UnicodeDecodeError, csv.Error) as exc:
+            raise CommandError(f"{data}: {exc}") from exc
+        live = ModelVersion.objects.filter(**({"version": model} if model else {"is_active": True}))
+        model_version = live.first()
+        if model_version is None:
+            raise CommandError("no such model version" if model else "no active model version")
+        bundle = model_version_load(model_version)
+        # Every override has an option of the same name, so none can be left out here.
+        overrides = ReplayOverrides(
+            **{field.name: options[field.name] for field in dataclasses.fields(ReplayOverrides)}
+        )
+        started = time.monotonic()
+        with scratch_database(purpose="replay", say=self.stdout.write):
+            scratch_model = ModelVersion.objects.create(
+                **{
+                    f.name: getattr(model_version, f.name)
+                    for f in ModelVersion._meta.concrete_fields
+                    if f.name != "id"
+                }
+            )
+            with tqdm(total=total, unit="return", desc="replaying") as bar:
+                result = self._run(
+                    data=data,
+                    model_version=scratch_model,
+                    bundle=bundle,
+                    overrides=overrides,
+                    oracle=reviewer == "oracle",
+                    per_day=per_day,
+                    review_every=review_every,
+                    start=replay_start(total, per_day),
+                    progress=bar.update,
+                )
+        self.stdout.write(format_summary(result.summary))
+        self.stdout.write(f"finished in {time.monotonic() - started:.1f}s")
+        if out:
+            (out / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
+            with (out / "decisions.csv").open("w", newline="") as handle:
+                writer = csv.DictWriter(handle, fieldnames=list(result.rows[0]))
+                writer.writeheader()
+                writer.writerows(result.rows)
+            self.stdout.write(f"wrote {out / 'summary.json'} and {out / 'decisions.csv'}")
+
+    @staticmethod
+    def _run(**arguments):
+        try:
+            return replay_run(**arguments)
+        except ValueError as exc:  # rows the intake refused, named with the first of them
+            raise CommandError(str(exc)) from exc
+
+    @staticmethod
+    def _check_options(*, per_day, review_every, **options):
+        problems = []
+        if per_day is not None and per_day < 1:
+            problems.append("--per-day must be at least 1")
+        if review_every < 1:
+            problems.append("--review-every must be at least 1")
+        if options.get("review_capacity") is not None and options["review_capacity"] < 0:
+            problems.append("--review-capacity must not be negative")
+        for name in ("false_reject_cost", "review_cost", "budget", "portfolio_budget"):
+            if options.get(name) is not None and not options[name] >= 0:
+                problems.append(f"--{name.replace('_', '-')} must not be negative")
+        probability = options.get("ood_fraud_probability")
+        if probability is not None and not 0 <= probability <= 1:
+            problems.append("--ood-probability must be between 0 and 1")
+        if options.get("audit_reviews_per_day", 0) < 0:
+            problems.append("--audit-reviews-per-day must not be negative")
+        if options.get("window_days") is not None and options["window_days"] < 1:
+            problems.append("--window-days must be at least 1")
+        if options.get("hold_velocity") is not None and options["hold_velocity"] < 0:
+            problems.append("--hold-velocity must not be negative")
+        if problems:
+            raise CommandError("; ".join(problems))

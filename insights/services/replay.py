@@ -1,0 +1,389 @@
+"""Backtest: replay a labelled CSV, in file order, through the code the workers use.
+
+By default the whole file arrives as one day, as a live desk meets it: daily portfolio budgets
+and review capacity bind as they would. A `submitted_at` column, where the file has one, gives
+each return its own time instead; `per_day` spreads a file without one over several days.
+
+Returns go through intake, `decisions_make` (policy, ledger, holds, cases) and, with the oracle
+reviewer, `case_claim` + `case_resolve`, exactly as in production. The caller provides the
+isolation (the `replay` command runs in a scratch database; tests run in their test database).
+
+The oracle reviewer resolves each case with the true label, in the order cases arise, and
+holds the customer on a fraud verdict when the customer was bleeding: the case came from a
+budget breach or from a frequent returner whose approval was priced with the budget it leaves
+open (`scoring.policy.account_exposure`), or the customer already had a confirmed fraud.
+"""
+
+import csv
+import math
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from budgets.constants import ANY_PAYMENT_METHOD
+from budgets.models import BudgetPolicy, CustomerHold
+from casework.choices import CaseStatus, VerdictChoice
+from casework.models import Label, ReviewCase
+from casework.services.pipeline import decisions_make, returns_score
+from casework.services.review import case_claim, case_resolve
+from core.choices import ApiRole
+from core.models import ApiClient
+from core.services.api_clients import api_client_create
+from intake.choices import Outcome
+from intake.models import ReturnRequest
+from intake.services.csv_intake import csv_rows_submit
+from ml.economics import cheapest_actions, expected_costs_batch, realized_costs_batch
+from ml.inference import ScoreBatch
+from scoring.constants import SCORING_BATCH_SIZE
+from scoring.models import CostSettings, ModelVersion
+from scoring.policy import hold_recommended, usd
+from scoring.services.policies import policy_version_publish
+
+REPLAY_CLIENT = "replay"
+# By default the oracle works the queue after every this many returns, as the live-day
+# reviewer does after every batch: later returns of a customer with an open case join it.
+REVIEW_EVERY = 100
+RING_PREFIX = "RING-"
+
+
+@dataclass(frozen=True)
+class ReplayOverrides:
+    false_reject_cost: Decimal | None = None
+    review_cost: Decimal | None = None
+    budget: Decimal | None = None
+    window_days: int | None = None
+    portfolio_budget: Decimal | None = None
+    ood_fraud_probability: float | None = None
+    # 0 turns account-exposure pricing off.
+    hold_velocity: int | None = None
+    # Backtests measure decisions; the audit sample is a labelling budget, off unless asked for.
+    audit_reviews_per_day: int | None = 0
+    review_capacity: int | None = None
+
+
+@dataclass
+class ReplayResult:
+    summary: dict
+    rows: list[dict] = field(default_factory=list)
+
+
+def replay_policy_apply(overrides: ReplayOverrides) -> None:
+    """Writes the overrides into the (scratch) settings and publishes them as a policy version."""
+    costs = CostSettings.objects.order_by("id").first() or CostSettings()
+    names = ("false_reject_cost", "review_cost", "ood_fraud_probability", "audit_reviews_per_day")
+    for name in names:
+        if getattr(overrides, name) is not None:
+            setattr(costs, name, getattr(overrides, name))
+    if overrides.hold_velocity is not None:
+        costs.hold_velocity = overrides.hold_velocity or None
+    if overrides.review_capacity is not None:
+        costs.review_capacity_per_day = overrides.review_capacity
+        costs.review_capacity_weekdays = ""
+    costs.save()
+    default = BudgetPolicy.objects.get(scope__isnull=True)
+    if overrides.budget is not None:
+        default.amount = overrides.budget
+    if overrides.window_days is not None:
+        default.window_days = overrides.window_days
+    default.save()
+    if overrides.portfolio_budget is not None:
+        BudgetPolicy.objects.update_or_create(
+            scope="portfolio",
+            key=ANY_PAYMENT_METHOD,
+            defaults={"amount": overrides.portfolio_budget},
+        )
+    policy_version_publish(note="replay")
+
+
+def _score_slice(scores: ScoreBatch, begin: int, end: int) -> ScoreBatch:
+    return ScoreBatch(
+        fraud_probability=scores.fraud_probability[begin:end],
+        ood_score=scores.ood_score[begin:end],
+        ood_flag=scores.ood_flag[begin:end],
+        ood_reasons=scores.ood_reasons[begin:end],
+        contributions=scores.contributions[begin:end],
+    )
+
+
+def replay_start(rows: int, per_day: int | None) -> datetime:
+    """Midnight far enough back that the last replayed return arrives before now."""
+    midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight - timedelta(days=math.ceil(rows / per_day) if per_day else 1)
+
+
+def replay_times_assign(rows: list[dict], *, start: datetime, per_day: int | None) -> None:
+    """Gives each row its arrival time: its own `submitted_at` if the file has the column, else
+    evenly over one day from `start` (or `per_day` a day)."""
+    if rows and rows[0].get("submitted_at"):
+        return
+    step = timedelta(days=1) / (per_day or len(rows))
+    for index, row in enumerate(rows):
+        row["submitted_at"] = (start + index * step).isoformat()
+
+
+def oracle_resolve(*, case: ReviewCase, is_fraud: bool, actor) -> None:
+    """Resolves a case with the true label, holding bleeding customers (see module docstring)."""
+    customer = case.return_request.customer
+    already_fraud = Label.objects.filter(return_request__customer=customer, is_fraud=True).exists()
+    hold = is_fraud and hold_recommended(
+        reason_codes=case.reason_codes, customer_had_fraud=already_fraud
+    )
+    case_claim(case_id=case.pk, actor=actor)
+    case_resolve(
+        case_id=case.pk,
+        actor=actor,
+        verdict=VerdictChoice.FRAUD if is_fraud else VerdictChoice.LEGITIMATE,
+        hold_customer=hold,
+        note="oracle reviewer (replay)",
+    )
+
+
+FRAUD_LABELS = {"1": True, "true": True, "0": False, "false": False}
+
+
+def replay_rows_read(path: Path) -> list[dict]:
+    """The file's rows, each with a readable `is_fraud` (1/0/true/false); ValueError if not."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+    if not rows or "is_fraud" not in rows[0]:
+        raise ValueError(f"{path} has no is_fraud column: a replay needs labels")
+    for line, row in enumerate(rows, start=2):
+        if str(row["is_fraud"]).strip().lower() not in FRAUD_LABELS:
+            raise ValueError(
+                f"line {line}: is_fraud must be 1, 0, true or false, not {row['is_fraud']!r}"
+            )
+    return rows
+
+
+def replay_run(
+    *,
+    data: Path,
+    model_version: ModelVersion,
+    bundle,
+    overrides: ReplayOverrides = ReplayOverrides(),
+    oracle: bool = True,
+    per_day: int | None = None,
+    review_every: int = REVIEW_EVERY,
+    start: datetime,
+    progress: Callable[[int], None] = lambda n: None,
+) -> ReplayResult:
+    """Replays `data` and returns the summary figures and one row per return.
+
+    The oracle reviewer works the whole queue after every `review_every` returns: 1 is a
+    reviewer who is always ahead; larger values are a queue that lags behind arrivals. The
+    returns between two rounds are decided together, as a worker decides a batch (at most
+    SCORING_BATCH_SIZE at a time).
+    """
+    rows = replay_rows_read(data)
+    replay_policy_apply(overrides)
+    policy_version = policy_version_publish(note=f"replay of {data.name}")
+    client = ApiClient.objects.filter(name=REPLAY_CLIENT).first()
+    if client is None:
+        client, _key = api_client_create(name=REPLAY_CLIENT, role=ApiRole.SUBMITTER)
+    oracle_user, _ = get_user_model().objects.get_or_create(username="replay-oracle")
+
+    replay_times_assign(rows, start=start, per_day=per_day)
+    truth = {row["order_id"]: FRAUD_LABELS[row["is_fraud"].strip().lower()] for row in rows}
+    invalid = []
+    # The replay decides its returns itself, in file order; no worker may take them.
+    for results in csv_rows_submit(client=client, rows=rows, nudge=False):
+        invalid += [r for r in results if r.status != "accepted"]
+    if invalid:
+        raise ValueError(f"{len(invalid)} rows were not accepted, first: {invalid[0]}")
+
+    returns = list(
+        ReturnRequest.objects.filter(client=client, order_id__in=truth)
+        .select_related("customer")
+        .order_by("id")
+    )
+    returns.sort(key=lambda r: (r.submitted_at, r.pk))
+    scores = returns_score(returns=returns, bundle=bundle)
+    threshold = float(bundle.ood_gate.threshold_)
+    peak_queue = 0
+    chunk_size = min(review_every, SCORING_BATCH_SIZE)
+    for begin in range(0, len(returns), chunk_size):
+        chunk = returns[begin : begin + chunk_size]
+        with transaction.atomic():
+            decisions_make(
+                returns=chunk,
+                scores=_score_slice(scores, begin, begin + len(chunk)),
+                ood_threshold=threshold,
+                ood_false_alarm_rate=bundle.ood_gate.target_false_alarm_rate,
+                model_version=model_version,
+                policy_version=policy_version,
+                now=chunk[0].submitted_at,
+            )
+        waiting = ReviewCase.objects.filter(
+            return_request__client=client, status=CaseStatus.OPEN
+        ).select_related("return_request__customer")
+        peak_queue = max(peak_queue, waiting.count())
+        last = begin + len(chunk) >= len(returns)
+        if oracle and ((begin + len(chunk)) % review_every == 0 or last):
+            for case in waiting.order_by("-priority", "id"):
+                oracle_resolve(
+                    case=case, is_fraud=truth[case.return_request.order_id], actor=oracle_user
+                )
+        progress(len(chunk))
+
+    result = _summarise(returns=returns, scores=scores, truth=truth, policy_version=policy_version)
+    result.summary["peak_queue"] = peak_queue
+    return result
+
+
+def _summarise(*, returns, scores, truth, policy_version) -> ReplayResult:
+    costs = policy_version.snapshot["costs"]
+    false_reject_cost = float(costs["false_reject_cost"])
+    review_cost = float(costs["review_cost"])
+    ood_probability = float(costs["ood_fraud_probability"])
+    decided = {
+        r.pk: r
+        for r in ReturnRequest.objects.filter(pk__in=[r.pk for r in returns]).select_related(
+            "decision", "customer", "joined"
+        )
+    }
+    ordered = [decided[r.pk] for r in returns]
+    value = np.array([float(r.order_value) for r in ordered])
+    is_fraud = np.array([truth[r.order_id] for r in ordered])
+    actions = np.array([r.decision.action for r in ordered], dtype=object)
+    # A return that joined an open case bought no review: it costs what its verdict made it.
+    joined = np.array([getattr(r, "joined", None) is not None for r in ordered])
+    settled = np.array(
+        ["reject" if r.outcome == Outcome.REJECTED else "approve" for r in ordered], dtype=object
+    )
+    realized = realized_costs_batch(
+        np.where(joined, settled, actions), is_fraud, value, false_reject_cost, review_cost
+    )
+    opened = Counter(
+        r.decision.decided_at.date().isoformat()
+        for r, was_joined in zip(ordered, joined, strict=True)
+        if r.decision.action == "review" and not was_joined
+    )
+    approve_all = np.where(is_fraud, value, 0.0)
+    reference = _reference_actions(
+        ordered, scores, value, false_reject_cost, review_cost, ood_probability
+    )
+    reference_cost = realized_costs_batch(
+        reference, is_fraud, value, false_reject_cost, review_cost
+    )
+    n = len(ordered)
+    split = {
+        "fraud_loss": float(realized[(actions == "approve")].sum()),
+        "review_cost": float(realized[(actions == "review")].sum()),
+        "false_reject_cost": float(realized[(actions == "reject")].sum()),
+    }
+    ring = np.array([r.customer.external_id.startswith(RING_PREFIX) for r in ordered])
+    leading = Counter(r.decision.reasons[0]["code"] for r in ordered)
+    summary = {
+        "returns": n,
+        "fraud_rate": float(is_fraud.mean()),
+        "realized_cost": float(realized.sum()),
+        "realized_cost_per_return": float(realized.sum() / n),
+        "approve_all_cost_per_return": float(approve_all.sum() / n),
+        "reference_cost_per_return": float(reference_cost.sum() / n),
+        "action_mix": {a: int((actions == a).sum()) for a in ("approve", "reject", "review")},
+        "reviews_opened": int(sum(opened.values())),
+        "joined_open_case": int(joined.sum()),
+        "reviews_per_day": dict(sorted(opened.items())),
+        "review_capacity": costs["review_capacity_per_day"],
+        "reference_action_mix": {
+            a: int((reference == a).sum()) for a in ("approve", "reject", "review")
+        },
+        "cost_split": split,
+        "fraud_approved": {
+            "count": int((is_fraud & (actions == "approve")).sum()),
+            "value": float(value[is_fraud & (actions == "approve")].sum()),
+        },
+        "leading_reasons": dict(leading.most_common()),
+        "holds": CustomerHold.objects.filter(customer__returns__in=ordered).distinct().count(),
+        "ring": {
+            "returns": int(ring.sum()),
+            "value": float(value[ring].sum()),
+            "cost": float(realized[ring].sum()),
+            "mix": {a: int((actions[ring] == a).sum()) for a in ("approve", "reject", "review")},
+        },
+        "policy": costs | {"budgets": policy_version.snapshot["budgets"]["default"]},
+    }
+    rows = [
+        {
+            "order_id": r.order_id,
+            "customer_id": r.customer.external_id,
+            "order_value": str(r.order_value),
+            "is_fraud": int(truth[r.order_id]),
+            "action": r.decision.action,
+            "outcome": r.outcome or "",
+            "fraud_probability": round(r.decision.fraud_probability, 6),
+            "probability_used": round(r.decision.probability_used, 6),
+            "ood_score": round(r.decision.ood_score, 4),
+            "ood": int(r.decision.ood),
+            "reasons": "; ".join(f"{x['code']}: {x['text']}" for x in r.decision.reasons),
+            "cost": round(float(cost), 2),
+            "reference_action": ref,
+        }
+        for r, cost, ref in zip(ordered, realized, reference, strict=True)
+    ]
+    return ReplayResult(summary=summary, rows=rows)
+
+
+def _reference_actions(ordered, scores, value, false_reject_cost, review_cost, ood_probability):
+    """The reference design: calibrated model, every OOD return to review, and a per-customer
+    budget on booked expected loss that forces review (no ledger corrections, no holds)."""
+    p = np.asarray(scores.fraud_probability, dtype=float)
+    actions = cheapest_actions(expected_costs_batch(p, value, false_reject_cost, review_cost))
+    actions = np.where(np.asarray(scores.ood_flag, dtype=bool), "review", actions).astype(object)
+    booked = defaultdict(float)
+    budget = 50.0
+    for i, r in enumerate(ordered):
+        if actions[i] != "approve":
+            continue
+        loss = p[i] * value[i]
+        if booked[r.customer_id] + loss > budget:
+            actions[i] = "review"
+        else:
+            booked[r.customer_id] += loss
+    return actions
+
+
+def format_summary(summary: dict) -> str:
+    mix = summary["action_mix"]
+    n = summary["returns"]
+    split = summary["cost_split"]
+    ring = summary["ring"]
+    lines = [
+        f"returns {n:,}, fraud rate {summary['fraud_rate']:.1%}",
+        "action mix: " + ", ".join(f"{a} {c:,} ({c / n:.1%})" for a, c in mix.items()),
+        f"realized cost {usd(Decimal(str(round(summary['realized_cost'], 2))))}: "
+        f"fraud loss {split['fraud_loss']:,.2f}, reviews {split['review_cost']:,.2f}, "
+        f"false rejects {split['false_reject_cost']:,.2f}",
+        f"fraud approved: {summary['fraud_approved']['count']:,} returns worth "
+        f"{summary['fraud_approved']['value']:,.2f}",
+        "cost per return:",
+        f"  this policy     {summary['realized_cost_per_return']:8.2f}",
+        f"  approve all     {summary['approve_all_cost_per_return']:8.2f}",
+        f"  reference design{summary['reference_cost_per_return']:8.2f}",
+        f"customers held: {summary['holds']}",
+        f"reviews opened {summary['reviews_opened']:,} "
+        f"({summary['reviews_opened'] / n:.1%} of returns), "
+        f"{summary['joined_open_case']:,} more returns joined an open case; "
+        f"busiest day {max(summary['reviews_per_day'].values(), default=0):,} "
+        f"of capacity {summary['review_capacity']:,}; "
+        f"peak queue {summary.get('peak_queue', 0):,}",
+    ]
+    if ring["returns"]:
+        lines.append(
+            f"mimicry ring: {ring['returns']} returns worth {ring['value']:,.2f} cost "
+            f"{ring['cost']:,.2f} ({ring['mix']})"
+        )
+    lines.append(
+        "leading reasons: "
+        + ", ".join(f"{code} {count:,}" for code, count in summary["leading_reasons"].items())
+    )
+    return "\n".join(lines)

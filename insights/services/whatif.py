@@ -1,0 +1,301 @@
+"""What-if: what proposed costs and budgets would have done to the returns decided lately.
+
+Each decided return is decided again by `policy_decide` from the facts its decision stored
+(probability, OOD score and reasons, the customer's booked loss and budget), once under the
+live settings and once under the proposed ones. Both action sets are then priced alike: the
+realized cost where the return has a label (the newest one), the expected cost from the model's
+probability where it has none.
+
+Approximations (the result's `reproduced` share shows how faithful the re-decision is): a
+changed approval changes the bookings seen by the same customer's later returns in the period
+(simulated), but not later labels, holds or ledger corrections. The stored booked loss was
+summed over the window then in force, so a new window only changes which simulated bookings
+count. Portfolio (per payment method per day) totals are likewise the stored total plus the
+bookings the re-decision changes; a payment method without an absolute portfolio budget keeps
+the budget its decision recorded (relative to its history then). Reviews opened that day are
+the recorded count plus the reviews the re-decision opens or closes, priced against the
+proposed capacity; a return that joined an open case joins it again.
+"""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import numpy as np
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from budgets.selectors import budget_for, budget_snapshot, portfolio_budget_for
+from casework.models import Label
+from casework.services.pipeline import audit_draw
+from ml.economics import ACTIONS, expected_costs_batch, realized_costs_batch
+from scoring.choices import Action
+from scoring.constants import AUDIT_MIN_APPROVALS_PER_DAY
+from scoring.models import Decision
+from scoring.policy import ReturnFacts, expected_loss_of, money, policy_decide
+from scoring.services.policies import cost_settings_current, cost_snapshot, policy_settings_from
+
+DEFAULT_DAYS = 30
+# Codes the policy adds itself; the rest of the ood_* reasons came from the OOD gate.
+POLICY_OOD_CODES = frozenset({"ood_pessimistic"})
+
+
+@dataclass(frozen=True)
+class PolicyCost:
+    """What one set of settings cost over the period, and how much of it is estimated."""
+
+    total: Decimal
+    # From returns whose cost is known: a label, or a review (which costs the same either way).
+    known: Decimal
+    # Expected cost of approvals and rejections of returns without a label.
+    estimated: Decimal
+    mix: dict  # action -> count
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    days: int
+    since: datetime
+    returns: int
+    labelled: int
+    current: PolicyCost
+    proposed: PolicyCost
+    # Returns whose action the proposed settings would change.
+    changed: int
+    # Returns whose decision under the live settings is the one recorded: how faithful the
+    # re-decision from stored facts is (settings changed in the period lower it too).
+    reproduced: int
+    # (current action, proposed action) -> count, for the returns that change.
+    moves: dict
+
+    @property
+    def labelled_share(self) -> float:
+        return self.labelled / self.returns if self.returns else 0.0
+
+    @property
+    def unlabelled(self) -> int:
+        return self.returns - self.labelled
+
+    @property
+    def mix_change(self) -> dict:
+        return {a: self.proposed.mix[a] - self.current.mix[a] for a in self.current.mix}
+
+    @property
+    def difference(self) -> Decimal:
+        """Proposed minus current: negative is a saving."""
+        return self.proposed.total - self.current.total
+
+    @property
+    def reproduced_share(self) -> float:
+        return self.reproduced / self.returns if self.returns else 1.0
+
+
+def policy_snapshot_live() -> dict:
+    """The settings as they stand, in the shape of PolicyVersion.snapshot."""
+    return {"costs": cost_snapshot(cost_settings_current()), "budgets": budget_snapshot()}
+
+
+def snapshot_with_costs(snapshot: dict, *, values: dict) -> dict:
+    costs = dict(snapshot["costs"])
+    for name, value in values.items():
+        costs[name] = str(value) if isinstance(value, Decimal) else value
+    return {**snapshot, "costs": costs}
+
+
+def snapshot_with_budget(snapshot: dict, *, before: dict | None, after: dict) -> dict:
+    """The snapshot with one budget row changed from `before` (None: a new row) to `after`."""
+    budgets = {
+        name: dict(value) if isinstance(value, dict) else value
+        for name, value in snapshot["budgets"].items()
+    }
+    if before is not None and before["scope"] is not None:
+        budgets[before["scope"]].pop(before["key"], None)
+    if after["scope"] is None:
+        budgets["default"] = str(after["amount"])
+        budgets["window_days"] = after["window_days"]
+    else:
+        budgets[after["scope"]][after["key"]] = str(after["amount"])
+    return {**snapshot, "budgets": budgets}
+
+
+def _decisions_since(since: datetime) -> list[Decision]:
+    newest_label = Label.objects.filter(return_request=OuterRef("return_request")).order_by(
+        "-observed_at", "-id"
+    )
+    return list(
+        Decision.objects.filter(decided_at__gte=since)
+        .select_related("return_request__customer")
+        .annotate(label_is_fraud=Subquery(newest_label.values("is_fraud")[:1]))
+        .order_by("decided_at", "id")
+    )
+
+
+def _hold_mode(decision: Decision) -> str | None:
+    if decision.reasons and decision.reasons[0]["code"] == "customer_hold":
+        return "review" if decision.action == Action.REVIEW else "reject"
+    return None
+
+
+def _budget(decision: Decision, budgets: dict, live_budgets: dict):
+    """The budget the decision had, or the snapshot's where it differs from the live one."""
+    r = decision.return_request
+    where = {
+        "customer_id": r.customer.external_id,
+        "payment_method": r.payment_method,
+        "product_category": r.product_category,
+    }
+    proposed = budget_for(budgets=budgets, **where)
+    if budgets is live_budgets or proposed == budget_for(budgets=live_budgets, **where):
+        return decision.budget
+    return proposed
+
+
+def _audit_base_rate(prices: dict, live: int, proposed: int) -> float:
+    """The recorded base rate scaled to the proposed daily audit budget."""
+    if live > 0 and "audit_base_rate" in prices:
+        return prices["audit_base_rate"] * proposed / live
+    return proposed / AUDIT_MIN_APPROVALS_PER_DAY
+
+
+def _portfolio_budget(decision: Decision, budgets: dict) -> Decimal | None:
+    """The snapshot's absolute budget for the method, else the one the decision recorded."""
+    absolute = portfolio_budget_for(
+        budgets=budgets, payment_method=decision.return_request.payment_method, typical_day=None
+    )
+    if absolute is not None:
+        return absolute
+    recorded = decision.prices.get("portfolio_budget")
+    return None if recorded is None else Decimal(recorded)
+
+
+def decisions_redecide(
+    *, decisions: list[Decision], snapshot: dict, live_snapshot: dict
+) -> list[str]:
+    """The action each decision would have had under `snapshot`, in decision order."""
+    budgets = snapshot["budgets"]
+    window = timedelta(days=budgets["window_days"])
+    # Per customer: bookings the re-decision makes minus those the recorded decisions made.
+    booking_delta = defaultdict(list)
+    portfolio_delta = defaultdict(Decimal)
+    # Per day: reviews (and audit reviews) the re-decision opens minus those recorded.
+    opened_delta = defaultdict(int)
+    audit_delta = defaultdict(int)
+    live_audits = policy_settings_from(live_snapshot).audit_reviews_per_day
+    actions = []
+    for decision in decisions:
+        r = decision.return_request
+        settings = policy_settings_from(snapshot, day=decision.decided_at.date())
+        prices = decision.prices
+        since = r.submitted_at - window
+        extra = sum(
+            (amount for at, amount in booking_delta[r.customer_id] if at > since), Decimal("0")
+        )
+        day = (r.payment_method, r.submitted_at.date())
+        facts = ReturnFacts(
+            order_value=r.order_value,
+            fraud_probability=decision.fraud_probability,
+            ood=decision.ood,
+            ood_reasons=[
+                reason
+                for reason in decision.reasons
+                if reason["code"].startswith("ood_") and reason["code"] not in POLICY_OOD_CODES
+            ],
+            ood_score=decision.ood_score,
+            ood_threshold=decision.ood_threshold,
+            ood_novelty_share=decision.ood_novelty_share,
+            returns_velocity_30d=r.returns_velocity_30d,
+            booked_loss=decision.booked_loss + extra,
+            budget=_budget(decision, budgets, live_snapshot["budgets"]),
+            portfolio_booked=decision.portfolio_booked + portfolio_delta[day],
+            portfolio_budget=_portfolio_budget(decision, budgets),
+            payment_method=r.payment_method,
+            hold_mode=_hold_mode(decision),
+            audit_base_rate=_audit_base_rate(prices, live_audits, settings.audit_reviews_per_day),
+            audit_draw=audit_draw(r),
+            audits_left=prices.get("audits_left", 0)
+            + settings.audit_reviews_per_day
+            - live_audits
+            - audit_delta[decision.decided_at.date()],
+            reviews_opened=max(
+                prices.get("capacity_used", 0) + opened_delta[decision.decided_at.date()], 0
+            ),
+            open_case=prices.get("joins_case", False),
+        )
+        outcome = policy_decide(facts, settings)
+        opens = outcome.action == Action.REVIEW and not outcome.joins_case
+        recorded_opens = decision.action == Action.REVIEW and not prices.get("joins_case", False)
+        opened_delta[decision.decided_at.date()] += int(opens) - int(recorded_opens)
+        audits = outcome.reasons[0]["code"] == "audit_sample"
+        audit_delta[decision.decided_at.date()] += int(audits) - int(r.is_audit_sample)
+        booked = outcome.expected_loss if outcome.action == Action.APPROVE else Decimal("0")
+        recorded = (
+            expected_loss_of(decision.probability_used, r.order_value)
+            if decision.action == Action.APPROVE
+            else Decimal("0")
+        )
+        if booked != recorded:
+            booking_delta[r.customer_id].append((r.submitted_at, booked - recorded))
+            portfolio_delta[day] += booked - recorded
+        actions.append(str(outcome.action))
+    return actions
+
+
+def _policy_cost(actions, *, labelled, is_fraud, expected, value, frc, review) -> PolicyCost:
+    actions = np.asarray(actions, dtype=object)
+    realized = realized_costs_batch(actions, is_fraud, value, frc, review)
+    column = np.array([ACTIONS.index(a) for a in actions], dtype=int)
+    estimate = expected[np.arange(len(actions)), column] if len(actions) else np.zeros(0)
+    known = labelled | (actions == "review")
+    cost = np.where(known, realized, estimate)
+    return PolicyCost(
+        total=money(str(round(float(cost.sum()), 2))),
+        known=money(str(round(float(cost[known].sum()), 2))),
+        estimated=money(str(round(float(cost[~known].sum()), 2))),
+        mix={action: int((actions == action).sum()) for action in ACTIONS},
+    )
+
+
+def whatif_compare(
+    *, proposed_snapshot: dict, days: int = DEFAULT_DAYS, now: datetime | None = None
+) -> WhatIf:
+    """Live against proposed settings over the returns decided in the last `days` days.
+
+    Both are priced at the proposed costs: they are what the person tuning says a review and
+    a wronged customer cost.
+    """
+    since = (now or timezone.now()) - timedelta(days=days)
+    live = policy_snapshot_live()
+    decisions = _decisions_since(since)
+    current = decisions_redecide(decisions=decisions, snapshot=live, live_snapshot=live)
+    proposed = decisions_redecide(
+        decisions=decisions, snapshot=proposed_snapshot, live_snapshot=live
+    )
+
+    prices = policy_settings_from(proposed_snapshot)
+    frc, review = float(prices.false_reject_cost), float(prices.review_cost)
+    value = np.array([float(d.return_request.order_value) for d in decisions])
+    p = np.array([d.fraud_probability for d in decisions])
+    labelled = np.array([d.label_is_fraud is not None for d in decisions], dtype=bool)
+    is_fraud = np.array([bool(d.label_is_fraud) for d in decisions], dtype=bool)
+    expected = expected_costs_batch(p, value, frc, review)
+    priced = {
+        "labelled": labelled,
+        "is_fraud": is_fraud,
+        "expected": expected,
+        "value": value,
+        "frc": frc,
+        "review": review,
+    }
+    moves = Counter((a, b) for a, b in zip(current, proposed, strict=True) if a != b)
+    return WhatIf(
+        days=days,
+        since=since,
+        returns=len(decisions),
+        labelled=int(labelled.sum()),
+        current=_policy_cost(current, **priced),
+        proposed=_policy_cost(proposed, **priced),
+        changed=sum(moves.values()),
+        reproduced=sum(a == d.action for a, d in zip(current, decisions, strict=True)),
+        moves=dict(moves),
+    )

@@ -1,0 +1,97 @@
+"""Returns as retailers submitted them, the customers they belong to, and replayable responses."""
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from core.models import ApiClient
+from intake.choices import Outcome, ReturnStatus
+
+
+class Customer(models.Model):
+    """A retailer's customer, identified by the retailer's own id."""
+
+    external_id = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["external_id"]
+
+    def __str__(self):
+        return self.external_id
+
+    def get_absolute_url(self):
+        return reverse("casework:customer", args=[self.external_id])
+
+
+class ReturnRequest(models.Model):
+    """One product return as a retailer submitted it, and where it stands."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.PROTECT, related_name="returns")
+    order_id = models.CharField(max_length=64)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="returns")
+    order_value = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD")
+    product_category = models.CharField(max_length=64)
+    payment_method = models.CharField(max_length=64)
+    return_ratio = models.FloatField()
+    returns_velocity_30d = models.PositiveIntegerField()
+    days_since_purchase = models.PositiveIntegerField()
+    # Which of return_ratio / returns_velocity_30d were derived rather than submitted.
+    derived_fields = models.JSONField(default=list, blank=True)
+    submitted_at = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    # Hash of the submitted body, to tell an idempotent resubmission from a conflicting one.
+    payload_hash = models.CharField(max_length=64)
+    status = models.CharField(
+        max_length=16, choices=ReturnStatus.choices, default=ReturnStatus.PENDING
+    )
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, null=True, blank=True)
+    is_audit_sample = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "order_id"], name="unique_order_per_client"),
+            models.CheckConstraint(
+                condition=Q(order_value__gte=0), name="order_value_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(return_ratio__gte=0) & Q(return_ratio__lte=1), name="return_ratio_0_1"
+            ),
+        ]
+        indexes = [
+            # The scoring claim and the sweeper look for old pending rows.
+            models.Index(
+                fields=["received_at"], condition=Q(status="pending"), name="return_pending_idx"
+            ),
+            models.Index(fields=["customer", "submitted_at"], name="return_customer_time_idx"),
+            models.Index(fields=["order_id"], name="return_order_idx"),
+        ]
+
+    def __str__(self):
+        return self.order_id
+
+    def get_absolute_url(self):
+        return reverse("api:return-detail", args=[self.order_id])
+
+
+class IdempotencyRecord(models.Model):
+    """A response remembered for an Idempotency-Key, replayed for 24 hours."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE)
+    key = models.CharField(max_length=255)
+    request_path = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "key"], name="unique_idempotency_key")
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created_idx")]
+
+    def __str__(self):
+        return self.key

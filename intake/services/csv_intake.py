@@ -1,0 +1,56 @@
+"""Feeding CSV rows of the shared columns through the same validation and intake as the API."""
+
+from collections.abc import Iterable, Iterator
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from core.models import ApiClient
+from intake.constants import BATCH_LIMIT
+from intake.services.intake import BatchItemResult, return_submit_batch
+from intake.validation import return_payloads_validate
+
+INTEGER_COLUMNS = ("days_since_purchase", "returns_velocity_30d")
+FLOAT_COLUMNS = ("return_ratio",)
+IGNORED_COLUMNS = ("is_fraud", "pattern")
+
+
+def _parsed(value, parse):
+    try:
+        return parse(value)
+    except (ValueError, InvalidOperation):
+        return value
+
+
+def _to_cents(value: str) -> str:
+    # Exported prices carry float noise (79.53399999999999); money is kept to the cent.
+    return str(Decimal(value).quantize(Decimal("0.01"), ROUND_HALF_UP))
+
+
+def csv_row_to_payload(row: dict) -> dict:
+    """Types a CSV row like a JSON body; values that do not parse are left for validation."""
+    payload = {k: v for k, v in row.items() if k not in IGNORED_COLUMNS and v not in ("", None)}
+    parsers = dict.fromkeys(INTEGER_COLUMNS, int)
+    parsers.update(dict.fromkeys(FLOAT_COLUMNS, float), order_value=_to_cents)
+    for name, parse in parsers.items():
+        if name in payload:
+            payload[name] = _parsed(payload[name], parse)
+    return payload
+
+
+def _chunks(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def csv_rows_submit(
+    *, client: ApiClient, rows: Iterable[dict], chunk_size: int = BATCH_LIMIT, nudge: bool = True
+) -> Iterator[list[BatchItemResult]]:
+    """Submits rows in API-sized batches, yielding each batch's results as it is stored."""
+    for chunk in _chunks(rows, chunk_size):
+        items = return_payloads_validate([csv_row_to_payload(row) for row in chunk])
+        yield return_submit_batch(client=client, items=items, nudge=nudge)

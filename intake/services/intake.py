@@ -1,0 +1,202 @@
+"""Storing submitted returns, idempotently, and waking a worker to decide them."""
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from celery import current_app
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from core.models import ApiClient
+from intake.choices import ReturnStatus
+from intake.constants import DECIDE_PENDING_TASK, FALLBACK_RETURN_RATIO, VELOCITY_WINDOW_DAYS
+from intake.models import Customer, ReturnRequest
+from intake.validation import ValidatedReturn
+
+logger = logging.getLogger(__name__)
+
+
+class OrderConflict(Exception):
+    """The order id was already submitted with a different body."""
+
+    def __init__(self, existing: ReturnRequest):
+        super().__init__(f"order {existing.order_id} was already submitted with another body")
+        self.existing = existing
+
+
+@dataclass
+class BatchItemResult:
+    order_id: str | None
+    status: str  # accepted | duplicate | invalid
+    errors: dict
+
+
+def payload_hash(data: dict) -> str:
+    """A hash of the submitted fields, independent of key order and number formatting."""
+    canonical = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _lock_client_intake(client: ApiClient) -> None:
+    # Serialises intake per client, so concurrent submissions of one order id cannot race.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"intake:{client.pk}"])
+
+
+def _customers_get_or_create(external_ids: set[str]) -> dict[str, Customer]:
+    Customer.objects.bulk_create(
+        [Customer(external_id=cid) for cid in sorted(external_ids)], ignore_conflicts=True
+    )
+    return {c.external_id: c for c in Customer.objects.filter(external_id__in=external_ids)}
+
+
+def _derive_missing(items: list[dict], customers: dict[str, Customer]) -> None:
+    """Fills return_ratio and returns_velocity_30d from the customer's stored returns."""
+    need = [
+        item
+        for item in items
+        if item.get("return_ratio") is None or item.get("returns_velocity_30d") is None
+    ]
+    if not need:
+        return
+    customer_ids = {customers[item["customer_id"]].pk for item in need}
+    history = {}
+    for row in (
+        ReturnRequest.objects.filter(customer_id__in=customer_ids)
+        .values("customer_id", "submitted_at", "return_ratio")
+        .order_by("submitted_at")
+    ):
+        history.setdefault(row["customer_id"], []).append(row)
+    window = timedelta(days=VELOCITY_WINDOW_DAYS)
+    for item in need:
+        past = history.get(customers[item["customer_id"]].pk, [])
+        derived = []
+        if item.get("returns_velocity_30d") is None:
+            start = item["submitted_at"] - window
+            item["returns_velocity_30d"] = sum(
+                1 for row in past if start <= row["submitted_at"] < item["submitted_at"]
+            )
+            derived.append("returns_velocity_30d")
+        if item.get("return_ratio") is None:
+            item["return_ratio"] = past[-1]["return_ratio"] if past else FALLBACK_RETURN_RATIO
+            derived.append("return_ratio")
+        item["derived_fields"] = derived
+
+
+def _build(client, item: dict, customers: dict[str, Customer], body_hash: str) -> ReturnRequest:
+    fields = {k: v for k, v in item.items() if k not in ("customer_id",)}
+    return ReturnRequest(
+        client=client,
+        customer=customers[item["customer_id"]],
+        payload_hash=body_hash,
+        status=ReturnStatus.PENDING,
+        **fields,
+    )
+
+
+def _with_defaults(data: dict) -> dict:
+    item = dict(data)
+    item.setdefault("currency", settings.DESK_CURRENCY)
+    item.setdefault("submitted_at", None)
+    if item["submitted_at"] is None:
+        item["submitted_at"] = timezone.now()
+    return item
+
+
+@transaction.atomic
+def return_submit(*, client: ApiClient, data: dict) -> tuple[ReturnRequest, bool]:
+    """Stores one validated return as pending. Returns (return, created).
+
+    The same order id with the same body gives back the stored return; another body raises
+    OrderConflict.
+    """
+    body_hash = payload_hash(data)
+    _lock_client_intake(client)
+    existing = ReturnRequest.objects.filter(client=client, order_id=data["order_id"]).first()
+    if existing is not None:
+        if existing.payload_hash != body_hash:
+            raise OrderConflict(existing)
+        return existing, False
+    item = _with_defaults(data)
+    customers = _customers_get_or_create({item["customer_id"]})
+    _derive_missing([item], customers)
+    return_request = _build(client, item, customers, body_hash)
+    return_request.save()
+    returns_nudge_scoring()
+    return return_request, True
+
+
+@transaction.atomic
+def return_submit_batch(
+    *, client: ApiClient, items: list[ValidatedReturn], nudge: bool = True
+) -> list[BatchItemResult]:
+    """Stores the valid items of a batch in one transaction; reports every item, in order.
+
+    With `nudge` a worker is asked to decide the new returns once the transaction commits.
+    """
+    _lock_client_intake(client)
+    order_ids = {item.order_id for item in items if item.data is not None}
+    stored = dict(
+        ReturnRequest.objects.filter(client=client, order_id__in=order_ids).values_list(
+            "order_id", "payload_hash"
+        )
+    )
+    results, new_items, seen = [], [], dict(stored)
+    for item in items:
+        if item.data is None:
+            results.append(BatchItemResult(item.order_id, "invalid", item.errors))
+            continue
+        data = item.data
+        body_hash = payload_hash(data)
+        order_id = data["order_id"]
+        if order_id in seen:
+            if seen[order_id] == body_hash:
+                results.append(BatchItemResult(order_id, "duplicate", {}))
+            else:
+                results.append(
+                    BatchItemResult(
+                        order_id,
+                        "conflict",
+                        {
+                            "order_id": [
+                                "This order_id was already submitted with a different body."
+                            ]
+                        },
+                    )
+                )
+            continue
+        seen[order_id] = body_hash
+        new_items.append((_with_defaults(data), body_hash))
+        results.append(BatchItemResult(order_id, "accepted", {}))
+    if new_items:
+        customers = _customers_get_or_create({item["customer_id"] for item, _ in new_items})
+        _derive_missing([item for item, _ in new_items], customers)
+        ReturnRequest.objects.bulk_create(
+            [_build(client, item, customers, body_hash) for item, body_hash in new_items]
+        )
+        if nudge:
+            returns_nudge_scoring()
+    return results
+
+
+def returns_nudge_scoring() -> None:
+    """After the current transaction commits, asks a worker to decide pending returns.
+
+    The task is sent by name: intake does not import the worker. A failed publish is logged
+    and dropped: the returns are safe in the database and the sweeper nudges again within
+    seconds.
+    """
+
+    def publish():
+        try:
+            current_app.send_task(DECIDE_PENDING_TASK, retry=False)
+        except Exception:
+            logger.warning(
+                "could not publish a scoring nudge; the sweeper will retry", exc_info=True
+            )
+
+    transaction.on_commit(publish)

@@ -1,0 +1,106 @@
+"""What a valid return is: every field checked, every error naming its field.
+
+The API and the CSV imports both validate here, so a return means the same from either.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils import timezone
+from rest_framework import serializers
+
+from core.validation import (
+    StrictCharField,
+    StrictDecimalField,
+    StrictFloatField,
+    StrictIntegerField,
+    StrictSerializer,
+)
+
+# Clients' clocks drift; a few minutes ahead of ours is still "now".
+SUBMITTED_AT_CLOCK_SKEW = timedelta(minutes=5)
+
+# Ids become path segments (/api/v1/returns/<order_id>, /customers/<customer_id>/).
+RESERVED_ORDER_IDS = {"batch"}
+
+
+def _usable_in_a_path(value: str) -> str:
+    if "/" in value:
+        raise serializers.ValidationError("Must not contain '/': the id is part of a URL.")
+    return value
+
+
+def _not_reserved(value: str) -> str:
+    if value in RESERVED_ORDER_IDS:
+        raise serializers.ValidationError(f"'{value}' is reserved: it names an API route.")
+    return value
+
+
+class ReturnInputSerializer(StrictSerializer):
+    order_id = StrictCharField(max_length=64, validators=[_usable_in_a_path, _not_reserved])
+    customer_id = StrictCharField(max_length=64, validators=[_usable_in_a_path])
+    order_value = StrictDecimalField(
+        max_digits=9, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("1000000")
+    )
+    product_category = StrictCharField(max_length=64)
+    payment_method = StrictCharField(max_length=64)
+    days_since_purchase = StrictIntegerField(min_value=0, max_value=3650)
+    return_ratio = StrictFloatField(min_value=0, max_value=1, required=False)
+    returns_velocity_30d = StrictIntegerField(min_value=0, max_value=100_000, required=False)
+    currency = serializers.RegexField(
+        r"^[A-Z]{3}$",
+        required=False,
+        error_messages={"invalid": "Must be a three-letter ISO 4217 code such as USD."},
+    )
+    submitted_at = serializers.DateTimeField(required=False)
+
+    def validate_currency(self, value):
+        # Costs, budgets and the ledger are in one currency; an amount in another would be
+        # booked at face value, so it is refused rather than converted at a rate we do not have.
+        if value != settings.DESK_CURRENCY:
+            raise serializers.ValidationError(
+                f"This desk prices returns in {settings.DESK_CURRENCY}; "
+                "convert the order value before submitting."
+            )
+        return value
+
+    def validate_submitted_at(self, value):
+        # A future time would keep its ledger booking inside every later budget window.
+        if value > timezone.now() + SUBMITTED_AT_CLOCK_SKEW:
+            raise serializers.ValidationError("Must not be in the future.")
+        return value
+
+
+@dataclass(frozen=True)
+class ValidatedReturn:
+    """One submitted item: its validated fields, or the errors by field that refused it.
+
+    `order_id` is the item's order id whenever it was a string, valid or not, so a batch's
+    results can name every item.
+    """
+
+    order_id: str | None
+    data: dict | None
+    errors: dict = field(default_factory=dict)
+
+
+def return_payloads_validate(payloads: list) -> list[ValidatedReturn]:
+    """Validates each item of a batch, in order."""
+    items = []
+    for raw in payloads:
+        serializer = ReturnInputSerializer(data=raw)
+        if serializer.is_valid():
+            data = serializer.validated_data
+            items.append(ValidatedReturn(order_id=data["order_id"], data=data))
+            continue
+        order_id = raw.get("order_id") if isinstance(raw, dict) else None
+        items.append(
+            ValidatedReturn(
+                order_id=order_id if isinstance(order_id, str) else None,
+                data=None,
+                errors=dict(serializer.errors),
+            )
+        )
+    return items

@@ -1,7 +1,0 @@
-"""Monitoring pages for leads and admins."""
-
-from django.urls import path
-
-from scoring import monitoring_views
-
-urlpatterns = [path("", monitoring_views.monitoring_page, name="index")]

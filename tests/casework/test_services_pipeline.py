@@ -1,0 +1,215 @@
+"""Deciding pending returns: one decision each, with its bookings, cases and feed events."""
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from budgets.models import LedgerAccount, LedgerEntry
+from casework import tasks
+from casework.models import FeedEvent, ReviewCase
+from casework.services import pipeline
+from casework.services.pipeline import returns_decide_pending
+from casework.tasks import decide_pending_returns
+from intake.models import ReturnRequest
+from scoring.models import Decision
+from scoring.services import models
+from scoring.services.tuning import cost_settings_update
+from tests.factories import CustomerHoldFactory, ReturnRequestFactory
+
+
+@pytest.mark.django_db
+def test_each_pending_return_is_decided_once(active_model):
+    returns = ReturnRequestFactory.create_batch(12)
+    ReturnRequestFactory(order_value=Decimal("2000.00"), payment_method="Crypto")
+    assert returns_decide_pending(limit=5) == 5
+    assert returns_decide_pending(limit=50) == 8
+    assert returns_decide_pending(limit=50) == 0
+    assert Decision.objects.count() == 13
+    assert FeedEvent.objects.filter(kind="decision").count() == 13
+    assert not ReturnRequest.objects.filter(status="pending").exists()
+    assert all(d.model_version_id == active_model.pk for d in Decision.objects.all())
+    assert returns[0].customer_id
+
+
+@pytest.mark.django_db
+def test_expensive_novel_return_goes_to_a_case_and_cheap_one_is_approved(active_model):
+    cheap = ReturnRequestFactory(order_value=Decimal("15.00"), payment_method="Crypto")
+    dear = ReturnRequestFactory(order_value=Decimal("2000.00"), payment_method="Crypto")
+    returns_decide_pending()
+    cheap.refresh_from_db()
+    dear.refresh_from_db()
+    assert (cheap.status, cheap.outcome) == ("decided", "approved")
+    assert dear.status == "in_review"
+    case = ReviewCase.objects.get(return_request=dear)
+    assert "ood_unseen_value" in case.reason_codes
+    texts = [r["text"] for r in dear.decision.reasons]
+    assert "payment_method 'Crypto' never seen in training" in texts
+
+
+@pytest.mark.django_db
+def test_approval_books_expected_loss_and_balance_equals_entries(active_model):
+    ret = ReturnRequestFactory(order_value=Decimal("80.00"))
+    returns_decide_pending()
+    decision = Decision.objects.get(return_request=ret)
+    assert decision.action == "approve"
+    entry = LedgerEntry.objects.get(return_request=ret)
+    assert entry.amount == decision.cost_approve
+    account = LedgerAccount.objects.get(customer=ret.customer)
+    assert account.balance == entry.amount
+
+
+@pytest.mark.django_db
+def test_each_decision_records_the_days_portfolio_total_it_was_checked_against(active_model):
+    first = ReturnRequestFactory(order_value=Decimal("80.00"))
+    second = ReturnRequestFactory(order_value=Decimal("60.00"), submitted_at=first.submitted_at)
+    returns_decide_pending()
+    assert Decision.objects.get(return_request=first).portfolio_booked == Decimal("0.00")
+    booked = LedgerEntry.objects.get(return_request=first).amount
+    assert Decimal("0") < booked
+    assert Decision.objects.get(return_request=second).portfolio_booked == booked
+
+
+@pytest.mark.django_db
+def test_budget_breach_sends_return_to_review(active_model):
+    # Without hold pricing the ledger alone has to stop this account.
+    cost_settings_update(actor=None, values={"hold_velocity": None})
+    customer_returns = [
+        ReturnRequestFactory(
+            customer__external_id="RING-001",
+            order_value=Decimal("25.00"),
+            returns_velocity_30d=8,
+            product_category="Beauty",
+        )
+        for _ in range(8)
+    ]
+    returns_decide_pending()
+    actions = [Decision.objects.get(return_request=r).action for r in customer_returns]
+    assert "review" in actions
+    first_review = actions.index("review")
+    assert set(actions[:first_review]) == {"approve"}
+    decision = Decision.objects.get(return_request=customer_returns[first_review])
+    assert decision.reasons[0]["code"] == "budget_exceeded"
+    booked = sum(
+        e.amount for e in LedgerEntry.objects.filter(account__customer__external_id="RING-001")
+    )
+    assert booked <= Decimal("50.00")
+
+
+@pytest.mark.django_db
+def test_held_customer_is_rejected_without_a_case(active_model):
+    hold = CustomerHoldFactory()
+    ret = ReturnRequestFactory(customer=hold.customer)
+    returns_decide_pending()
+    ret.refresh_from_db()
+    assert (ret.status, ret.outcome) == ("decided", "rejected")
+    assert ret.decision.reasons[0]["code"] == "customer_hold"
+    assert not ReviewCase.objects.exists()
+
+
+@pytest.mark.django_db
+def test_frequent_returner_is_reviewed_before_booking_anything(active_model):
+    ring = ReturnRequestFactory(
+        customer__external_id="RING-002",
+        order_value=Decimal("25.00"),
+        returns_velocity_30d=8,
+        product_category="Beauty",
+    )
+    returns_decide_pending()
+    decision = Decision.objects.get(return_request=ring)
+    assert decision.action == "review"
+    assert decision.reasons[0]["code"] == "account_exposure"
+    # 0.7 x (25 + 8 more returns of 25 at its pace) = 157.50 against a 50.00 review.
+    assert decision.cost_approve == Decimal("157.50")
+    assert not LedgerEntry.objects.filter(account__customer__external_id="RING-002").exists()
+
+
+@pytest.mark.django_db
+def test_density_flags_are_discounted_while_the_gate_flags_at_its_design_rate(active_model):
+    """The recorded novelty share follows the flag rate of the decisions of the last day."""
+    ReturnRequestFactory.create_batch(40)
+    returns_decide_pending()
+    after_ordinary = ReturnRequestFactory()
+    returns_decide_pending()
+    assert Decision.objects.get(return_request=after_ordinary).ood_novelty_share < 0.2
+
+    # A burst of returns from the far tail: most of them are flagged.
+    ReturnRequestFactory.create_batch(
+        60, returns_velocity_30d=5, return_ratio=0.6, days_since_purchase=80
+    )
+    returns_decide_pending()
+    probe = ReturnRequestFactory()
+    returns_decide_pending()
+    flagged = Decision.objects.filter(ood=True).count()
+    assert flagged >= 50
+    busy = Decision.objects.get(return_request=probe).ood_novelty_share
+    assert busy > 0.5
+
+
+@pytest.mark.django_db
+def test_a_return_that_cannot_be_decided_does_not_hold_back_its_batch(
+    active_model, monkeypatch, caplog
+):
+    # Fault injection: scoring fails for one order id, as a data bug would make it.
+    real_rows = pipeline.returns_feature_rows
+
+    def failing_rows(returns):
+        if any(r.order_id == "POISON" for r in returns):
+            raise ValueError("cannot score this row")
+        return real_rows(returns)
+
+    monkeypatch.setattr(pipeline, "returns_feature_rows", failing_rows)
+    ReturnRequestFactory(order_id="POISON")
+    others = ReturnRequestFactory.create_batch(4)
+    assert returns_decide_pending() == 4
+    assert all(r.decision for r in ReturnRequest.objects.filter(pk__in=[o.pk for o in others]))
+    assert ReturnRequest.objects.get(order_id="POISON").status == "pending"
+    assert "return POISON cannot be decided; it stays pending" in caplog.text
+
+
+@pytest.mark.django_db
+def test_decide_task_without_a_usable_model_leaves_returns_pending_and_says_so(
+    active_model, caplog, monkeypatch
+):
+    monkeypatch.setattr(tasks, "_model_trouble_logged_at", float("-inf"))  # not rate-limited yet
+    ReturnRequestFactory()
+    (Path(settings.MODEL_ARTIFACT_DIR) / active_model.artifact_dir / "model.joblib").unlink()
+    models._loaded.clear()
+    decide_pending_returns()  # in-process; must not raise or schedule retries
+    assert ReturnRequest.objects.get().status == "pending"
+    assert any(r.levelname == "CRITICAL" for r in caplog.records)
+
+
+@pytest.mark.django_db
+def test_the_audit_sample_stops_at_its_daily_budget_and_records_each_chance(active_model):
+    cost_settings_update(actor=None, values={"audit_reviews_per_day": 20})
+    # 20 audits over at least 200 approvals in the last day: a base chance of up to 10% per
+    # would-be approval, raised for those cheap to check.
+    ReturnRequestFactory.create_batch(400)
+    while returns_decide_pending():
+        pass
+    audited = ReviewCase.objects.filter(return_request__is_audit_sample=True)
+    assert audited.count() == 20
+    assert {case.reason_codes[0] for case in audited} == {"audit_sample"}
+    for prices in (case.decision.prices for case in audited):
+        assert 0 < prices["audit_base_rate"] <= 0.1
+        assert prices["audit_base_rate"] <= prices["audit_probability"] <= 1
+    # Once the day's audits are spent, approvals carry no chance of being sampled.
+    last = Decision.objects.filter(action="approve").order_by("-id").first()
+    assert "audit_probability" not in last.prices
+
+
+@pytest.mark.django_db
+def test_a_full_day_of_reviews_opens_no_more_cases(active_model):
+    cost_settings_update(actor=None, values={"review_capacity_per_day": 1})
+    dear = [
+        ReturnRequestFactory(order_value=Decimal("2000.00"), payment_method="Crypto")
+        for _ in range(3)
+    ]
+    returns_decide_pending()
+    assert ReviewCase.objects.count() == 1
+    later = Decision.objects.filter(return_request__in=dear[1:])
+    assert {d.prices["review_price"] for d in later} == {None}
+    assert {d.action for d in later} <= {"approve", "reject"}
+    assert all(d.reasons[0]["code"] == "review_capacity" for d in later if d.action == "reject")
