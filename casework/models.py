@@ -5,10 +5,31 @@ from django.db import models
 from django.db.models import BigIntegerField, Func, Q, TextField
 from django.db.models.functions import Cast
 from django.urls import reverse
+from django.utils import timezone
 
 from casework.choices import CaseStatus, FeedKind, LabelSource, VerdictChoice
 from core.models import ApiClient
 from intake.models import ReturnRequest
+
+
+class ReviewCaseQuerySet(models.QuerySet):
+    def claim_lapsed(self, now=None):
+        """Claimed cases whose claim ran out: anyone's to take, until the sweeper reopens them."""
+        return self.filter(status=CaseStatus.CLAIMED, claim_expires_at__lte=now or timezone.now())
+
+    def claimable(self, now=None):
+        """Open cases, and claimed ones whose claim lapsed."""
+        return self.filter(
+            Q(status=CaseStatus.OPEN)
+            | Q(status=CaseStatus.CLAIMED, claim_expires_at__lte=now or timezone.now())
+        )
+
+    def held_by(self, actor, now=None):
+        """Cases `actor` (a user or an API client) holds a live claim on."""
+        holder = {"assignee_client": actor} if isinstance(actor, ApiClient) else {"assignee": actor}
+        return self.filter(
+            status=CaseStatus.CLAIMED, claim_expires_at__gt=now or timezone.now(), **holder
+        )
 
 
 class ReviewCase(models.Model):
@@ -44,6 +65,8 @@ class ReviewCase(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
 
+    objects = ReviewCaseQuerySet.as_manager()
+
     class Meta:
         ordering = ["-priority", "created_at", "id"]
         constraints = [
@@ -70,6 +93,17 @@ class ReviewCase(models.Model):
 
     def get_absolute_url(self):
         return reverse("casework:case", args=[self.pk])
+
+    def claim_is_live(self, now=None) -> bool:
+        """Someone holds the case now; a lapsed claim is anyone's to take."""
+        return self.status == CaseStatus.CLAIMED and self.claim_expires_at > (now or timezone.now())
+
+    def is_held_by(self, actor, now=None) -> bool:
+        if not self.claim_is_live(now):
+            return False
+        if isinstance(actor, ApiClient):
+            return self.assignee_client_id == actor.pk
+        return self.assignee_id == actor.pk
 
 
 class JoinedReturn(models.Model):
@@ -104,6 +138,21 @@ class Verdict(models.Model):
         return f"{self.verdict} on case {self.case_id}"
 
 
+class LabelQuerySet(models.QuerySet):
+    def newest_per_return(self):
+        """Each return's newest label once: the return's truth."""
+        return self.order_by("return_request_id", "-observed_at", "-id").distinct(
+            "return_request_id"
+        )
+
+    def newest_first(self):
+        return self.order_by("-observed_at", "-id")
+
+    def newest_of(self, return_request):
+        """The newest label of one return; with an OuterRef, a subquery per row."""
+        return self.filter(return_request=return_request).newest_first()
+
+
 class Label(models.Model):
     """Ground truth about a return, from a verdict, an inspection or a chargeback.
 
@@ -121,6 +170,8 @@ class Label(models.Model):
     client = models.ForeignKey(ApiClient, null=True, blank=True, on_delete=models.PROTECT)
     observed_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = LabelQuerySet.as_manager()
 
     class Meta:
         ordering = ["-observed_at", "-id"]

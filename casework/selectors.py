@@ -1,10 +1,8 @@
 """Reading returns, the decisions feed and review cases."""
 
-import base64
-import binascii
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
@@ -12,7 +10,6 @@ from django.db import connection
 from django.db.models import BooleanField, Count, Func, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from budgets.models import CustomerHold
@@ -21,6 +18,7 @@ from casework.choices import CaseStatus
 from casework.constants import QUEUE_PAGE_SIZE
 from casework.models import FeedEvent, Label, ReviewCase
 from core.constants import GROUP_ADMIN, GROUP_LEAD, GROUP_REVIEWER
+from core.keyset import InvalidCursor, cursor_decode, cursor_encode, keyset_after
 from core.models import ApiClient, AuditEvent
 from core.roles import user_is_reviewer
 from intake.models import Customer, ReturnRequest
@@ -30,11 +28,7 @@ RETURN_RELATED = ("customer", "decision__model_version", "review_case", "joined_
 
 def labels_newest_for(*, return_ids) -> dict[int, Label]:
     """Each return's newest label (its truth), by return id; returns without labels are absent."""
-    newest = (
-        Label.objects.filter(return_request_id__in=return_ids)
-        .order_by("return_request_id", "-observed_at", "-id")
-        .distinct("return_request_id")
-    )
+    newest = Label.objects.filter(return_request_id__in=return_ids).newest_per_return()
     return {label.return_request_id: label for label in newest}
 
 
@@ -74,21 +68,12 @@ def return_get_for_client(*, client: ApiClient, order_id: str) -> ReturnRequest:
     return get_object_or_404(queryset, client=client, order_id=order_id)
 
 
-class InvalidCursor(ValueError):
-    pass
+FEED_ORDER = ("xact_id", "id")
+CASE_ORDER = ("-priority", "created_at", "id")
 
 
-def feed_cursor_encode(xact_id: int, event_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{xact_id}:{event_id}".encode()).decode().rstrip("=")
-
-
-def feed_cursor_decode(cursor: str) -> tuple[int, int]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        xact_id, event_id = base64.urlsafe_b64decode(padded).decode().split(":")
-        return int(xact_id), int(event_id)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise InvalidCursor("Not a cursor this feed gave out.") from exc
+def feed_cursor_encode(event: FeedEvent) -> str:
+    return cursor_encode((event.xact_id, event.pk), separator=":")
 
 
 def feed_events_after(
@@ -108,28 +93,29 @@ def feed_events_after(
     if client is not None:
         events = events.filter(return_request__client=client)
     if cursor:
-        xact_id, event_id = feed_cursor_decode(cursor)
-        events = events.filter(Q(xact_id__gt=xact_id) | Q(xact_id=xact_id, id__gt=event_id))
-    page = list(events.order_by("xact_id", "id")[:limit])
-    next_cursor = feed_cursor_encode(page[-1].xact_id, page[-1].pk) if page else cursor
+        key = cursor_decode(cursor, types=(int, int), separator=":")
+        events = keyset_after(events, ordering=FEED_ORDER, key=key)
+    page = list(events.order_by(*FEED_ORDER)[:limit])
+    next_cursor = feed_cursor_encode(page[-1]) if page else cursor
     return page, next_cursor
 
 
-def case_cursor_encode(case) -> str:
-    raw = f"{case.priority}|{case.created_at.isoformat()}|{case.pk}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+def _parse_datetime_strictly(text: str):
+    parsed = parse_datetime(text)
+    if parsed is None:
+        raise ValueError(text)
+    return parsed
 
 
-def case_cursor_decode(cursor: str) -> tuple:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        priority, created_at, case_id = base64.urlsafe_b64decode(padded).decode().split("|")
-        parsed = parse_datetime(created_at)
-        if parsed is None:
-            raise ValueError(created_at)
-        return Decimal(priority), parsed, int(case_id)
-    except (binascii.Error, UnicodeDecodeError, ValueError, InvalidOperation) as exc:
-        raise InvalidCursor("Not a cursor this list gave out.") from exc
+def _cases_page(cases, *, cursor: str | None, limit: int) -> tuple[list, str | None]:
+    """One keyset page of `cases` in CASE_ORDER after `cursor`, and the cursor of the next."""
+    if cursor:
+        key = cursor_decode(cursor, types=(Decimal, _parse_datetime_strictly, int))
+        cases = keyset_after(cases, ordering=CASE_ORDER, key=key)
+    page = list(cases.order_by(*CASE_ORDER)[: limit + 1])
+    last = page[limit - 1] if len(page) > limit else None
+    next_cursor = cursor_encode((last.priority, last.created_at, last.pk)) if last else None
+    return page[:limit], next_cursor
 
 
 def cases_in_priority_order(*, status: str | None, cursor: str | None, limit: int):
@@ -139,16 +125,7 @@ def cases_in_priority_order(*, status: str | None, cursor: str | None, limit: in
     )
     if status:
         cases = cases.filter(status=status)
-    if cursor:
-        priority, created_at, case_id = case_cursor_decode(cursor)
-        cases = cases.filter(
-            Q(priority__lt=priority)
-            | Q(priority=priority, created_at__gt=created_at)
-            | Q(priority=priority, created_at=created_at, id__gt=case_id)
-        )
-    page = list(cases.order_by("-priority", "created_at", "id")[: limit + 1])
-    next_cursor = case_cursor_encode(page[limit - 1]) if len(page) > limit else None
-    return page[:limit], next_cursor
+    return _cases_page(cases, cursor=cursor, limit=limit)
 
 
 def case_get(*, case_id: int) -> ReviewCase:
@@ -219,14 +196,9 @@ def _queue_filtered(*, reviewer, filters: QueueFilters, with_reason: bool):
     if filters.value_max is not None:
         cases = cases.filter(return_request__order_value__lte=filters.value_max)
     if filters.assignee == "mine":
-        cases = cases.filter(
-            status=CaseStatus.CLAIMED, assignee=reviewer, claim_expires_at__gt=timezone.now()
-        )
+        cases = cases.held_by(reviewer)
     elif filters.assignee == "unassigned":
-        cases = cases.filter(
-            Q(status=CaseStatus.OPEN)
-            | Q(status=CaseStatus.CLAIMED, claim_expires_at__lte=timezone.now())
-        )
+        cases = cases.claimable()
     if filters.q:
         # Two indexed lookups; an OR across the joined tables would scan every open case.
         by_order = ReturnRequest.objects.filter(order_id=filters.q).values("id")
@@ -250,26 +222,16 @@ def case_queue_for(*, reviewer, filters: QueueFilters, cursor: str | None) -> Qu
     cases = _queue_filtered(reviewer=reviewer, filters=filters, with_reason=True).select_related(
         "return_request__customer", "decision", "assignee", "assignee_client"
     )
-    if cursor:
-        try:
-            priority, created_at, case_id = case_cursor_decode(cursor)
-        except InvalidCursor:
-            pass
-        else:
-            cases = cases.filter(
-                Q(priority__lt=priority)
-                | Q(priority=priority, created_at__gt=created_at)
-                | Q(priority=priority, created_at=created_at, id__gt=case_id)
-            )
-    page = list(cases.order_by("-priority", "created_at", "id")[: QUEUE_PAGE_SIZE + 1])
-    has_more = len(page) > QUEUE_PAGE_SIZE
-    page = page[:QUEUE_PAGE_SIZE]
+    try:
+        page, next_cursor = _cases_page(cases, cursor=cursor, limit=QUEUE_PAGE_SIZE)
+    except InvalidCursor:
+        page, next_cursor = _cases_page(cases, cursor=None, limit=QUEUE_PAGE_SIZE)
     open_returns = ReturnRequest.objects.filter(
         review_case__status__in=[CaseStatus.OPEN, CaseStatus.CLAIMED]
     ).order_by()
     return QueuePage(
         cases=page,
-        next_cursor=case_cursor_encode(page[-1]) if has_more else None,
+        next_cursor=next_cursor,
         reason_counts={key: counts[key] for key in QUEUE_REASONS},
         total=counts["total"],
         categories=sorted(open_returns.values_list("product_category", flat=True).distinct()),
@@ -325,9 +287,7 @@ def customer_history_for(
     returns = (
         ReturnRequest.objects.filter(customer=customer)
         .select_related("decision", "review_case__verdict__reviewer")
-        .prefetch_related(
-            Prefetch("labels", queryset=Label.objects.order_by("-observed_at", "-id"))
-        )
+        .prefetch_related(Prefetch("labels", queryset=Label.objects.newest_first()))
         .order_by("-submitted_at", "-id")
     )
     if exclude_case is not None:
@@ -382,11 +342,7 @@ def case_audit_trail(*, case: ReviewCase) -> list[AuditEvent]:
 
 def return_labels_newest_first(*, return_request: ReturnRequest) -> tuple[list[Label], bool]:
     """The return's labels, newest first, and whether they disagree."""
-    labels = list(
-        Label.objects.filter(return_request=return_request)
-        .select_related("reviewer", "client")
-        .order_by("-observed_at", "-id")
-    )
+    labels = list(Label.objects.newest_of(return_request).select_related("reviewer", "client"))
     return labels, len({label.is_fraud for label in labels}) > 1
 
 

@@ -27,10 +27,8 @@ def labelled_returns_newest() -> list[dict]:
     fields["customer_id"] = "return_request__customer__external_id"
     fields["is_audit_sample"] = "return_request__is_audit_sample"
     fields["audit_probability"] = "return_request__decision__prices__audit_probability"
-    newest = (
-        Label.objects.order_by("return_request_id", "-observed_at", "-id")
-        .distinct("return_request_id")
-        .values("return_request_id", "is_fraud", "observed_at", *fields.values())
+    newest = Label.objects.newest_per_return().values(
+        "return_request_id", "is_fraud", "observed_at", *fields.values()
     )
     rows = [
         {

@@ -136,4 +136,4 @@ class DecisionFeedEventSerializer(serializers.Serializer):
         return fields
 
     def get_cursor(self, event) -> str:
-        return feed_cursor_encode(event.xact_id, event.pk)
+        return feed_cursor_encode(event)

@@ -16,13 +16,13 @@ from casework.choices import FeedKind
 from casework.models import FeedEvent, Label
 from casework.selectors import labels_newest_for
 from casework.validation import LabelInputSerializer
+from core.csv_files import csv_boolean
 from core.models import ApiClient
 from core.services.audit import audit_record
 from intake.choices import Outcome
 from intake.models import ReturnRequest
 
 LABEL_COLUMNS = ("order_id", "is_fraud", "source", "observed_at")
-_CSV_BOOLEANS = {"1": True, "true": True, "0": False, "false": False}
 
 
 @dataclass(frozen=True)
@@ -100,8 +100,8 @@ def _csv_row_to_payload(row: dict) -> dict:
     """
     payload = {name: row[name] for name in LABEL_COLUMNS if row.get(name) not in ("", None)}
     flag = payload.get("is_fraud")
-    if isinstance(flag, str) and flag.strip().lower() in _CSV_BOOLEANS:
-        payload["is_fraud"] = _CSV_BOOLEANS[flag.strip().lower()]
+    if isinstance(flag, str) and csv_boolean(flag) is not None:
+        payload["is_fraud"] = csv_boolean(flag)
     return payload
 
 

@@ -9,6 +9,7 @@ lose or duplicate it (one decision per return is also a unique constraint).
 import hashlib
 import logging
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -46,7 +47,13 @@ from scoring.constants import (
     SWEEP_AFTER_SECONDS,
 )
 from scoring.models import Decision, ModelVersion, PolicyVersion
-from scoring.policy import ReturnFacts, ood_novelty_share, policy_decide
+from scoring.policy import (
+    PolicyOutcome,
+    PolicySettings,
+    ReturnFacts,
+    ood_novelty_share,
+    policy_decide,
+)
 from scoring.selectors import approvals_since, ood_flags_since
 from scoring.services.models import NoActiveModel, model_active
 from scoring.services.policies import policy_settings_from, policy_version_current
@@ -93,6 +100,198 @@ def audit_base_rate(*, audit_reviews_per_day: int, now: datetime) -> float:
     return audit_reviews_per_day / max(approvals, AUDIT_MIN_APPROVALS_PER_DAY)
 
 
+@dataclass
+class BatchContext:
+    """Everything deciding a batch reads besides the returns and their scores: the prices in
+    force, and the day's running state (bookings, portfolio totals, open cases, reviews opened),
+    locked where workers could race, and advanced as each return is decided."""
+
+    settings: PolicySettings
+    budgets: dict
+    window: timedelta
+    accounts: dict
+    bookings: dict
+    portfolio: defaultdict
+    typical: dict
+    holds: dict
+    open_cases: dict
+    opened: int
+    audits_left: int
+    audit_base_rate: float
+    ood_threshold: float
+    novelty_share: float
+
+    def booked_before(self, return_request: ReturnRequest) -> Decimal:
+        """The customer's expected loss booked within the budget window before this return."""
+        account = self.accounts[return_request.customer_id]
+        since = return_request.submitted_at - self.window
+        return sum(
+            (amount for at, amount in self.bookings[account.pk] if at > since), Decimal("0.00")
+        )
+
+
+def _batch_context(
+    *,
+    returns: list[ReturnRequest],
+    policy_version: PolicyVersion,
+    ood_threshold: float,
+    ood_false_alarm_rate: float,
+    now: datetime,
+) -> BatchContext:
+    snapshot = policy_version.snapshot
+    settings = policy_settings_from(snapshot, day=now.date())
+    budgets = snapshot["budgets"]
+    window = timedelta(days=budgets["window_days"])
+    accounts = ledger_accounts_lock(customer_ids=[r.customer_id for r in returns])
+    methods = {r.payment_method for r in returns}
+    ledger_portfolio_lock(payment_methods=methods)
+    earliest = min(r.submitted_at for r in returns)
+    flagged, total = ood_flags_since(since=now - timedelta(hours=OOD_RATE_WINDOW_HOURS))
+    return BatchContext(
+        settings=settings,
+        budgets=budgets,
+        window=window,
+        accounts=accounts,
+        bookings=ledger_bookings_since(
+            account_ids=[a.pk for a in accounts.values()], since=earliest - window
+        ),
+        portfolio=defaultdict(
+            Decimal,
+            ledger_portfolio_booked(
+                payment_methods=methods,
+                since=earliest.replace(hour=0, minute=0, second=0, microsecond=0),
+            ),
+        ),
+        typical={
+            day: ledger_portfolio_typical_day(payment_methods=methods, day=day)
+            for day in {r.submitted_at.date() for r in returns}
+        },
+        holds=holds_active_for(customer_ids=accounts.keys()),
+        open_cases=cases_open_lock(customer_ids=accounts.keys()),
+        opened=cases_opened_on(day=now.date()),
+        audits_left=settings.audit_reviews_per_day
+        - cases_opened_on(day=now.date(), audit_sample=True),
+        audit_base_rate=audit_base_rate(
+            audit_reviews_per_day=settings.audit_reviews_per_day, now=now
+        ),
+        ood_threshold=ood_threshold,
+        novelty_share=ood_novelty_share(
+            flagged=flagged,
+            total=total,
+            false_alarm_rate=ood_false_alarm_rate,
+            prior_returns=OOD_RATE_PRIOR_RETURNS,
+        ),
+    )
+
+
+def _return_facts(
+    return_request: ReturnRequest, index: int, *, scores: ScoreBatch, context: BatchContext
+) -> ReturnFacts:
+    day = (return_request.payment_method, return_request.submitted_at.date())
+    return ReturnFacts(
+        **score_facts(
+            scores,
+            index,
+            ood_threshold=context.ood_threshold,
+            ood_novelty_share=context.novelty_share,
+        ),
+        order_value=return_request.order_value,
+        returns_velocity_30d=return_request.returns_velocity_30d,
+        booked_loss=context.booked_before(return_request),
+        budget=budget_for(
+            budgets=context.budgets,
+            customer_id=return_request.customer.external_id,
+            payment_method=return_request.payment_method,
+            product_category=return_request.product_category,
+        ),
+        portfolio_booked=context.portfolio[day],
+        portfolio_budget=portfolio_budget_for(
+            budgets=context.budgets,
+            payment_method=return_request.payment_method,
+            typical_day=context.typical[day[1]][return_request.payment_method],
+        ),
+        payment_method=return_request.payment_method,
+        hold_mode=context.holds.get(return_request.customer_id),
+        audit_base_rate=context.audit_base_rate,
+        audit_draw=audit_draw(return_request),
+        audits_left=context.audits_left,
+        reviews_opened=context.opened,
+        open_case=return_request.customer_id in context.open_cases,
+    )
+
+
+@dataclass
+class BatchWrites:
+    """The rows a batch writes, gathered as it is decided and written in bulk at the end."""
+
+    decisions: list = field(default_factory=list)
+    entries: list = field(default_factory=list)
+    cases: list = field(default_factory=list)
+    joins: list = field(default_factory=list)
+    events: list = field(default_factory=list)
+
+
+def _record(
+    return_request: ReturnRequest,
+    decision: Decision,
+    outcome: PolicyOutcome,
+    *,
+    context: BatchContext,
+    writes: BatchWrites,
+) -> None:
+    """What follows from one decision: a booking, a case or a place in one, the return's new
+    state, a feed event; and the batch's running state moves on, for the returns after it."""
+    writes.decisions.append(decision)
+    if outcome.action == Action.APPROVE and outcome.expected_loss > 0:
+        account = context.accounts[return_request.customer_id]
+        writes.entries.append(
+            ledger_entry_for(
+                account=account,
+                return_request=return_request,
+                kind=EntryKind.EXPECTED_LOSS,
+                amount=outcome.expected_loss,
+            )
+        )
+        context.bookings[account.pk].append((return_request.submitted_at, outcome.expected_loss))
+        day = (return_request.payment_method, return_request.submitted_at.date())
+        context.portfolio[day] += outcome.expected_loss
+    if outcome.action == Action.REVIEW:
+        return_request.status = ReturnStatus.IN_REVIEW
+        if outcome.joins_case:
+            open_case = context.open_cases[return_request.customer_id]
+            writes.joins.append(JoinedReturn(case=open_case, return_request=return_request))
+        else:
+            return_request.is_audit_sample = outcome.reasons[0]["code"] == "audit_sample"
+            context.audits_left -= return_request.is_audit_sample
+            case = ReviewCase(
+                return_request=return_request,
+                decision=decision,
+                priority=outcome.priority,
+                reason_codes=[reason["code"] for reason in outcome.reasons],
+            )
+            writes.cases.append(case)
+            context.open_cases[return_request.customer_id] = case
+            context.opened += 1
+    else:
+        return_request.status = ReturnStatus.DECIDED
+        return_request.outcome = OUTCOME_OF_ACTION[outcome.action]
+    writes.events.append(FeedEvent(return_request=return_request, kind=FeedKind.DECISION))
+
+
+def _persist(returns: list[ReturnRequest], writes: BatchWrites) -> None:
+    Decision.objects.bulk_create(writes.decisions)
+    ReviewCase.objects.bulk_create(writes.cases)
+    JoinedReturn.objects.bulk_create(writes.joins)
+    ReturnRequest.objects.bulk_update(returns, ["status", "outcome", "is_audit_sample"])
+    ledger_post(entries=writes.entries)
+    # A label can arrive before its return is decided (a chargeback overtaking the queue); an
+    # approval is then settled to it at once, as it would be had the label come after.
+    approved = {r.pk: r for r in returns if r.outcome == Outcome.APPROVED}
+    for return_id, label in labels_newest_for(return_ids=list(approved)).items():
+        ledger_settle_return(return_request=approved[return_id], is_fraud=label.is_fraud)
+    FeedEvent.objects.bulk_create(writes.events)
+
+
 def decisions_make(
     *,
     returns: list[ReturnRequest],
@@ -103,99 +302,40 @@ def decisions_make(
     policy_version: PolicyVersion,
     now: datetime | None = None,
 ) -> list[Decision]:
-    """Decides locked pending returns in order and writes everything that follows from it.
+    """Decides locked pending returns in order and writes everything that follows from it:
+    context → facts → prices → persist.
 
     Must run inside a transaction. Customer accounts are row-locked, so budget checks and
     bookings for one customer are serialised across workers; so are the portfolio totals per
     payment method and the open cases a return may join.
     """
     now = now or timezone.now()
-    snapshot = policy_version.snapshot
-    settings = policy_settings_from(snapshot, day=now.date())
-    budgets = snapshot["budgets"]
-    window = timedelta(days=budgets["window_days"])
-    accounts = ledger_accounts_lock(customer_ids=[r.customer_id for r in returns])
-    methods = {r.payment_method for r in returns}
-    ledger_portfolio_lock(payment_methods=methods)
-    earliest = min(r.submitted_at for r in returns)
-    bookings = ledger_bookings_since(
-        account_ids=[a.pk for a in accounts.values()], since=earliest - window
+    context = _batch_context(
+        returns=returns,
+        policy_version=policy_version,
+        ood_threshold=ood_threshold,
+        ood_false_alarm_rate=ood_false_alarm_rate,
+        now=now,
     )
-    portfolio = defaultdict(
-        Decimal,
-        ledger_portfolio_booked(
-            payment_methods=methods,
-            since=earliest.replace(hour=0, minute=0, second=0, microsecond=0),
-        ),
-    )
-    typical = {
-        day: ledger_portfolio_typical_day(payment_methods=methods, day=day)
-        for day in {r.submitted_at.date() for r in returns}
-    }
-    holds = holds_active_for(customer_ids=accounts.keys())
-    open_cases = cases_open_lock(customer_ids=accounts.keys())
-    opened = cases_opened_on(day=now.date())
-    audited = cases_opened_on(day=now.date(), audit_sample=True)
-    audits_left = settings.audit_reviews_per_day - audited
-    base_rate = audit_base_rate(audit_reviews_per_day=settings.audit_reviews_per_day, now=now)
-    flagged, total = ood_flags_since(since=now - timedelta(hours=OOD_RATE_WINDOW_HOURS))
-    novelty_share = ood_novelty_share(
-        flagged=flagged,
-        total=total,
-        false_alarm_rate=ood_false_alarm_rate,
-        prior_returns=OOD_RATE_PRIOR_RETURNS,
-    )
-
-    decisions, entries, cases, joins, events = [], [], [], [], []
+    writes = BatchWrites()
     for index, return_request in enumerate(returns):
-        account = accounts[return_request.customer_id]
-        since = return_request.submitted_at - window
-        booked = sum((amount for at, amount in bookings[account.pk] if at > since), Decimal("0.00"))
-        day = (return_request.payment_method, return_request.submitted_at.date())
-        open_case = open_cases.get(return_request.customer_id)
-        facts = ReturnFacts(
-            **score_facts(
-                scores, index, ood_threshold=ood_threshold, ood_novelty_share=novelty_share
-            ),
-            order_value=return_request.order_value,
-            returns_velocity_30d=return_request.returns_velocity_30d,
-            booked_loss=booked,
-            budget=budget_for(
-                budgets=budgets,
-                customer_id=return_request.customer.external_id,
-                payment_method=return_request.payment_method,
-                product_category=return_request.product_category,
-            ),
-            portfolio_booked=portfolio[day],
-            portfolio_budget=portfolio_budget_for(
-                budgets=budgets,
-                payment_method=return_request.payment_method,
-                typical_day=typical[day[1]][return_request.payment_method],
-            ),
-            payment_method=return_request.payment_method,
-            hold_mode=holds.get(return_request.customer_id),
-            audit_base_rate=base_rate,
-            audit_draw=audit_draw(return_request),
-            audits_left=audits_left,
-            reviews_opened=opened,
-            open_case=open_case is not None,
-        )
-        outcome = policy_decide(facts, settings)
+        facts = _return_facts(return_request, index, scores=scores, context=context)
+        outcome = policy_decide(facts, context.settings)
         decision = Decision(
             return_request=return_request,
             action=outcome.action,
             fraud_probability=facts.fraud_probability,
             probability_used=outcome.probability_used,
-            ood_score=float(scores.ood_score[index]),
+            ood_score=facts.ood_score,
             ood_threshold=ood_threshold,
             ood=facts.ood,
-            ood_novelty_share=novelty_share,
+            ood_novelty_share=context.novelty_share,
             cost_approve=outcome.costs[Action.APPROVE],
             cost_reject=outcome.costs[Action.REJECT],
             cost_review=outcome.costs[Action.REVIEW],
             reasons=outcome.reasons,
             contributions=scores.contributions[index],
-            booked_loss=booked,
+            booked_loss=facts.booked_loss,
             budget=facts.budget,
             portfolio_booked=facts.portfolio_booked,
             prices=outcome.prices,
@@ -203,51 +343,9 @@ def decisions_make(
             policy_version=policy_version,
             decided_at=now,
         )
-        decisions.append(decision)
-        if outcome.action == Action.APPROVE and outcome.expected_loss > 0:
-            entries.append(
-                ledger_entry_for(
-                    account=account,
-                    return_request=return_request,
-                    kind=EntryKind.EXPECTED_LOSS,
-                    amount=outcome.expected_loss,
-                )
-            )
-            bookings[account.pk].append((return_request.submitted_at, outcome.expected_loss))
-            portfolio[day] += outcome.expected_loss
-        if outcome.action == Action.REVIEW:
-            return_request.status = ReturnStatus.IN_REVIEW
-            if outcome.joins_case:
-                joins.append(JoinedReturn(case=open_case, return_request=return_request))
-            else:
-                return_request.is_audit_sample = outcome.reasons[0]["code"] == "audit_sample"
-                audits_left -= return_request.is_audit_sample
-                case = ReviewCase(
-                    return_request=return_request,
-                    decision=decision,
-                    priority=outcome.priority,
-                    reason_codes=[reason["code"] for reason in outcome.reasons],
-                )
-                cases.append(case)
-                open_cases[return_request.customer_id] = case
-                opened += 1
-        else:
-            return_request.status = ReturnStatus.DECIDED
-            return_request.outcome = OUTCOME_OF_ACTION[outcome.action]
-        events.append(FeedEvent(return_request=return_request, kind=FeedKind.DECISION))
-
-    Decision.objects.bulk_create(decisions)
-    ReviewCase.objects.bulk_create(cases)
-    JoinedReturn.objects.bulk_create(joins)
-    ReturnRequest.objects.bulk_update(returns, ["status", "outcome", "is_audit_sample"])
-    ledger_post(entries=entries)
-    # A label can arrive before its return is decided (a chargeback overtaking the queue); an
-    # approval is then settled to it at once, as it would be had the label come after.
-    approved = {r.pk: r for r in returns if r.outcome == Outcome.APPROVED}
-    for return_id, label in labels_newest_for(return_ids=list(approved)).items():
-        ledger_settle_return(return_request=approved[return_id], is_fraud=label.is_fraud)
-    FeedEvent.objects.bulk_create(events)
-    return decisions
+        _record(return_request, decision, outcome, context=context, writes=writes)
+    _persist(returns, writes)
+    return writes.decisions
 
 
 def returns_decide_pending(*, limit: int = SCORING_BATCH_SIZE) -> int:

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from budgets.choices import HoldMode
@@ -31,20 +30,6 @@ def _holder_fields(actor) -> dict:
     if isinstance(actor, ApiClient):
         return {"assignee": None, "assignee_client": actor}
     return {"assignee": actor, "assignee_client": None}
-
-
-def case_is_held_by(case: ReviewCase, actor) -> bool:
-    if case.status != CaseStatus.CLAIMED or case.claim_expires_at <= timezone.now():
-        return False
-    if isinstance(actor, ApiClient):
-        return case.assignee_client_id == actor.pk
-    return case.assignee_id == actor.pk
-
-
-def _claimable() -> Q:
-    return Q(status=CaseStatus.OPEN) | Q(
-        status=CaseStatus.CLAIMED, claim_expires_at__lte=timezone.now()
-    )
 
 
 def _claim(case: ReviewCase, actor) -> ReviewCase:
@@ -73,13 +58,13 @@ def case_claim_next(*, actor, skipping: int | None = None) -> ReviewCase | None:
     `skipping` is a case the actor is moving on from: it is released back to the queue if the
     actor holds it, and not handed straight back to them.
     """
-    candidates = ReviewCase.objects.select_for_update(skip_locked=True).filter(_claimable())
+    candidates = ReviewCase.objects.select_for_update(skip_locked=True).claimable()
     if skipping is not None:
         candidates = candidates.exclude(pk=skipping)
     case = candidates.order_by("-priority", "created_at", "id").first()
     if skipping is not None:
         skipped = ReviewCase.objects.select_for_update().filter(pk=skipping).first()
-        if skipped is not None and case_is_held_by(skipped, actor):
+        if skipped is not None and skipped.is_held_by(actor):
             case_release(case_id=skipped.pk, actor=actor)
     return _claim(case, actor) if case is not None else None
 
@@ -90,8 +75,7 @@ def case_claim(*, case_id: int, actor) -> ReviewCase:
     case = ReviewCase.objects.select_for_update().get(pk=case_id)
     if case.status == CaseStatus.RESOLVED:
         raise CaseConflict("This case is already resolved.")
-    held = case.status == CaseStatus.CLAIMED and case.claim_expires_at > timezone.now()
-    if held and not case_is_held_by(case, actor):
+    if case.claim_is_live() and not case.is_held_by(actor):
         raise CaseConflict("Another reviewer holds this case.")
     return _claim(case, actor)
 
@@ -145,7 +129,7 @@ def case_resolve(
     )
     if case.status == CaseStatus.RESOLVED:
         raise CaseConflict("This case is already resolved.")
-    if not case_is_held_by(case, actor):
+    if not case.is_held_by(actor):
         raise CaseConflict("Claim the case before giving a verdict.")
     is_fraud = verdict == VerdictChoice.FRAUD
     user = actor if isinstance(actor, get_user_model()) else None
@@ -210,10 +194,7 @@ def case_resolve(
 
 def cases_expire_stale_claims() -> int:
     """Reopens cases whose claim lapsed, so the queue shows them as unassigned again."""
-    stale = ReviewCase.objects.filter(
-        status=CaseStatus.CLAIMED, claim_expires_at__lte=timezone.now()
-    )
-    return stale.update(
+    return ReviewCase.objects.claim_lapsed().update(
         status=CaseStatus.OPEN,
         assignee=None,
         assignee_client=None,

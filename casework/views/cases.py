@@ -20,7 +20,6 @@ from casework.services.review import (
     CaseConflict,
     case_claim,
     case_claim_next,
-    case_is_held_by,
     case_reassign,
     case_release,
     case_resolve,
@@ -41,9 +40,9 @@ from scoring.policy import hold_recommended
 def _claim_state(case, user) -> str:
     if case.status == CaseStatus.RESOLVED:
         return "resolved"
-    if case_is_held_by(case, user):
+    if case.is_held_by(user):
         return "mine"
-    if case.status == CaseStatus.CLAIMED and case.claim_expires_at > timezone.now():
+    if case.claim_is_live():
         return "other"
     return "open"
 

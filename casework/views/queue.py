@@ -26,7 +26,7 @@ def queue_page(request):
         age = now - case.created_at
         case.age_text = age_text(age)
         case.sla_tone = sla_tone(age=age, sla_hours=sla_hours)
-        case.held = case.status == "claimed" and case.claim_expires_at > now
+        case.held = case.claim_is_live(now)
     query = request.GET.copy()
     query.pop("cursor", None)
     reasons = [

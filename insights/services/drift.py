@@ -107,8 +107,7 @@ def drift_measure_live(*, days: int = DRIFT_WINDOW_DAYS, now=None) -> DriftMeasu
     frame = frame.astype(dict.fromkeys(NUMERIC_FEATURES, "float64"))
     truth = dict(
         Label.objects.filter(return_request_id__in=frame["id"].tolist())
-        .order_by("return_request_id", "-observed_at", "-id")
-        .distinct("return_request_id")
+        .newest_per_return()
         .values_list("return_request_id", "is_fraud")
     )
     labels = np.array([int(truth[i]) if i in truth else -1 for i in frame["id"]], dtype=np.int64)

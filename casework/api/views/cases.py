@@ -1,6 +1,5 @@
 """Reviewer API: the same case services as the pages, for integrations and reviewer API keys."""
 
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -12,8 +11,9 @@ from casework.api.permissions import IsReviewer
 from casework.api.schema import error_responses
 from casework.choices import CaseStatus, VerdictChoice
 from casework.forms import HOLD_NEEDS_FRAUD
-from casework.selectors import InvalidCursor, case_get, cases_in_priority_order
+from casework.selectors import case_get, cases_in_priority_order
 from casework.services.review import CaseConflict, case_claim, case_resolve
+from core.keyset import InvalidCursor
 from core.validation import StrictBooleanField, StrictCharField, StrictSerializer
 
 
@@ -33,7 +33,7 @@ class CaseOutputSerializer(serializers.Serializer):
 
     def get_claimed_by(self, case) -> str | None:
         # A lapsed claim is anyone's to take, even before the sweeper reopens the case.
-        if case.status != CaseStatus.CLAIMED or case.claim_expires_at <= timezone.now():
+        if not case.claim_is_live():
             return None
         if case.assignee_id:
             return case.assignee.get_username()

@@ -19,10 +19,10 @@ from casework.api.serializers import (
 )
 from casework.constants import LONG_POLL_MAX_MS
 from casework.selectors import (
-    InvalidCursor,
     feed_events_after,
     return_get_for_client,
 )
+from core.keyset import InvalidCursor
 from intake.choices import ReturnStatus
 from intake.services.idempotency import (
     IdempotencyKeyReused,

@@ -9,6 +9,7 @@ from tqdm import tqdm
 
 from casework.services.labels import LABEL_COLUMNS, label_rows_record
 from core.choices import ApiRole
+from core.csv_files import CsvFileError, csv_rows_open
 from core.models import ApiClient
 
 
@@ -31,17 +32,11 @@ class Command(BaseCommand):
         if submitter is None:
             raise CommandError(f"no submitter client named {client!r}")
         counts, problems, changed = Counter(), [], 0
-        with file.open(newline="", encoding="utf-8-sig") as handle:
-            try:
-                total = sum(1 for _ in handle) - 1
-            except UnicodeDecodeError as exc:
-                raise CommandError(f"{file}: not UTF-8 text ({exc})") from exc
-            handle.seek(0)
-            rows = csv.DictReader(handle)
-            missing = [name for name in LABEL_COLUMNS if name not in (rows.fieldnames or [])]
-            if missing:
-                raise CommandError(f"{file}: missing required columns: {', '.join(missing)}")
-            with tqdm(total=total, unit="label", desc="importing") as bar:
+        try:
+            with (
+                csv_rows_open(file, required=LABEL_COLUMNS) as (rows, total),
+                tqdm(total=total, unit="label", desc="importing") as bar,
+            ):
                 try:
                     for result in label_rows_record(client=submitter, rows=rows):
                         counts[result.status] += 1
@@ -53,6 +48,8 @@ class Command(BaseCommand):
                     raise CommandError(
                         f"{file}, line {rows.line_num}: {exc}; the rows before it were recorded"
                     ) from exc
+        except CsvFileError as exc:
+            raise CommandError(str(exc)) from exc
         self.stdout.write(
             f"recorded {counts['recorded']:,} (truth changed on {changed:,} returns), "
             f"duplicate {counts['duplicate']:,}, unknown order {counts['unknown_order']:,}, "

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from core.choices import ApiRole
+from core.csv_files import CsvFileError, csv_rows_open
 from core.models import ApiClient
 from core.services.api_clients import api_client_create
 from intake.services.csv_intake import csv_rows_submit
@@ -31,40 +32,11 @@ class Command(BaseCommand):
         parser.add_argument("--client", default="csv-import", help="submitting client's name")
 
     def handle(self, *args, file, client, **options):
-        if not file.is_file():
-            raise CommandError(f"no such file: {file}")
-        submitter = ApiClient.objects.filter(name=client).first()
-        if submitter is None:
-            submitter, _key = api_client_create(
-                name=client, role=ApiRole.SUBMITTER, actor_label="manage.py"
-            )
-        elif submitter.role != ApiRole.SUBMITTER:
-            raise CommandError(f"client {client!r} is not a submitter")
-        counts, invalid = Counter(), []
-        # utf-8-sig: a spreadsheet's byte-order mark is not part of the first column's name.
-        with file.open(newline="", encoding="utf-8-sig") as handle:
-            try:
-                total = sum(1 for _ in handle) - 1
-            except UnicodeDecodeError as exc:
-                raise CommandError(f"{file}: not UTF-8 text ({exc})") from exc
-            handle.seek(0)
-            rows = csv.DictReader(handle)
-            missing = [name for name in REQUIRED_COLUMNS if name not in (rows.fieldnames or [])]
-            if missing:
-                raise CommandError(f"{file}: missing required columns: {', '.join(missing)}")
-            with tqdm(total=total, unit="row", desc="importing") as bar:
-                try:
-                    for results in csv_rows_submit(client=submitter, rows=rows):
-                        for result in results:
-                            counts[result.status] += 1
-                            if result.status in ("invalid", "conflict") and len(invalid) < 20:
-                                invalid.append(result)
-                        bar.update(len(results))
-                except csv.Error as exc:
-                    raise CommandError(
-                        f"{file}, line {rows.line_num}: {exc}; the "
-                        f"{sum(counts.values()):,} rows before its batch were imported"
-                    ) from exc
+        try:
+            with csv_rows_open(file, required=REQUIRED_COLUMNS) as (rows, total):
+                counts, invalid = self._import(rows, total, file=file, client=client)
+        except CsvFileError as exc:
+            raise CommandError(str(exc)) from exc
         self.stdout.write(
             f"accepted {counts['accepted']:,}, duplicate {counts['duplicate']:,}, "
             f"invalid {counts['invalid']:,}, conflict {counts['conflict']:,}"
@@ -73,3 +45,27 @@ class Command(BaseCommand):
             self.stdout.write(f"  {result.status} {result.order_id}: {result.errors}")
         if counts and not (counts["accepted"] or counts["duplicate"]):
             raise CommandError("no row of the file was accepted")
+
+    def _import(self, rows, total: int, *, file: Path, client: str):
+        submitter = ApiClient.objects.filter(name=client).first()
+        if submitter is None:
+            submitter, _key = api_client_create(
+                name=client, role=ApiRole.SUBMITTER, actor_label="manage.py"
+            )
+        elif submitter.role != ApiRole.SUBMITTER:
+            raise CommandError(f"client {client!r} is not a submitter")
+        counts, invalid = Counter(), []
+        with tqdm(total=total, unit="row", desc="importing") as bar:
+            try:
+                for results in csv_rows_submit(client=submitter, rows=rows):
+                    for result in results:
+                        counts[result.status] += 1
+                        if result.status in ("invalid", "conflict") and len(invalid) < 20:
+                            invalid.append(result)
+                    bar.update(len(results))
+            except csv.Error as exc:
+                raise CommandError(
+                    f"{file}, line {rows.line_num}: {exc}; the "
+                    f"{sum(counts.values()):,} rows before its batch were imported"
+                ) from exc
+        return counts, invalid
