@@ -22,6 +22,7 @@ from core.keyset import InvalidCursor, cursor_decode, cursor_encode, keyset_afte
 from core.models import ApiClient, AuditEvent
 from core.roles import user_is_reviewer
 from intake.models import Customer, ReturnRequest
+from scoring.choices import ReasonCode
 
 RETURN_RELATED = ("customer", "decision__model_version", "review_case", "joined__case")
 
@@ -150,12 +151,12 @@ QUEUE_REASONS = {
     ),
     "budget": (
         "Budget",
-        Q(reason_codes__contains=["budget_exceeded"])
-        | Q(reason_codes__contains=["portfolio_budget_exceeded"]),
+        Q(reason_codes__contains=[ReasonCode.BUDGET_EXCEEDED.value])
+        | Q(reason_codes__contains=[ReasonCode.PORTFOLIO_BUDGET_EXCEEDED.value]),
     ),
-    "uncertain": ("Uncertain", Q(reason_codes__contains=["uncertain"])),
-    "hold": ("Customer hold", Q(reason_codes__contains=["customer_hold"])),
-    "audit": ("Audit sample", Q(reason_codes__contains=["audit_sample"])),
+    "uncertain": ("Uncertain", Q(reason_codes__contains=[ReasonCode.UNCERTAIN.value])),
+    "hold": ("Customer hold", Q(reason_codes__contains=[ReasonCode.CUSTOMER_HOLD.value])),
+    "audit": ("Audit sample", Q(reason_codes__contains=[ReasonCode.AUDIT_SAMPLE.value])),
 }
 ROLE_GROUPS = (GROUP_REVIEWER, GROUP_LEAD, GROUP_ADMIN)
 

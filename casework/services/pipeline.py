@@ -38,7 +38,7 @@ from intake.models import ReturnRequest
 from ml.artifacts import TamperedArtifactError
 from ml.inference import ScoreBatch, score_returns
 from ml.schema import FEATURES
-from scoring.choices import Action
+from scoring.choices import Action, ReasonCode
 from scoring.constants import (
     AUDIT_MIN_APPROVALS_PER_DAY,
     OOD_RATE_PRIOR_RETURNS,
@@ -261,7 +261,7 @@ def _record(
             open_case = context.open_cases[return_request.customer_id]
             writes.joins.append(JoinedReturn(case=open_case, return_request=return_request))
         else:
-            return_request.is_audit_sample = outcome.reasons[0]["code"] == "audit_sample"
+            return_request.is_audit_sample = outcome.reasons[0]["code"] == ReasonCode.AUDIT_SAMPLE
             context.audits_left -= return_request.is_audit_sample
             case = ReviewCase(
                 return_request=return_request,

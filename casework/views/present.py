@@ -6,19 +6,19 @@ Presentation only; nothing here reads the database.
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from scoring.choices import Action
+from scoring.choices import Action, ReasonCode
 
 REASON_CHIPS = {
-    "budget_exceeded": ("budget", "budget"),
-    "account_exposure": ("frequent returner", "budget"),
-    "portfolio_budget_exceeded": ("portfolio budget", "budget"),
-    "review_capacity": ("review capacity", "budget"),
-    "uncertain": ("uncertain", "uncertain"),
-    "customer_hold": ("hold", "hold"),
-    "audit_sample": ("audit", "audit"),
+    ReasonCode.BUDGET_EXCEEDED: ("budget", "budget"),
+    ReasonCode.ACCOUNT_EXPOSURE: ("frequent returner", "budget"),
+    ReasonCode.PORTFOLIO_BUDGET_EXCEEDED: ("portfolio budget", "budget"),
+    ReasonCode.REVIEW_CAPACITY: ("review capacity", "budget"),
+    ReasonCode.UNCERTAIN: ("uncertain", "uncertain"),
+    ReasonCode.CUSTOMER_HOLD: ("hold", "hold"),
+    ReasonCode.AUDIT_SAMPLE: ("audit", "audit"),
 }
 # Every case has one; as a chip it would say nothing.
-SILENT_REASONS = {"expected_cost"}
+SILENT_REASONS = {ReasonCode.EXPECTED_COST}
 TOP_CONTRIBUTIONS_SHOWN = 6
 
 

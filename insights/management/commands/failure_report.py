@@ -6,16 +6,18 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from insights.selectors_reports import failures_approved_fraud
-from scoring.choices import Action
+from scoring.choices import Action, ReasonCode
 
 # How a return with this leading reason came to be approved.
 HOW_APPROVED = {
-    "expected_cost": "Approving was the cheapest action at the model's probability.",
-    "uncertain": "Sent to review as uncertain; the reviewer approved it.",
-    "budget_exceeded": "Sent to review for a budget breach; the reviewer approved it.",
-    "portfolio_budget_exceeded": "Sent to review for a portfolio breach; the reviewer approved it.",
-    "audit_sample": "Picked for the audit sample; the reviewer approved it.",
-    "customer_hold": "The customer was on hold (review); the reviewer approved it.",
+    ReasonCode.EXPECTED_COST: "Approving was the cheapest action at the model's probability.",
+    ReasonCode.UNCERTAIN: "Sent to review as uncertain; the reviewer approved it.",
+    ReasonCode.BUDGET_EXCEEDED: "Sent to review for a budget breach; the reviewer approved it.",
+    ReasonCode.PORTFOLIO_BUDGET_EXCEEDED: (
+        "Sent to review for a portfolio breach; the reviewer approved it."
+    ),
+    ReasonCode.AUDIT_SAMPLE: "Picked for the audit sample; the reviewer approved it.",
+    ReasonCode.CUSTOMER_HOLD: "The customer was on hold (review); the reviewer approved it.",
 }
 OOD_APPROVED = (
     "Out of distribution, yet approving was the cheapest action at the probability priced."
