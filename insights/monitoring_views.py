@@ -1,4 +1,5 @@
-"""The monitoring page: drift of recent returns, the audit sample's cost, recent retrainings."""
+"""The monitoring page: returns that could not be decided, drift of recent returns, the audit
+sample's cost, recent retrainings."""
 
 from datetime import timedelta
 
@@ -8,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from core.access import lead_required
 from insights.selectors import audit_sample_cost, drift_snapshots_recent, model_comparisons_recent
+from intake.selectors import returns_failed
 
 AUDIT_WINDOW_DAYS = 30
 # Status → the chip colour the desk already uses for good, careful and bad.
@@ -36,6 +38,7 @@ def monitoring_page(request):
             }
         )
     since = timezone.now() - timedelta(days=AUDIT_WINDOW_DAYS)
+    failed, failed_count = returns_failed(limit=20)
     return render(
         request,
         "insights/monitoring.html",
@@ -48,5 +51,7 @@ def monitoring_page(request):
             "audit": audit_sample_cost(since=since),
             "audit_days": AUDIT_WINDOW_DAYS,
             "comparisons": model_comparisons_recent(limit=5),
+            "failed": failed,
+            "failed_count": failed_count,
         },
     )

@@ -8,6 +8,8 @@ class ReturnStatus(models.TextChoices):
     DECIDED = "decided", "Decided"
     IN_REVIEW = "in_review", "In review"
     RESOLVED = "resolved", "Resolved"
+    # Could not be decided in DECIDE_MAX_ATTEMPTS tries; waits for an operator's retry.
+    FAILED = "failed", "Failed"
 
 
 class Outcome(models.TextChoices):

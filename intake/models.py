@@ -47,6 +47,9 @@ class ReturnRequest(models.Model):
         max_length=16, choices=ReturnStatus.choices, default=ReturnStatus.PENDING
     )
     outcome = models.CharField(max_length=16, choices=Outcome.choices, null=True, blank=True)
+    # Tries to decide the return that failed; at DECIDE_MAX_ATTEMPTS it is set aside as failed.
+    decide_attempts = models.PositiveSmallIntegerField(default=0)
+    decide_error = models.TextField(blank=True)
     is_audit_sample = models.BooleanField(default=False)
 
     class Meta:

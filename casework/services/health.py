@@ -69,6 +69,12 @@ def pipeline_status() -> PipelineStatus:
     status.figures["oldest_pending_seconds"] = waiting
     if waiting > PENDING_TOO_LONG_SECONDS:
         status.problems["backlog"] = f"a return has waited {waiting} s for a decision"
+    failed = ReturnRequest.objects.filter(status=ReturnStatus.FAILED).count()
+    status.figures["failed_returns"] = failed
+    if failed:
+        status.problems["failed"] = (
+            f"{failed} return(s) could not be decided; retry them in the admin once fixed"
+        )
     active = ModelVersion.objects.filter(is_active=True).first()
     status.figures["model"] = active.version if active else None
     if active is None:

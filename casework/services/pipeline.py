@@ -34,7 +34,9 @@ from casework.choices import FeedKind
 from casework.models import FeedEvent, JoinedReturn, ReviewCase
 from casework.selectors import cases_open_lock, cases_opened_on, labels_newest_for
 from intake.choices import Outcome, ReturnStatus
+from intake.constants import DECIDE_MAX_ATTEMPTS
 from intake.models import ReturnRequest
+from intake.services.intake import return_decide_failed
 from ml.artifacts import TamperedArtifactError
 from ml.inference import ScoreBatch, score_returns
 from ml.schema import FEATURES
@@ -353,7 +355,9 @@ def returns_decide_pending(*, limit: int = SCORING_BATCH_SIZE) -> int:
 
     A batch is all or nothing, so one return that cannot be decided would hold back every
     batch it is in: when a batch fails, its returns are decided one at a time, and the one
-    that fails alone is logged by order id and left pending (the pipeline check then alarms).
+    that fails alone while others succeed is logged by order id and counted; after
+    DECIDE_MAX_ATTEMPTS failures it is set aside as failed (the pipeline check alarms, and an
+    admin can retry it). When none succeeds, the fault is the desk's and nothing is counted.
     """
     try:
         return _returns_decide(limit=limit)
@@ -364,12 +368,28 @@ def returns_decide_pending(*, limit: int = SCORING_BATCH_SIZE) -> int:
     pending = ReturnRequest.objects.filter(status=ReturnStatus.PENDING).order_by(
         "received_at", "id"
     )
-    decided = 0
+    decided, failures = 0, []
     for return_id, order_id in pending.values_list("id", "order_id")[:limit]:
         try:
             decided += _returns_decide(limit=1, return_id=return_id)
-        except Exception:
-            logger.exception("return %s cannot be decided; it stays pending", order_id)
+        except (NoActiveModel, TamperedArtifactError, SoftTimeLimitExceeded):
+            raise
+        except Exception as exc:
+            logger.exception("return %s cannot be decided", order_id)
+            failures.append((return_id, order_id, exc))
+    if failures and not decided:
+        # Nothing could be decided, even alone: the fault is the desk's (a model that cannot
+        # score, a bug), not the returns'. They wait, uncounted, until it is fixed.
+        logger.error("no return of the batch could be decided; none is set aside")
+        return 0
+    for return_id, order_id, exc in failures:
+        attempts = return_decide_failed(return_id=return_id, error=exc)
+        logger.warning(
+            "return %s failed to be decided (attempt %d of %d)",
+            order_id,
+            attempts,
+            DECIDE_MAX_ATTEMPTS,
+        )
     return decided
 
 

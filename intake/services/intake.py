@@ -12,8 +12,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.models import ApiClient
+from core.services.audit import audit_record
 from intake.choices import ReturnStatus
-from intake.constants import DECIDE_PENDING_TASK, FALLBACK_RETURN_RATIO, VELOCITY_WINDOW_DAYS
+from intake.constants import (
+    DECIDE_MAX_ATTEMPTS,
+    DECIDE_PENDING_TASK,
+    FALLBACK_RETURN_RATIO,
+    VELOCITY_WINDOW_DAYS,
+)
 from intake.models import Customer, ReturnRequest
 from intake.validation import ValidatedReturn
 
@@ -200,3 +206,44 @@ def returns_nudge_scoring() -> None:
             )
 
     transaction.on_commit(publish)
+
+
+@transaction.atomic
+def return_decide_failed(*, return_id: int, error: Exception) -> int:
+    """Counts a failed try to decide a pending return; at DECIDE_MAX_ATTEMPTS the return is set
+    aside as failed, with the error, so later batches no longer carry it. Returns the count."""
+    return_request = ReturnRequest.objects.select_for_update().get(pk=return_id)
+    if return_request.status != ReturnStatus.PENDING:
+        return return_request.decide_attempts
+    return_request.decide_attempts += 1
+    return_request.decide_error = f"{type(error).__name__}: {error}"[:2000]
+    if return_request.decide_attempts >= DECIDE_MAX_ATTEMPTS:
+        return_request.status = ReturnStatus.FAILED
+    return_request.save(update_fields=["decide_attempts", "decide_error", "status"])
+    return return_request.decide_attempts
+
+
+@transaction.atomic
+def returns_retry_failed(*, return_ids, actor) -> int:
+    """Puts failed returns back in the queue with a fresh count of tries, once the cause is
+    fixed; each retry is audited. Returns how many were put back."""
+    failed = list(
+        ReturnRequest.objects.select_for_update().filter(
+            pk__in=return_ids, status=ReturnStatus.FAILED
+        )
+    )
+    for return_request in failed:
+        audit_record(
+            actor=actor,
+            action="return.retry",
+            obj=return_request,
+            before={"status": ReturnStatus.FAILED, "error": return_request.decide_error},
+            after={"status": ReturnStatus.PENDING},
+        )
+        return_request.status = ReturnStatus.PENDING
+        return_request.decide_attempts = 0
+        return_request.decide_error = ""
+    ReturnRequest.objects.bulk_update(failed, ["status", "decide_attempts", "decide_error"])
+    if failed:
+        returns_nudge_scoring()
+    return len(failed)

@@ -4,15 +4,19 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from budgets.models import LedgerAccount, LedgerEntry
 from casework import tasks
 from casework.models import FeedEvent, ReviewCase
 from casework.services import pipeline
+from casework.services.health import pipeline_status
 from casework.services.pipeline import returns_decide_pending
 from casework.tasks import decide_pending_returns
+from core.models import AuditEvent
 from intake.models import ReturnRequest
+from intake.services.intake import returns_retry_failed
 from scoring.models import Decision
 from scoring.services import models
 from scoring.services.tuning import cost_settings_update
@@ -164,8 +168,75 @@ def test_a_return_that_cannot_be_decided_does_not_hold_back_its_batch(
     others = ReturnRequestFactory.create_batch(4)
     assert returns_decide_pending() == 4
     assert all(r.decision for r in ReturnRequest.objects.filter(pk__in=[o.pk for o in others]))
-    assert ReturnRequest.objects.get(order_id="POISON").status == "pending"
-    assert "return POISON cannot be decided; it stays pending" in caplog.text
+    poison = ReturnRequest.objects.get(order_id="POISON")
+    assert (poison.status, poison.decide_attempts) == ("pending", 1)
+    assert "return POISON failed to be decided (attempt 1 of 3)" in caplog.text
+
+
+@pytest.mark.django_db
+def test_when_no_return_can_be_decided_none_is_set_aside(active_model, monkeypatch):
+    def broken(returns):
+        raise ValueError("the model cannot score anything")
+
+    monkeypatch.setattr(pipeline, "returns_feature_rows", broken)
+    ReturnRequestFactory.create_batch(3)
+    for _ in range(4):
+        assert returns_decide_pending() == 0
+    assert set(ReturnRequest.objects.values_list("status", "decide_attempts")) == {("pending", 0)}
+
+
+@pytest.mark.django_db
+def test_a_return_that_keeps_failing_is_set_aside_and_an_admin_can_retry_it(
+    active_model, monkeypatch, admin_user
+):
+    real_rows = pipeline.returns_feature_rows
+    scored_batches = []
+
+    def failing_rows(returns):
+        scored_batches.append([r.order_id for r in returns])
+        if any(r.order_id == "POISON" for r in returns):
+            raise ValueError("cannot score this row")
+        return real_rows(returns)
+
+    monkeypatch.setattr(pipeline, "returns_feature_rows", failing_rows)
+    ReturnRequestFactory(order_id="POISON")
+    for _ in range(3):
+        ReturnRequestFactory()
+        returns_decide_pending()
+    poison = ReturnRequest.objects.get(order_id="POISON")
+    assert (poison.status, poison.decide_attempts) == ("failed", 3)
+    assert poison.decide_error == "ValueError: cannot score this row"
+    assert pipeline_status().problems["failed"].startswith("1 return(s) could not be decided")
+
+    scored_batches.clear()
+    ReturnRequestFactory.create_batch(2)
+    assert returns_decide_pending() == 2
+    assert len(scored_batches) == 1  # one batch, which did not fail
+    assert "POISON" not in scored_batches[0]
+
+    monkeypatch.setattr(pipeline, "returns_feature_rows", real_rows)  # the cause is fixed
+    assert returns_retry_failed(return_ids=[poison.pk], actor=admin_user) == 1
+    assert AuditEvent.objects.filter(action="return.retry", object_id=str(poison.pk)).exists()
+    assert returns_decide_pending() == 1
+    assert ReturnRequest.objects.get(order_id="POISON").decision
+
+
+@pytest.mark.django_db
+def test_the_fallback_honours_the_soft_time_limit(active_model, monkeypatch):
+    calls = []
+
+    def out_of_time(returns):
+        calls.append(len(returns))
+        if len(returns) == 1:
+            raise SoftTimeLimitExceeded()
+        raise ValueError("batch fails, so returns are decided one at a time")
+
+    monkeypatch.setattr(pipeline, "returns_feature_rows", out_of_time)
+    ReturnRequestFactory.create_batch(3)
+    with pytest.raises(SoftTimeLimitExceeded):
+        returns_decide_pending()
+    assert calls == [3, 1]  # stopped at the first single return, counted nothing against it
+    assert set(ReturnRequest.objects.values_list("decide_attempts", flat=True)) == {0}
 
 
 @pytest.mark.django_db

@@ -13,13 +13,13 @@ from django.utils import timezone
 from casework.models import Verdict
 from insights.models import DriftSnapshot
 from insights.selectors import audit_sample_cost
-from tests.factories import ReviewCaseFactory, UserFactory
+from tests.factories import ReturnRequestFactory, ReviewCaseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-# Session, user, role groups, snapshots, the audit-sample aggregate and its weighted estimate,
-# recent comparisons.
-MONITORING_PAGE_QUERIES = 7
+# Session, user, role groups, failed returns and their count, snapshots, the audit-sample
+# aggregate and its weighted estimate, recent comparisons.
+MONITORING_PAGE_QUERIES = 9
 
 
 def snapshot(days_ago, status, payment_psi):
@@ -118,3 +118,13 @@ def test_the_audit_sample_estimates_approved_fraud_by_inverse_probability():
     # Resolved: 1/0.01 + 1/0.02 = 150 approvals; the fraud one stands for 100 × $80.
     assert totals.approvals_represented == 150
     assert totals.estimated_fraud_approved == Decimal("8000.00")
+
+
+@pytest.mark.django_db
+def test_monitoring_page_lists_returns_that_could_not_be_decided(client):
+    client.force_login(UserFactory(role="lead"))
+    ReturnRequestFactory(order_id="STUCK-1", status="failed", decide_error="ValueError: bad row")
+    page = client.get(reverse("monitoring:index")).content.decode()
+    assert "1 return could not be decided" in page
+    assert "STUCK-1" in page
+    assert "ValueError: bad row" in page
