@@ -1,4 +1,23 @@
-"""The one feature pipeline shared by training and serving, so both see identical inputs."""
+"""The one feature pipeline shared by training and serving, so both see identical inputs.
+
+Each input column is there because a retailer records it and it bears on return fraud; the
+pipeline adds no engineered column of its own:
+
+- ``order_value``, ``return_ratio``, ``returns_velocity_30d`` and ``days_since_purchase`` pass
+  through as given. The ratio and the 30-day velocity are already the engineered behaviour
+  features (how much of what a customer buys comes back, and how fast returns arrive).
+- ``product_category`` and ``payment_method`` become one-hot columns.
+
+What is left out, and why:
+
+- No log of the order value: the model is gradient-boosted trees, which split on the order of
+  values, so a monotone transform adds nothing. On returns_normal.csv and on 40,000 generated
+  rows the model's probabilities were exactly the same with and without it.
+- No indicator of a category or payment method crossed with a threshold (electronics times
+  value, gift card returned within three days). Those restated rules ml.generate uses to label
+  fraud, so they scored the generator, not a retailer's data; the trees can still learn such an
+  interaction from the rows when the rows hold it.
+"""
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -19,7 +38,7 @@ def feature_arrays(X) -> dict[str, np.ndarray]:
 
 
 class ReturnFeatures(TransformerMixin, BaseEstimator):
-    """Turn return rows into a numeric matrix: numerics, log value, one-hots and fraud interactions.
+    """Turn return rows into a numeric matrix: the numeric columns, then one-hot categories.
 
     Input is a DataFrame (or any mapping of column name to 1-D values) holding the FEATURES
     columns. Categorical values not seen in ``fit`` encode as all-zero one-hots, never an error.
@@ -39,23 +58,13 @@ class ReturnFeatures(TransformerMixin, BaseEstimator):
         not_finite = [c for c in NUMERIC_FEATURES if not np.isfinite(columns[c]).all()]
         if not_finite:
             raise ValueError(f"numeric features must be finite numbers: {', '.join(not_finite)}")
-        # Clipped so a negative value cannot become NaN; the OOD gate flags such a row anyway.
-        log_value = np.log1p(np.clip(columns["order_value"], 0.0, None))
         one_hot = [columns[c][:, None] == self.categories_[c] for c in CATEGORICAL_FEATURES]
-        return np.column_stack(
-            [
-                *(columns[c] for c in NUMERIC_FEATURES),
-                log_value,
-                *one_hot,
-                (columns["product_category"] == "Electronics") * log_value,
-                (columns["payment_method"] == "Gift Card") & (columns["days_since_purchase"] <= 3),
-            ]
-        ).astype(np.float64)
+        numeric = [columns[c] for c in NUMERIC_FEATURES]
+        return np.column_stack([*numeric, *one_hot]).astype(np.float64)
 
     def get_feature_names_out(self, input_features=None):
         check_is_fitted(self, "categories_")
-        names = [*NUMERIC_FEATURES, "log_order_value"]
+        names = list(NUMERIC_FEATURES)
         for column in CATEGORICAL_FEATURES:
             names += [f"{column}={value}" for value in self.categories_[column]]
-        names += ["electronics_x_log_value", "gift_card_within_3_days"]
         return np.array(names, dtype=object)

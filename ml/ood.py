@@ -52,37 +52,45 @@ class OODGate(BaseEstimator):
     rows at the same false-alarm rate, while scoring one row about ten times faster.
     """
 
-    def __init__(self, *, target_false_alarm_rate=0.02, n_components=4, random_state=None):
+    def __init__(
+        self,
+        *,
+        target_false_alarm_rate=0.02,
+        calibration_fraction=0.5,
+        n_components=4,
+        random_state=None,
+    ):
         self.target_false_alarm_rate = target_false_alarm_rate
+        self.calibration_fraction = calibration_fraction
         self.n_components = n_components
         self.random_state = random_state
 
-    def fit(self, X_train, X_calibration=None):
-        """Learn the training distribution, then set the threshold on held-out rows.
+    def fit(self, X, y=None):
+        """Learn the training distribution from ``X``; ``y`` is ignored.
 
-        Without ``X_calibration`` half of ``X_train`` is held out for it: scores of the rows the
-        density was fitted on are optimistic, so a threshold set there would over-alarm. Half,
-        because the threshold sits in a sparse 2% tail: over 20 splits of returns_normal.csv the
-        held-out flag rate was 2.0% +/- 0.3% with a half, +/- 0.6% with a quarter.
+        ``calibration_fraction`` of the rows are held out from the density to set the threshold:
+        scores of the rows the density was fitted on are optimistic, so a threshold set there
+        would over-alarm. Half by default, because the threshold sits in a sparse 2% tail: over
+        20 splits of returns_normal.csv the held-out flag rate was 2.0% +/- 0.3% with a half,
+        +/- 0.6% with a quarter.
         """
         if not 0.0 < self.target_false_alarm_rate < 1.0:
             raise ValueError("target_false_alarm_rate must be between 0 and 1")
-        train = feature_arrays(X_train)
-        # Values and ranges are what the model saw: every training row, not the density's half.
+        if not 0.0 < self.calibration_fraction < 1.0:
+            raise ValueError("calibration_fraction must be between 0 and 1")
+        train = feature_arrays(X)
+        # Values and ranges are what the model saw: every row, not only the density's share.
         self.seen_values_ = {column: sorted(set(train[column])) for column in CATEGORICAL_FEATURES}
         self.numeric_ranges_ = {
             column: (float(train[column].min()), float(train[column].max()))
             for column in NUMERIC_FEATURES
         }
-        if X_calibration is None:
-            rows = np.arange(len(train["order_value"]))
-            fit_rows, calibration_rows = train_test_split(
-                rows, test_size=0.5, random_state=self.random_state
-            )
-            calibration = {column: values[calibration_rows] for column, values in train.items()}
-            train = {column: values[fit_rows] for column, values in train.items()}
-        else:
-            calibration = feature_arrays(X_calibration)
+        rows = np.arange(len(train["order_value"]))
+        fit_rows, calibration_rows = train_test_split(
+            rows, test_size=self.calibration_fraction, random_state=self.random_state
+        )
+        calibration = {column: values[calibration_rows] for column, values in train.items()}
+        train = {column: values[fit_rows] for column, values in train.items()}
         self.density_ = make_pipeline(
             StandardScaler(),
             GaussianMixture(

@@ -4,6 +4,13 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import train_test_split
+from sklearn.utils.estimator_checks import (
+    check_get_params_invariance,
+    check_no_attributes_set_in_init,
+    check_parameters_default_constructible,
+    check_set_params,
+)
+from sklearn.utils.validation import check_is_fitted
 
 from ml.generate import generate_returns
 from ml.metrics import expected_calibration_error
@@ -36,13 +43,37 @@ def test_auto_calibration_keeps_the_method_with_lower_brier(normal_returns):
 
 def test_estimator_contract(normal_returns):
     model = FraudModel(calibration="sigmoid", max_iter=20, random_state=3)
-    assert clone(model).get_params() == model.get_params()
+    for check in (
+        check_no_attributes_set_in_init,
+        check_parameters_default_constructible,
+        check_get_params_invariance,
+        check_set_params,
+    ):
+        check("FraudModel", model)
+    params = model.get_params()
+    assert FraudModel().set_params(**params).get_params() == params
+    with pytest.raises(NotFittedError):
+        check_is_fitted(model)
     with pytest.raises(NotFittedError):
         model.predict_proba(normal_returns)
     before = normal_returns.copy()
     assert model.fit(normal_returns, normal_returns["is_fraud"]) is model
     pd.testing.assert_frame_equal(normal_returns, before)
-    assert not hasattr(clone(model), "calibrated_")
+    check_is_fitted(
+        model,
+        [
+            "features_",
+            "calibration_brier_",
+            "calibration_method_",
+            "calibrated_",
+            "classes_",
+            "baseline_",
+        ],
+    )
+    unfitted = clone(model)
+    assert unfitted.get_params() == params
+    with pytest.raises(NotFittedError):
+        check_is_fitted(unfitted)
     assert model.predict(normal_returns.head(5)).shape == (5,)
 
 

@@ -2,6 +2,14 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import train_test_split
+from sklearn.utils.estimator_checks import (
+    check_get_params_invariance,
+    check_no_attributes_set_in_init,
+    check_parameters_default_constructible,
+    check_set_params,
+)
+from sklearn.utils.validation import check_is_fitted
 
 from ml.generate import generate_returns
 from ml.ood import OODGate
@@ -82,23 +90,63 @@ def test_fresh_in_distribution_rows_alarm_near_the_target_rate(gate):
     assert abs(gate.check(fresh).flag.mean() - gate.target_false_alarm_rate) < 0.01
 
 
-def test_threshold_hits_the_target_exactly_on_the_calibration_rows():
+@pytest.mark.parametrize("calibration_fraction", [0.5, 0.25])
+def test_threshold_hits_the_target_exactly_on_the_held_out_calibration_rows(calibration_fraction):
     training = generate_returns(rows=4_000, scenario="normal", seed=3)
-    calibration = generate_returns(rows=2_000, scenario="normal", seed=4)
-    gate = OODGate(target_false_alarm_rate=0.05, random_state=0).fit(training, calibration)
-    assert gate.check(calibration).flag.sum() == 100
+    gate = OODGate(
+        target_false_alarm_rate=0.05, calibration_fraction=calibration_fraction, random_state=0
+    ).fit(training)
+    # The same split fit makes: rows the density never saw, chosen by random_state alone.
+    _, calibration_rows = train_test_split(
+        np.arange(len(training)), test_size=calibration_fraction, random_state=0
+    )
+    flags = gate.check(training.iloc[calibration_rows]).flag
+    assert flags.sum() == round(0.05 * len(calibration_rows))
 
 
 def test_estimator_contract():
-    gate = OODGate(target_false_alarm_rate=0.03, random_state=4)
-    assert clone(gate).get_params() == gate.get_params()
+    gate = OODGate(target_false_alarm_rate=0.03, calibration_fraction=0.4, random_state=4)
+    for check in (
+        check_no_attributes_set_in_init,
+        check_parameters_default_constructible,
+        check_get_params_invariance,
+        check_set_params,
+    ):
+        check("OODGate", gate)
+    params = gate.get_params()
+    assert params == {
+        "target_false_alarm_rate": 0.03,
+        "calibration_fraction": 0.4,
+        "n_components": 4,
+        "random_state": 4,
+    }
+    assert OODGate().set_params(**params).get_params() == params
     rows = generate_returns(rows=500, scenario="normal", seed=0)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(gate)
     with pytest.raises(NotFittedError):
         gate.score(rows)
     assert gate.fit(rows) is gate
+    check_is_fitted(gate, ["seen_values_", "numeric_ranges_", "density_", "threshold_"])
     assert np.isfinite(gate.threshold_)
-    with pytest.raises(ValueError, match="target_false_alarm_rate"):
-        OODGate(target_false_alarm_rate=1.5).fit(rows)
+    unfitted = clone(gate)
+    assert unfitted.get_params() == params
+    with pytest.raises(NotFittedError):
+        check_is_fitted(unfitted)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"target_false_alarm_rate": 1.5}, "target_false_alarm_rate"),
+        ({"calibration_fraction": 0.0}, "calibration_fraction"),
+        ({"calibration_fraction": 1.0}, "calibration_fraction"),
+    ],
+)
+def test_fit_refuses_rates_outside_zero_to_one(params, message):
+    rows = generate_returns(rows=200, scenario="normal", seed=0)
+    with pytest.raises(ValueError, match=message):
+        OODGate(**params).fit(rows)
 
 
 def test_ranges_and_values_cover_every_training_row_not_only_the_density_half():
