@@ -18,6 +18,11 @@ class TamperedArtifactError(Exception):
     """A bundle file is missing or its bytes differ from the hash recorded when it was saved."""
 
 
+class IncompatibleArtifactError(TamperedArtifactError):
+    """The files are intact, but the model was trained on other features than this code makes:
+    it cannot score until it is retrained."""
+
+
 def save_bundle(bundle: TrainedBundle, directory: Path) -> dict[str, str]:
     """Write the bundle's four files and return {filename: sha256} to keep somewhere trusted."""
     directory = Path(directory)
@@ -56,8 +61,16 @@ def load_bundle(directory: Path, expected_hashes: dict[str, str]) -> TrainedBund
     """
     contents = verified_bundle_files(directory, expected_hashes)
     schema = json.loads(contents["schema.json"])
+    model = joblib.load(io.BytesIO(contents["model.joblib"]))
+    made = len(model.features_.get_feature_names_out())
+    expected = model.calibrated_.n_features_in_
+    if made != expected:
+        raise IncompatibleArtifactError(
+            f"{directory}: the model was trained on {expected} feature columns and this code "
+            f"makes {made}; train a new model (manage.py train_model) and activate it"
+        )
     return TrainedBundle(
-        model=joblib.load(io.BytesIO(contents["model.joblib"])),
+        model=model,
         ood_gate=joblib.load(io.BytesIO(contents["ood.joblib"])),
         report=json.loads(contents["report.json"]),
         feature_schema=schema["feature_schema"],

@@ -1,10 +1,19 @@
+import copy
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import ml.artifacts
-from ml.artifacts import BUNDLE_FILES, TamperedArtifactError, load_bundle, save_bundle
+from ml.artifacts import (
+    BUNDLE_FILES,
+    IncompatibleArtifactError,
+    TamperedArtifactError,
+    load_bundle,
+    save_bundle,
+)
+from ml.features import ReturnFeatures
 
 
 @pytest.fixture
@@ -48,3 +57,16 @@ def test_missing_file_or_missing_hash_is_refused(saved):
     (directory / "report.json").unlink()
     with pytest.raises(TamperedArtifactError, match="missing"):
         load_bundle(directory, hashes)
+
+
+def test_a_model_trained_on_other_features_is_refused_with_what_to_do(
+    bundle, normal_returns, tmp_path
+):
+    # As after an upgrade that changed the features: the pickled pipeline makes one column more
+    # than the trees were fitted on.
+    other = copy.deepcopy(bundle)
+    widened = normal_returns.assign(payment_method="Store Credit").iloc[:50]
+    other.model.features_ = ReturnFeatures().fit(pd.concat([normal_returns, widened]))
+    hashes = save_bundle(other, tmp_path / "old")
+    with pytest.raises(IncompatibleArtifactError, match="train a new model"):
+        load_bundle(tmp_path / "old", hashes)
