@@ -4,6 +4,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import worker_init, worker_process_init
 
 # Like wsgi.py, production unless told otherwise: `make run` and tests set their own.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
@@ -11,6 +12,16 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 app = Celery("returnsdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+@worker_process_init.connect
+def bound_worker_database_waits(**kwargs):
+    """A worker's connections carry the worker's limits on waits (config/db_bounds.py)."""
+    from config.db_bounds import bound_database_waits
+
+    bound_database_waits("worker")
+
 
 app.conf.beat_schedule = {
     # Re-nudge returns left pending (a lost publish, a dead worker): the database is the queue.

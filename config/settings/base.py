@@ -73,6 +73,25 @@ DATABASES = {"default": env.db_url("DATABASE_URL", default=DEFAULT_DATABASE_URL)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# TCP keepalives: a peer that vanished (a cut network) is noticed in about a minute, not hours.
+DATABASES["default"].setdefault("OPTIONS", {}).update(
+    keepalives=1, keepalives_idle=30, keepalives_interval=10, keepalives_count=3
+)
+# PostgreSQL's limits on waits, in milliseconds, for the serving processes (config/db_bounds.py).
+# A worker's statements may run longer than a request's (a batch is 250 returns) but stay under
+# its task's soft time limit; both are stopped soon after idling inside a transaction.
+DB_WAIT_LIMITS = {
+    "web": {
+        "lock_timeout": env.int("DB_WEB_LOCK_TIMEOUT_MS", default=5_000),
+        "statement_timeout": env.int("DB_WEB_STATEMENT_TIMEOUT_MS", default=30_000),
+        "idle_in_transaction_session_timeout": env.int("DB_WEB_IDLE_IN_TX_MS", default=30_000),
+    },
+    "worker": {
+        "lock_timeout": env.int("DB_WORKER_LOCK_TIMEOUT_MS", default=30_000),
+        "statement_timeout": env.int("DB_WORKER_STATEMENT_TIMEOUT_MS", default=100_000),
+        "idle_in_transaction_session_timeout": env.int("DB_WORKER_IDLE_IN_TX_MS", default=60_000),
+    },
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default=DEFAULT_REDIS_URL)
