@@ -23,7 +23,7 @@ from ml.economics import ACTIONS, realized_costs_batch
 from ml.inference import score_returns
 from ml.metrics import expected_calibration_error
 from ml.schema import COLUMNS, FEATURES, LABEL, read_returns_csv
-from ml.train import TrainedBundle, TrainingConfig, train
+from ml.train import TrainedBundle, TrainingConfig
 from scoring.constants import (
     AUDIT_SAMPLE_WEIGHT,
     DRIFT_BINS,
@@ -41,6 +41,7 @@ from scoring.services.policies import (
     policy_settings_from,
     policy_version_current,
 )
+from scoring.services.training import model_train
 
 logger = logging.getLogger(__name__)
 
@@ -238,13 +239,9 @@ def model_retrain(
         f"training on {sizes['training_rows']:,} rows ({sizes['base_rows']:,} from {base.name}, "
         f"{sizes['labelled_in_training']:,} labelled); hold-out {len(holdout):,} labelled returns"
     )
-    config = TrainingConfig(
-        random_state=random_state,
-        false_reject_cost=float(costs.false_reject_cost),
-        review_cost=float(costs.review_cost),
-        ood_fraud_probability=costs.ood_fraud_probability,
+    bundle = model_train(
+        data=training, config=TrainingConfig(random_state=random_state), progress=say
     )
-    bundle = train(training, config, progress=say)
     # Drift is watched against what the model learned from; repeated audit rows counted once.
     reference = drift_reference(training.drop_duplicates(), model=bundle.model, bins=DRIFT_BINS)
     bundle = dataclasses.replace(
