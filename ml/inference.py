@@ -15,7 +15,7 @@ class ScoreBatch:
     """Scores for a batch, row-aligned with the input.
 
     ``fraud_probability`` is the model's calibrated estimate as is; raising it for flagged rows
-    is the policy's job (ml.economics.ood_adjusted_probability).
+    is the policy's job (scoring.policy).
     """
 
     fraud_probability: np.ndarray

@@ -1,4 +1,8 @@
-"""Train the fraud model and OOD gate on labelled returns and report on held-out rows."""
+"""Train the fraud model and OOD gate on labelled returns and report on held-out rows.
+
+The report measures the model and the gate; what the model's decisions cost is the policy's to
+say, so the scoring layer prices the same held-out rows (see `holdout_split`) and adds that.
+"""
 
 import hashlib
 import platform
@@ -11,7 +15,6 @@ import pandas as pd
 import sklearn
 from sklearn.model_selection import train_test_split
 
-from ml.economics import policy_outcome
 from ml.metrics import evaluation_report
 from ml.model import FraudModel
 from ml.ood import OODGate
@@ -20,15 +23,12 @@ from ml.schema import FEATURES, LABEL, data_hash
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """Settings for train(); the costs price the held-out policy, as ml.economics does."""
+    """Settings for train()."""
 
     random_state: int = 0
     holdout_fraction: float = 0.25
     calibration: str = "auto"
     ood_false_alarm_rate: float = 0.02
-    false_reject_cost: float = 200.0
-    review_cost: float = 50.0
-    ood_fraud_probability: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,13 @@ def _code_version() -> str:
     return digest.hexdigest()
 
 
+def holdout_split(df: pd.DataFrame, config: TrainingConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(training rows, held-out rows): the stratified split train() fits and reports on."""
+    return train_test_split(
+        df, test_size=config.holdout_fraction, stratify=df[LABEL], random_state=config.random_state
+    )
+
+
 def train(
     df: pd.DataFrame, config: TrainingConfig, progress: Callable[[str], None] | None = None
 ) -> TrainedBundle:
@@ -62,12 +69,7 @@ def train(
     missing = [column for column in (*FEATURES, LABEL) if column not in df.columns]
     if missing:
         raise ValueError(f"training data lacks columns: {', '.join(missing)}")
-    training, holdout = train_test_split(
-        df,
-        test_size=config.holdout_fraction,
-        stratify=df[LABEL],
-        random_state=config.random_state,
-    )
+    training, holdout = holdout_split(df, config)
     say(f"fitting fraud model on {len(training):,} rows")
     model = FraudModel(calibration=config.calibration, random_state=config.random_state)
     model.fit(training, training[LABEL])
@@ -86,15 +88,6 @@ def train(
         "ood_threshold": gate.threshold_,
         "ood_false_alarm_rate": float(ood.flag.mean()),
         "ood_target": config.ood_false_alarm_rate,
-        **policy_outcome(
-            fraud_probability=p,
-            ood_flag=ood.flag,
-            order_value=holdout["order_value"].to_numpy(),
-            is_fraud=y,
-            false_reject_cost=config.false_reject_cost,
-            review_cost=config.review_cost,
-            ood_fraud_probability=config.ood_fraud_probability,
-        ),
         "n_train": len(training),
         "n_holdout": len(holdout),
         "fraud_rate": float(df[LABEL].mean()),
@@ -123,7 +116,6 @@ def train(
 
 def format_report(report: dict) -> str:
     """The report as aligned text lines for a terminal."""
-    mix = ", ".join(f"{action} {share:.1%}" for action, share in report["action_mix"].items())
     brier = ", ".join(
         f"{method} {value:.5f}" for method, value in report["calibration_brier"].items()
     )
@@ -135,9 +127,6 @@ def format_report(report: dict) -> str:
         f"calibration: {report['calibration_method']}" + (f" (Brier {brier})" if brier else ""),
         f"OOD: threshold {report['ood_threshold']:.3f}, held-out flag rate "
         f"{report['ood_false_alarm_rate']:.2%} (target {report['ood_target']:.2%})",
-        f"cost per return: policy {report['cost_per_return_policy']:.2f}, "
-        f"approve all {report['cost_per_return_approve_all']:.2f}",
-        f"actions: {mix}",
         "reliability (bin: mean predicted / fraction fraud / count):",
     ]
     lines += [

@@ -1,7 +1,10 @@
 """The expected-cost policy: the cheapest action for one return, with reasons in words and numbers.
 
 Pure functions of the facts about a return and the policy settings; no database. Workers, the
-replay command and the what-if preview all call `policy_decide`, so they cannot drift apart.
+replay command and the what-if preview call `policy_decide` one return at a time; retraining,
+the training report and the replay's reference design price many returns at once with
+`policy_decide_frame`. Both take every price from the same functions below (each accepts one
+return's facts or columns of many), so the paths cannot drift apart.
 
 Approving a return costs its expected fraud loss. For an account that returns often, or one past
 its loss budget, approving also leaves the account open: a review is the only action that can
@@ -15,10 +18,14 @@ the prices in force wins, so no return buys a review worth less than the review 
 """
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from decimal import ROUND_HALF_UP, Decimal
+from types import SimpleNamespace
 
-from ml.economics import cheapest_action
+import numpy as np
+import pandas as pd
+
+from ml.inference import ScoreBatch
 from scoring.choices import Action
 from scoring.constants import CENT
 
@@ -115,6 +122,20 @@ class PolicyOutcome:
         )
 
 
+def score_facts(
+    scores: ScoreBatch, index: int, *, ood_threshold: float, ood_novelty_share: float
+) -> dict:
+    """What the model and the OOD gate said about one scored return, as ReturnFacts fields."""
+    return {
+        "fraud_probability": float(scores.fraud_probability[index]),
+        "ood": bool(scores.ood_flag[index]),
+        "ood_reasons": list(scores.ood_reasons[index]),
+        "ood_score": float(scores.ood_score[index]),
+        "ood_threshold": ood_threshold,
+        "ood_novelty_share": ood_novelty_share,
+    }
+
+
 def money(value) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
@@ -123,9 +144,38 @@ def usd(amount: Decimal) -> str:
     return f"${amount:,.2f}"
 
 
-def expected_loss_of(probability: float, order_value: Decimal) -> Decimal:
+# The prices below take one return's facts or columns of many (numpy arrays; amounts as object
+# arrays of Decimal, so a column is priced with exactly the arithmetic of a single return).
+_money = np.frompyfunc(money, 1, 1)
+_exact = np.frompyfunc(lambda probability: Decimal(repr(float(probability))), 1, 1)
+_count = np.frompyfunc(lambda n: Decimal(int(n)), 1, 1)
+NO_COST = Decimal("0.00")
+
+
+def _one(value):
+    """A price of one return as a plain value, not the 0-d array numpy makes of it."""
+    if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        return value.item()
+    return value
+
+
+def _where(condition, if_true, if_false):
+    """np.where, without its cost when one return is priced (the workers' hot path)."""
+    if isinstance(condition, bool | np.bool_):
+        return if_true if condition else if_false
+    return np.where(condition, if_true, if_false)
+
+
+def _absent(amount):
+    """Where an optional amount (a budget) is not set."""
+    if amount is None or isinstance(amount, Decimal):
+        return amount is None
+    return np.asarray(pd.isna(amount))
+
+
+def expected_loss_of(probability, order_value):
     """The loss an approval books to the ledger: probability times order value."""
-    return money(Decimal(repr(probability)) * order_value)
+    return _money(_exact(probability) * order_value)
 
 
 def action_costs(*, probability: float, order_value: Decimal, settings: PolicySettings) -> dict:
@@ -137,19 +187,29 @@ def action_costs(*, probability: float, order_value: Decimal, settings: PolicySe
     }
 
 
-def ood_distrust(facts: ReturnFacts) -> float:
+def hard_ood(reasons: list) -> bool:
+    """Whether the OOD gate's reasons say the model is extrapolating, not merely surprised."""
+    return any(reason["code"] in HARD_OOD_CODES for reason in reasons)
+
+
+def ood_distrust(*, ood, hard, gap, novelty_share):
     """How far the model's probability is set aside for the pessimistic one, from 0 to 1.
 
-    A density flag alone is discounted by the novelty share: while the gate flags no more
-    returns than its designed false-alarm rate, its flags are mostly ordinary outliers that the
-    model priced fairly; when far more are flagged, most flags are something new.
+    `gap` is the OOD score past the gate's threshold. A density flag alone is discounted by the
+    novelty share: while the gate flags no more returns than its designed false-alarm rate, its
+    flags are mostly ordinary outliers that the model priced fairly; when far more are flagged,
+    most flags are something new.
     """
-    if not facts.ood:
-        return 0.0
-    if any(reason["code"] in HARD_OOD_CODES for reason in facts.ood_reasons):
-        return 1.0
-    gap = facts.ood_score - facts.ood_threshold
-    return min(max(gap / FULL_DISTRUST_GAP, 0.0), 1.0) * facts.ood_novelty_share
+    graded = np.minimum(np.maximum(gap / FULL_DISTRUST_GAP, 0.0), 1.0) * novelty_share
+    return _one(_where(ood, _where(hard, 1.0, graded), 0.0))
+
+
+def priced_probability(*, probability, distrust, ood_fraud_probability):
+    """(the probability actions are priced at, whether distrust raised it): the model's own,
+    moved `distrust` of the way to the pessimistic probability when that is higher."""
+    raised = np.logical_and(distrust > 0, ood_fraud_probability > probability)
+    moved = probability + distrust * (ood_fraud_probability - probability)
+    return _one(_where(raised, moved, probability)), _one(raised)
 
 
 def ood_novelty_share(
@@ -176,11 +236,21 @@ def hold_recommended(*, reason_codes, customer_had_fraud: bool) -> bool:
     return customer_had_fraud or bool(HOLD_REASON_CODES.intersection(reason_codes))
 
 
-def budget_breached(facts: ReturnFacts, expected_loss: Decimal) -> bool:
-    return facts.budget is not None and facts.booked_loss + expected_loss > facts.budget
+def budget_breached(*, booked_loss, expected_loss, budget):
+    """Whether booking `expected_loss` takes the account past its budget (None: no budget)."""
+    absent = _absent(budget)
+    over = booked_loss + expected_loss > _where(absent, NO_COST, budget)
+    return _one(np.logical_and(np.logical_not(absent), over))
 
 
-def account_exposure(facts: ReturnFacts, settings: PolicySettings, *, breached: bool) -> Decimal:
+def frequent_returner(*, velocity, hold_velocity: int | None):
+    """Whether the account returns at least as often as the hold rule (None: no rule)."""
+    if hold_velocity is None:
+        return _one(np.zeros(np.shape(velocity), dtype=bool))
+    return _one(np.asarray(np.asarray(velocity) >= hold_velocity, dtype=bool))
+
+
+def account_exposure(*, velocity, order_value, frequent, breached):
     """Loss an approval leaves open to an account that a fraud verdict would put on hold.
 
     If the account is a fraudster, approving lets it go on returning at its own pace, about
@@ -189,62 +259,150 @@ def account_exposure(facts: ReturnFacts, settings: PolicySettings, *, breached: 
     account already past its loss budget (its bookings say it may be bleeding). A lower budget
     can only add exposure, never remove it.
     """
-    frequent = (
-        settings.hold_velocity is not None and facts.returns_velocity_30d >= settings.hold_velocity
-    )
-    if not (frequent or breached):
-        return Decimal("0.00")
-    return money(facts.returns_velocity_30d * facts.order_value)
+    return _one(_where(np.logical_or(frequent, breached), _money(velocity * order_value), NO_COST))
 
 
-def portfolio_lambda(*, booked: Decimal, budget: Decimal | None) -> Decimal:
+def portfolio_lambda(*, booked, budget):
     """The price of one more dollar of expected loss on a payment method today, over one dollar.
 
-    Zero below PORTFOLIO_KNEE of the budget, then PORTFOLIO_SLOPE per budget booked past it.
+    Zero below PORTFOLIO_KNEE of the budget, then PORTFOLIO_SLOPE per budget booked past it;
+    zero without a budget, PORTFOLIO_MAX_LAMBDA with a zero one.
     """
-    if budget is None:
-        return Decimal("0")
-    if budget <= 0:
-        return PORTFOLIO_MAX_LAMBDA
-    used = booked / budget
-    return min(max((used - PORTFOLIO_KNEE) * PORTFOLIO_SLOPE, Decimal("0")), PORTFOLIO_MAX_LAMBDA)
+    absent = _absent(budget)
+    limit = _where(absent, Decimal("1"), budget)
+    empty = limit <= 0
+    used = booked / _where(empty, Decimal("1"), limit)
+    lam = np.minimum(
+        np.maximum((used - PORTFOLIO_KNEE) * PORTFOLIO_SLOPE, Decimal("0")), PORTFOLIO_MAX_LAMBDA
+    )
+    return _one(_where(absent, Decimal("0"), _where(empty, PORTFOLIO_MAX_LAMBDA, lam)))
 
 
-def capacity_price(*, opened: int, capacity: int | None, review_cost: Decimal) -> Decimal | None:
+def capacity_price(*, opened, capacity: int | None, review_cost: Decimal):
     """What opening one more review today costs beyond the review itself; None when the day is
     full. Zero below CAPACITY_KNEE of capacity, then rising steeply as the last slots go."""
     if capacity is None:
-        return Decimal("0.00")
-    if opened >= capacity:
-        return None
-    used = Decimal(opened) / Decimal(capacity)
-    if used <= CAPACITY_KNEE:
-        return Decimal("0.00")
-    return money(review_cost * (used - CAPACITY_KNEE) / (1 - used))
+        return _one(np.full(np.shape(opened), NO_COST, dtype=object))
+    full = np.asarray(opened) >= capacity
+    # A full day has no price: its share is taken as 0 (and a zero capacity as 1) only to keep
+    # the arithmetic of the other returns finite.
+    used = _count(_where(full, 0, opened)) / Decimal(max(capacity, 1))
+    rising = _money(review_cost * (used - CAPACITY_KNEE) / (1 - used))
+    price = _where(used <= CAPACITY_KNEE, NO_COST, rising)
+    return _one(_where(full, None, price))
 
 
-def audit_inclusion_probability(
-    *, base_rate: float, approve_cost: Decimal, review_cost: Decimal
-) -> float:
+def audit_inclusion_probability(*, base_rate, approve_cost, review_cost):
     """The chance a would-be approval joins the audit sample: the base rate times how cheap it
     is to check, review_cost / (review_cost − approve_cost), between 1 and AUDIT_MAX_WEIGHT.
 
     The probability is recorded on the decision, so labels from the sample are weighted by its
     inverse wherever they stand for all approvals.
     """
-    if base_rate <= 0:
-        return 0.0
-    net = float(review_cost - approve_cost)
-    weight = AUDIT_MAX_WEIGHT if net <= 0 else float(review_cost) / net
-    return min(base_rate * min(max(weight, 1.0), AUDIT_MAX_WEIGHT), 1.0)
+    net = np.asarray(review_cost - approve_cost, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cheapness = np.asarray(review_cost, dtype=float) / net
+    weight = _where(net <= 0, AUDIT_MAX_WEIGHT, cheapness)
+    chance = np.minimum(base_rate * np.minimum(np.maximum(weight, 1.0), AUDIT_MAX_WEIGHT), 1.0)
+    return _one(_where(np.asarray(base_rate) <= 0, 0.0, chance))
+
+
+def cheapest_action(*, approve, reject, review, review_open):
+    """The cheapest action priced, review only where one can open. On equal cost the action that
+    bothers the customer least: approve, then review, then reject."""
+    approve_wins = np.logical_and(
+        approve <= reject, np.logical_not(np.logical_and(review_open, review < approve))
+    )
+    review_wins = np.logical_and(review_open, review <= reject)
+    return _one(
+        _where(approve_wins, Action.APPROVE, _where(review_wins, Action.REVIEW, Action.REJECT))
+    )
+
+
+@dataclass(frozen=True)
+class _Prices:
+    """Every number a decision rests on, for one return or as columns of many."""
+
+    distrust: object
+    probability: object  # priced at: the model's, or raised by OOD distrust
+    pessimistic: object  # OOD distrust raised it
+    p: object  # `probability` as an exact Decimal
+    expected_loss: object
+    breached: object
+    exposure: object
+    lam: object
+    # The review's price beyond the review itself: zero for a return joining an open case,
+    # None where no review can open today.
+    surcharge: object
+    review_open: object
+    approve: object
+    reject: object
+    review: object
+
+
+def _priced(facts, settings: PolicySettings, *, hard) -> _Prices:
+    """The prices of `facts`: a ReturnFacts, or its fields as columns (see policy_decide_frame)."""
+    distrust = ood_distrust(
+        ood=facts.ood,
+        hard=hard,
+        gap=facts.ood_score - facts.ood_threshold,
+        novelty_share=facts.ood_novelty_share,
+    )
+    probability, pessimistic = priced_probability(
+        probability=facts.fraud_probability,
+        distrust=distrust,
+        ood_fraud_probability=settings.ood_fraud_probability,
+    )
+    p = _exact(probability)
+    expected_loss = expected_loss_of(probability, facts.order_value)
+    breached = budget_breached(
+        booked_loss=facts.booked_loss, expected_loss=expected_loss, budget=facts.budget
+    )
+    exposure = account_exposure(
+        velocity=facts.returns_velocity_30d,
+        order_value=facts.order_value,
+        frequent=frequent_returner(
+            velocity=facts.returns_velocity_30d, hold_velocity=settings.hold_velocity
+        ),
+        breached=breached,
+    )
+    lam = portfolio_lambda(booked=facts.portfolio_booked, budget=facts.portfolio_budget)
+    capacity = capacity_price(
+        opened=facts.reviews_opened,
+        capacity=settings.review_capacity,
+        review_cost=settings.review_cost,
+    )
+    # A return joining its customer's open case is decided by that case's one review.
+    surcharge = _one(_where(facts.open_case, NO_COST, capacity))
+    review_open = _one(np.logical_not(_absent(surcharge)))
+    review = _where(
+        facts.open_case,
+        NO_COST,
+        _money(settings.review_cost + _where(review_open, surcharge, Decimal("0"))),
+    )
+    return _Prices(
+        distrust=distrust,
+        probability=probability,
+        pessimistic=pessimistic,
+        p=p,
+        expected_loss=expected_loss,
+        breached=breached,
+        exposure=exposure,
+        lam=lam,
+        surcharge=surcharge,
+        review_open=review_open,
+        approve=_money(p * facts.order_value * (1 + lam) + p * exposure),
+        reject=_money((1 - p) * settings.false_reject_cost),
+        review=_one(review),
+    )
 
 
 def policy_decide(facts: ReturnFacts, settings: PolicySettings) -> PolicyOutcome:
     reasons = list(facts.ood_reasons)
-    probability = facts.fraud_probability
-    distrust = ood_distrust(facts)
-    if distrust > 0 and settings.ood_fraud_probability > probability:
-        probability += distrust * (settings.ood_fraud_probability - probability)
+    priced = _priced(facts, settings, hard=hard_ood(facts.ood_reasons))
+    probability, p = priced.probability, priced.p
+    if priced.pessimistic:
+        distrust = priced.distrust
         reasons.append(
             {
                 "code": "ood_pessimistic",
@@ -253,26 +411,12 @@ def policy_decide(facts: ReturnFacts, settings: PolicySettings) -> PolicyOutcome
                 f"distribution; priced at {probability:.2f}",
             }
         )
-    p = Decimal(repr(probability))
-    expected_loss = expected_loss_of(probability, facts.order_value)
-    breached = budget_breached(facts, expected_loss)
-    exposure = account_exposure(facts, settings, breached=breached)
-    lam = portfolio_lambda(booked=facts.portfolio_booked, budget=facts.portfolio_budget)
-    if facts.open_case:
-        extra = Decimal("0.00")  # the open case's one review decides this return too
-    else:
-        extra = capacity_price(
-            opened=facts.reviews_opened,
-            capacity=settings.review_capacity,
-            review_cost=settings.review_cost,
-        )
-    review_open = extra is not None
+    expected_loss, breached, exposure = priced.expected_loss, priced.breached, priced.exposure
+    lam, extra, review_open = priced.lam, priced.surcharge, priced.review_open
     costs = {
-        Action.APPROVE: money(p * facts.order_value * (1 + lam) + p * exposure),
-        Action.REJECT: money((1 - p) * settings.false_reject_cost),
-        Action.REVIEW: Decimal("0.00")
-        if facts.open_case
-        else money(settings.review_cost + (extra or 0)),
+        Action.APPROVE: priced.approve,
+        Action.REJECT: priced.reject,
+        Action.REVIEW: priced.review,
     }
     prices = {
         "portfolio_budget": None if facts.portfolio_budget is None else str(facts.portfolio_budget),
@@ -357,7 +501,12 @@ def policy_decide(facts: ReturnFacts, settings: PolicySettings) -> PolicyOutcome
         action = Action.REVIEW if facts.hold_mode == "review" else Action.REJECT
         return outcome(action, "customer_hold", f"customer is on hold ({facts.hold_mode})")
 
-    action = cheapest_action({str(k): float(v) for k, v in available.items()})
+    action = cheapest_action(
+        approve=costs[Action.APPROVE],
+        reject=costs[Action.REJECT],
+        review=costs[Action.REVIEW],
+        review_open=review_open,
+    )
     if action == Action.REVIEW and facts.open_case:
         return outcome(
             action,
@@ -404,3 +553,126 @@ def policy_decide(facts: ReturnFacts, settings: PolicySettings) -> PolicyOutcome
                 "returns the model trusts",
             )
     return outcome(Action.APPROVE)
+
+
+# The columns policy_decide_frame reads besides the required ones, with ReturnFacts' defaults.
+_FACT_DEFAULTS = {
+    f.name: f.default if f.default is not MISSING else f.default_factory()
+    for f in fields(ReturnFacts)
+    if f.default is not MISSING or f.default_factory is not MISSING
+}
+_AMOUNTS = ("order_value", "booked_loss", "budget", "portfolio_booked", "portfolio_budget")
+_REQUIRED = ("order_value", "fraud_probability", "ood")
+
+
+def _amounts(values: list) -> np.ndarray:
+    """Amounts as Decimals, a float read as its shortest repr (as a CSV writes it); None where
+    there is none (None or NaN)."""
+    return np.array(
+        [
+            None
+            if pd.isna(value)
+            else value
+            if isinstance(value, Decimal)
+            else Decimal(repr(value))
+            for value in values
+        ],
+        dtype=object,
+    )
+
+
+def policy_decide_frame(frame: pd.DataFrame, settings: PolicySettings) -> pd.DataFrame:
+    """`policy_decide` for every row of `frame` at once: the same actions, the same prices to the
+    cent, from the same price functions.
+
+    The columns are ReturnFacts' fields; order_value, fraud_probability and ood are required,
+    any other missing column takes the field's default. Amounts may be Decimals or floats (read
+    as their shortest repr, as a CSV writes them); a budget that is not set is None or NaN.
+
+    Each row is decided on its own columns. What the row path sees evolve through a day — the
+    account's booked loss, the payment method's portfolio booked so far, the reviews opened so
+    far, the audit reviews left, an open case of the customer — are per-row inputs here, taken
+    as given: nothing one row decides reaches another. A caller whose returns must feed into
+    each other's decisions (the workers, a replay) decides them in order with policy_decide.
+
+    Returns, on the frame's index: action; probability_used; cost_approve, cost_reject,
+    cost_review, expected_loss, exposure and portfolio_lambda (Decimals); joins_case; and, for
+    each reason code that follows from the prices, whether policy_decide's reasons carry it:
+    ood_pessimistic, budget_exceeded, account_exposure, portfolio_budget_exceeded,
+    review_capacity, customer_hold, audit_sample.
+    """
+    missing = [name for name in _REQUIRED if name not in frame.columns]
+    if missing:
+        raise ValueError(f"policy_decide_frame needs the columns {', '.join(missing)}")
+
+    def column(name: str) -> list:
+        return (
+            frame[name].tolist() if name in frame.columns else [_FACT_DEFAULTS[name]] * len(frame)
+        )
+
+    def numbers(name: str, dtype) -> np.ndarray:
+        return np.asarray(column(name), dtype=dtype)
+
+    facts = SimpleNamespace(
+        **{name: _amounts(column(name)) for name in _AMOUNTS},
+        fraud_probability=numbers("fraud_probability", float),
+        ood=numbers("ood", bool),
+        ood_score=numbers("ood_score", float),
+        ood_threshold=numbers("ood_threshold", float),
+        ood_novelty_share=numbers("ood_novelty_share", float),
+        # Python ints, which Decimal arithmetic accepts and numpy's do not.
+        returns_velocity_30d=np.array([int(v) for v in column("returns_velocity_30d")], object),
+        reviews_opened=np.array([int(v) for v in column("reviews_opened")], dtype=object),
+        open_case=numbers("open_case", bool),
+    )
+    hard = np.array([hard_ood(reasons) for reasons in column("ood_reasons")], dtype=bool)
+    priced = _priced(facts, settings, hard=hard)
+    cheapest = cheapest_action(
+        approve=priced.approve,
+        reject=priced.reject,
+        review=priced.review,
+        review_open=priced.review_open,
+    )
+    hold_mode = np.array([mode if isinstance(mode, str) else "" for mode in column("hold_mode")])
+    held = hold_mode != ""
+    chance = audit_inclusion_probability(
+        base_rate=numbers("audit_base_rate", float),
+        approve_cost=priced.approve,
+        review_cost=priced.review,
+    )
+    audited = (
+        ~held
+        & (cheapest == Action.APPROVE)
+        & (numbers("audits_left", int) > 0)
+        & priced.review_open
+        & ~facts.open_case
+        & (numbers("audit_draw", float) < chance)
+    )
+    action = np.where(
+        held,
+        np.where(hold_mode == "review", Action.REVIEW, Action.REJECT),
+        np.where(audited, Action.REVIEW, cheapest),
+    )
+    exposed = np.asarray(priced.exposure != 0, dtype=bool)
+    surcharge = np.where(priced.review_open, priced.surcharge, NO_COST)
+    return pd.DataFrame(
+        {
+            "action": action.astype(object),
+            "probability_used": priced.probability,
+            "cost_approve": priced.approve,
+            "cost_reject": priced.reject,
+            "cost_review": priced.review,
+            "expected_loss": priced.expected_loss,
+            "exposure": priced.exposure,
+            "portfolio_lambda": priced.lam,
+            "joins_case": (action == Action.REVIEW) & facts.open_case,
+            "ood_pessimistic": priced.pessimistic,
+            "budget_exceeded": exposed & priced.breached,
+            "account_exposure": exposed & ~priced.breached,
+            "portfolio_budget_exceeded": np.asarray(priced.lam > 0, dtype=bool),
+            "review_capacity": ~priced.review_open | np.asarray(surcharge != 0, dtype=bool),
+            "customer_hold": held,
+            "audit_sample": audited,
+        },
+        index=frame.index,
+    )

@@ -55,6 +55,7 @@ from scoring.policy import (
     ReturnFacts,
     ood_novelty_share,
     policy_decide,
+    score_facts,
 )
 from scoring.selectors import approvals_since, ood_flags_since
 from scoring.services.models import NoActiveModel, model_active
@@ -74,20 +75,6 @@ def returns_score(*, returns: list[ReturnRequest], bundle) -> ScoreBatch:
     for row in rows:
         row["order_value"] = float(row["order_value"])
     return score_returns(bundle, rows)
-
-
-def score_facts(
-    scores: ScoreBatch, index: int, *, ood_threshold: float, ood_novelty_share: float
-) -> dict:
-    """What the model and the OOD gate said about one scored return, as ReturnFacts fields."""
-    return {
-        "fraud_probability": float(scores.fraud_probability[index]),
-        "ood": bool(scores.ood_flag[index]),
-        "ood_reasons": list(scores.ood_reasons[index]),
-        "ood_score": float(scores.ood_score[index]),
-        "ood_threshold": ood_threshold,
-        "ood_novelty_share": ood_novelty_share,
-    }
 
 
 def audit_draw(return_request: ReturnRequest) -> float:

@@ -12,24 +12,29 @@ The oracle reviewer resolves each case with the true label, in the order cases a
 holds the customer on a fraud verdict when the customer was bleeding: the case came from a
 budget breach or from a frequent returner whose approval was priced with the budget it leaves
 open (`scoring.policy.account_exposure`), or the customer already had a confirmed fraud.
+
+The summary prices the same returns under the reference design as well (`_reference_actions`)
+and names a ring by what its accounts do, whatever their ids say (`RING_MIN_RETURNS`).
 """
 
 import csv
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from budgets.constants import ANY_PAYMENT_METHOD
 from budgets.models import BudgetPolicy, CustomerHold
+from budgets.selectors import budget_for
 from casework.choices import CaseStatus, VerdictChoice
 from casework.models import Label, ReviewCase
 from casework.services.pipeline import decisions_make, returns_score
@@ -40,18 +45,21 @@ from core.services.api_clients import api_client_create
 from intake.choices import Outcome
 from intake.models import ReturnRequest
 from intake.services.csv_intake import csv_rows_submit
-from ml.economics import cheapest_actions, expected_costs_batch, realized_costs_batch
+from ml.economics import realized_costs_batch
 from ml.inference import ScoreBatch
 from scoring.constants import SCORING_BATCH_SIZE
 from scoring.models import CostSettings, ModelVersion
-from scoring.policy import hold_recommended, usd
-from scoring.services.policies import policy_version_publish
+from scoring.policy import budget_breached, hold_recommended, policy_decide_frame, usd
+from scoring.services.policies import policy_settings_from, policy_version_publish
 
 REPLAY_CLIENT = "replay"
 # By default the oracle works the queue after every this many returns, as the live-day
 # reviewer does after every batch: later returns of a customer with an open case join it.
 REVIEW_EVERY = 100
-RING_PREFIX = "RING-"
+# A ring account, known by what it does rather than by its id: it returns at least this many
+# times in the replayed file, at a 30-day velocity beyond any the model was trained on. Either
+# alone would count ordinary customers too: a few reach five returns in a file, a few are fast.
+RING_MIN_RETURNS = 5
 
 
 @dataclass(frozen=True)
@@ -234,16 +242,21 @@ def replay_run(
                 )
         progress(len(chunk))
 
-    result = _summarise(returns=returns, scores=scores, truth=truth, policy_version=policy_version)
+    result = _summarise(
+        returns=returns,
+        scores=scores,
+        truth=truth,
+        policy_version=policy_version,
+        velocity_seen=bundle.feature_schema["numeric_ranges"]["returns_velocity_30d"][1],
+    )
     result.summary["peak_queue"] = peak_queue
     return result
 
 
-def _summarise(*, returns, scores, truth, policy_version) -> ReplayResult:
+def _summarise(*, returns, scores, truth, policy_version, velocity_seen) -> ReplayResult:
     costs = policy_version.snapshot["costs"]
     false_reject_cost = float(costs["false_reject_cost"])
     review_cost = float(costs["review_cost"])
-    ood_probability = float(costs["ood_fraud_probability"])
     decided = {
         r.pk: r
         for r in ReturnRequest.objects.filter(pk__in=[r.pk for r in returns]).select_related(
@@ -268,9 +281,7 @@ def _summarise(*, returns, scores, truth, policy_version) -> ReplayResult:
         if r.decision.action == "review" and not was_joined
     )
     approve_all = np.where(is_fraud, value, 0.0)
-    reference = _reference_actions(
-        ordered, scores, value, false_reject_cost, review_cost, ood_probability
-    )
+    reference = _reference_actions(ordered, scores, policy_version.snapshot)
     reference_cost = realized_costs_batch(
         reference, is_fraud, value, false_reject_cost, review_cost
     )
@@ -280,7 +291,11 @@ def _summarise(*, returns, scores, truth, policy_version) -> ReplayResult:
         "review_cost": float(realized[(actions == "review")].sum()),
         "false_reject_cost": float(realized[(actions == "reject")].sum()),
     }
-    ring = np.array([r.customer.external_id.startswith(RING_PREFIX) for r in ordered])
+    returned = Counter(r.customer_id for r in ordered)
+    fast = {r.customer_id for r in ordered if r.returns_velocity_30d > velocity_seen}
+    ring = np.array(
+        [r.customer_id in fast and returned[r.customer_id] >= RING_MIN_RETURNS for r in ordered]
+    )
     leading = Counter(r.decision.reasons[0]["code"] for r in ordered)
     summary = {
         "returns": n,
@@ -333,22 +348,41 @@ def _summarise(*, returns, scores, truth, policy_version) -> ReplayResult:
     return ReplayResult(summary=summary, rows=rows)
 
 
-def _reference_actions(ordered, scores, value, false_reject_cost, review_cost, ood_probability):
-    """The reference design: calibrated model, every OOD return to review, and a per-customer
-    budget on booked expected loss that forces review (no ledger corrections, no holds)."""
-    p = np.asarray(scores.fraud_probability, dtype=float)
-    actions = cheapest_actions(expected_costs_batch(p, value, false_reject_cost, review_cost))
-    actions = np.where(np.asarray(scores.ood_flag, dtype=bool), "review", actions).astype(object)
-    booked = defaultdict(float)
-    budget = 50.0
+def _reference_actions(ordered, scores, snapshot: dict) -> np.ndarray:
+    """The reference design: the calibrated model's probability priced by the policy at the
+    replay's costs (no OOD distrust, no account exposure, no day-level limits), every OOD return
+    to review, and each customer's budget (the replay's, `--budget` included) on booked expected
+    loss forcing review; no ledger corrections, no holds."""
+    settings = replace(policy_settings_from(snapshot), hold_velocity=None)
+    decided = policy_decide_frame(
+        pd.DataFrame(
+            {
+                "order_value": [r.order_value for r in ordered],
+                "fraud_probability": scores.fraud_probability,
+                "ood": False,
+            }
+        ),
+        settings,
+    )
+    actions = np.where(np.asarray(scores.ood_flag, dtype=bool), "review", decided["action"])
+    actions = actions.astype(object)
+    losses = decided["expected_loss"].to_numpy()
+    booked = defaultdict(Decimal)
     for i, r in enumerate(ordered):
         if actions[i] != "approve":
             continue
-        loss = p[i] * value[i]
-        if booked[r.customer_id] + loss > budget:
+        budget = budget_for(
+            budgets=snapshot["budgets"],
+            customer_id=r.customer.external_id,
+            payment_method=r.payment_method,
+            product_category=r.product_category,
+        )
+        if budget_breached(
+            booked_loss=booked[r.customer_id], expected_loss=losses[i], budget=budget
+        ):
             actions[i] = "review"
         else:
-            booked[r.customer_id] += loss
+            booked[r.customer_id] += losses[i]
     return actions
 
 

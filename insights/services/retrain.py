@@ -18,29 +18,25 @@ import numpy as np
 import pandas as pd
 from django.db import transaction
 
-from casework.services.pipeline import score_facts
 from insights.models import ModelComparison
 from insights.selectors import labelled_returns_newest
 from ml.drift import drift_reference
-from ml.economics import ACTIONS, realized_costs_batch
-from ml.inference import score_returns
+from ml.economics import ACTIONS
 from ml.metrics import expected_calibration_error
-from ml.schema import COLUMNS, FEATURES, LABEL, read_returns_csv
-from ml.train import TrainedBundle, TrainingConfig, train
+from ml.schema import COLUMNS, LABEL, read_returns_csv
+from ml.train import TrainedBundle, TrainingConfig
 from scoring.constants import (
     AUDIT_SAMPLE_WEIGHT,
     DRIFT_BINS,
-    OOD_RATE_PRIOR_RETURNS,
     RETRAIN_HOLDOUT_FRACTION,
     RETRAIN_MIN_HOLDOUT,
 )
-from scoring.policy import ReturnFacts, ood_novelty_share, policy_decide
 from scoring.services.models import model_active, model_version_activate, model_version_register
 from scoring.services.policies import (
-    cost_settings_current,
     policy_settings_from,
     policy_version_current,
 )
+from scoring.services.training import holdout_decide, model_train
 
 logger = logging.getLogger(__name__)
 
@@ -123,51 +119,19 @@ def training_sets_build(
 
 def holdout_evaluate(*, bundle: TrainedBundle, holdout: pd.DataFrame, settings) -> dict:
     """Realized cost per return, ECE and Brier of a model on the hold-out, each return decided
-    by `policy_decide` as a worker would: graded OOD distrust, the account exposure of frequent
-    returners, the live settings. The desk's day-level limits (capacity, portfolio budgets, the
-    audit sample) are left out: they price the desk's day, not the model.
+    by the policy as a worker would (`holdout_decide`: graded OOD distrust, the account exposure
+    of frequent returners, the live settings).
     """
-    scores = score_returns(bundle, holdout[list(FEATURES)].to_dict("records"))
+    decided = holdout_decide(bundle=bundle, holdout=holdout, settings=settings)
     y = holdout[LABEL].to_numpy()
-    threshold = float(bundle.ood_gate.threshold_)
-    # The gate's flag rate over the hold-out stands in for the recent rate a worker reads.
-    novelty_share = ood_novelty_share(
-        flagged=int(np.sum(scores.ood_flag)),
-        total=len(holdout),
-        false_alarm_rate=bundle.ood_gate.target_false_alarm_rate,
-        prior_returns=OOD_RATE_PRIOR_RETURNS,
-    )
-    actions = np.array(
-        [
-            policy_decide(
-                ReturnFacts(
-                    **score_facts(
-                        scores, i, ood_threshold=threshold, ood_novelty_share=novelty_share
-                    ),
-                    order_value=Decimal(repr(float(row.order_value))),
-                    returns_velocity_30d=int(row.returns_velocity_30d),
-                    payment_method=row.payment_method,
-                ),
-                settings,
-            ).action
-            for i, row in enumerate(holdout.itertuples(index=False))
-        ],
-        dtype=object,
-    )
-    row_costs = realized_costs_batch(
-        actions,
-        y.astype(bool),
-        holdout["order_value"].to_numpy(dtype=float),
-        float(settings.false_reject_cost),
-        float(settings.review_cost),
-    )
-    p = np.asarray(scores.fraud_probability, dtype=float)
+    p = decided["fraud_probability"].to_numpy(dtype=float)
+    row_costs = decided["cost"].to_numpy(dtype=float)
     return {
         "cost": Decimal(repr(float(row_costs.mean()))).quantize(FOUR_PLACES, ROUND_HALF_UP),
         "row_costs": row_costs,
         "ece": expected_calibration_error(y, p),
         "brier": float(np.mean((p - y) ** 2)),
-        "action_mix": {action: float(np.mean(actions == action)) for action in ACTIONS},
+        "action_mix": {action: float(np.mean(decided["action"] == action)) for action in ACTIONS},
     }
 
 
@@ -228,7 +192,9 @@ def model_retrain(
         raise ValueError("the margin is a saving per return: zero or more")
     say = progress or (lambda message: None)
     champion, champion_bundle = model_active()
-    costs = cost_settings_current()
+    # Both models are priced by the settings the workers decide with now.
+    policy = policy_version_current()
+    settings = policy_settings_from(policy.snapshot)
     training, holdout, sizes = training_sets_build(
         base=read_returns_csv(base),
         labelled=labelled_returns_newest(),
@@ -238,20 +204,15 @@ def model_retrain(
         f"training on {sizes['training_rows']:,} rows ({sizes['base_rows']:,} from {base.name}, "
         f"{sizes['labelled_in_training']:,} labelled); hold-out {len(holdout):,} labelled returns"
     )
-    config = TrainingConfig(
-        random_state=random_state,
-        false_reject_cost=float(costs.false_reject_cost),
-        review_cost=float(costs.review_cost),
-        ood_fraud_probability=costs.ood_fraud_probability,
+    bundle = model_train(
+        data=training, config=TrainingConfig(random_state=random_state), progress=say
     )
-    bundle = train(training, config, progress=say)
     # Drift is watched against what the model learned from; repeated audit rows counted once.
     reference = drift_reference(training.drop_duplicates(), model=bundle.model, bins=DRIFT_BINS)
     bundle = dataclasses.replace(
         bundle, feature_schema={**bundle.feature_schema, "drift_reference": reference}
     )
     say("comparing with the active model on the hold-out")
-    settings = policy_settings_from(policy_version_current().snapshot)
     challenger_scores = holdout_evaluate(bundle=bundle, holdout=holdout, settings=settings)
     champion_scores = holdout_evaluate(bundle=champion_bundle, holdout=holdout, settings=settings)
     saving = champion_scores["cost"] - challenger_scores["cost"]
@@ -293,10 +254,12 @@ def model_retrain(
                 "saving_lower_bound_95": str(bound),
                 "challenger_action_mix": challenger_scores["action_mix"],
                 "champion_action_mix": champion_scores["action_mix"],
+                "policy_version": policy.pk,
                 "costs": {
-                    "false_reject_cost": str(costs.false_reject_cost),
-                    "review_cost": str(costs.review_cost),
-                    "ood_fraud_probability": costs.ood_fraud_probability,
+                    "false_reject_cost": str(settings.false_reject_cost),
+                    "review_cost": str(settings.review_cost),
+                    "ood_fraud_probability": settings.ood_fraud_probability,
+                    "hold_velocity": settings.hold_velocity,
                 },
             },
         )

@@ -105,3 +105,24 @@ def test_summary_adds_up_to_the_rows(ring_slice, active_model, trained_bundle):
     assert total == pytest.approx(Decimal(str(round(summary["realized_cost"], 2))))
     assert sum(summary["cost_split"].values()) == pytest.approx(summary["realized_cost"])
     assert summary["policy"]["hold_velocity"] == 4
+
+
+def test_the_ring_is_known_by_its_returns_and_the_reference_design_spends_the_replays_budget(
+    ring_slice, active_model, trained_bundle
+):
+    # The ring's accounts under ordinary-looking ids; a zero customer budget for the replay.
+    text = ring_slice.read_text().replace("RING-", "CUST-R")
+    renamed = ring_slice.with_name("renamed.csv")
+    renamed.write_text(text)
+    result = replay(renamed, active_model, trained_bundle, review_every=100, budget=Decimal("0"))
+
+    assert result.summary["ring"]["returns"] == 200
+    assert result.summary["ring"]["value"] == pytest.approx(
+        sum(float(r["order_value"]) for r in result.rows if r["customer_id"].startswith("CUST-R"))
+    )
+    # With nothing to spend, the reference design approves only returns it expects to lose
+    # nothing on; the desk's own policy still approves ordinary returns on price.
+    approved = [r for r in result.rows if r["reference_action"] == "approve"]
+    assert all(r["fraud_probability"] * float(r["order_value"]) < 0.005 for r in approved)
+    assert result.summary["reference_action_mix"]["review"] > 400
+    assert result.summary["action_mix"]["approve"] > 250

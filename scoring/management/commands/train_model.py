@@ -6,8 +6,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from ml.schema import read_returns_csv
-from ml.train import TrainingConfig, format_report, train
+from ml.train import TrainingConfig, format_report
 from scoring.services.models import model_version_register
+from scoring.services.training import model_train
 
 
 class Command(BaseCommand):
@@ -29,12 +30,23 @@ class Command(BaseCommand):
 
         try:
             frame = read_returns_csv(data)
-            bundle = train(frame, TrainingConfig(random_state=seed), progress=progress)
+            bundle = model_train(
+                data=frame, config=TrainingConfig(random_state=seed), progress=progress
+            )
         except ValueError as exc:  # unreadable rows, or data the model cannot learn from
             raise CommandError(f"{data}: {exc}") from exc
         model_version = model_version_register(
             bundle=bundle, training_data=data.name, activate=not no_activate
         )
-        self.stdout.write(format_report(bundle.report))
+        report = bundle.report
+        priced = report["priced_with"]
+        mix = ", ".join(f"{action} {share:.1%}" for action, share in report["action_mix"].items())
+        self.stdout.write(format_report(report))
+        self.stdout.write(
+            f"cost per return under the policy: {report['cost_per_return_policy']:.2f}, approve "
+            f"all {report['cost_per_return_approve_all']:.2f} (false reject "
+            f"{priced['false_reject_cost']}, review {priced['review_cost']}, OOD probability "
+            f"{priced['ood_fraud_probability']}); actions: {mix}"
+        )
         state = "active" if model_version.is_active else "registered, not active"
         self.stdout.write(self.style.SUCCESS(f"model {model_version.version} {state}"))
