@@ -154,7 +154,31 @@ REST_FRAMEWORK = {
     # The strict field types read JSON; a form body could never pass them, so none is offered.
     "DEFAULT_PARSER_CLASSES": ["casework.api.parsers.BoundedJSONParser"],
     "UNAUTHENTICATED_USER": None,
+    # Requests per API key (or signed-in user) in each period, by the view's throttle_scope;
+    # counted in Redis (casework.api.limits). A batch of 1,000 returns is one request.
+    "DEFAULT_THROTTLE_CLASSES": ["casework.api.limits.ApiKeyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "submit": env("API_RATE_SUBMIT", default="600/minute"),
+        "read": env("API_RATE_READ", default="3000/minute"),
+        "labels": env("API_RATE_LABELS", default="600/minute"),
+        "verdicts": env("API_RATE_VERDICTS", default="600/minute"),
+    },
 }
+# What the API limits count lives in Redis, shared by every web process; the default cache
+# stays in process memory, since nothing else needs one. Short timeouts: a dead Redis must not
+# hold a request up, and the limits let requests through without it (casework.api.limits).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api_limits": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "api-limits",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    },
+}
+# How many GET /api/v1/returns/{id}?wait= one key may hold open at once, across processes;
+# past it a request answers at once, with the Long-Poll-Skipped header.
+API_CONCURRENT_WAITS_PER_KEY = env.int("API_CONCURRENT_WAITS_PER_KEY", default=4)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Returns fraud desk API",
     "DESCRIPTION": "Submit returns, follow their decisions, work review cases.",
