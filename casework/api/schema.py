@@ -22,13 +22,15 @@ ERROR_MEANINGS = {
     413: "The body is larger than the server takes.",
     415: "The body is not JSON.",
     422: "Idempotency-Key reused with a different request.",
+    429: "Too many requests from this key for this kind of call; `Retry-After` says how many "
+    "seconds until the count starts again.",
 }
 
 
 def error_responses(*codes: int) -> dict:
-    """Schema responses for the given error codes, plus the 401 and 403 every call can get;
+    """Schema responses for the given error codes, plus the 401, 403 and 429 every call can get;
     an operation that takes a JSON body (415) can also get a body too large (413)."""
-    codes = {401, 403, *codes, *((413,) if 415 in codes else ())}
+    codes = {401, 403, 429, *codes, *((413,) if 415 in codes else ())}
     return {
         code: OpenApiResponse(ErrorSerializer, description=ERROR_MEANINGS[code])
         for code in sorted(codes)

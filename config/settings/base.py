@@ -1,5 +1,6 @@
 """Settings shared by every environment; values come from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -29,6 +30,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "axes",
     # The desk's apps, lowest layer first; docs/architecture.md draws them.
     "core",
     "intake",
@@ -48,6 +50,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so that it sees the lockout the login's authenticate() flagged on the request.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -105,6 +109,21 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "casework:queue"
 LOGOUT_REDIRECT_URL = "login"
 
+# Repeated failed logins (the login page and the admin's) lock out the pair of username and
+# client address for a cool-off: a guesser is stopped without letting anyone lock a colleague
+# out from elsewhere. The attempts live in PostgreSQL, so every web process sees them. Another
+# failure during the cool-off starts it again. Each login, failure and lockout is audited
+# (core.receivers).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -154,7 +173,31 @@ REST_FRAMEWORK = {
     # The strict field types read JSON; a form body could never pass them, so none is offered.
     "DEFAULT_PARSER_CLASSES": ["casework.api.parsers.BoundedJSONParser"],
     "UNAUTHENTICATED_USER": None,
+    # Requests per API key (or signed-in user) in each period, by the view's throttle_scope;
+    # counted in Redis (casework.api.limits). A batch of 1,000 returns is one request.
+    "DEFAULT_THROTTLE_CLASSES": ["casework.api.limits.ApiKeyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "submit": env("API_RATE_SUBMIT", default="600/minute"),
+        "read": env("API_RATE_READ", default="3000/minute"),
+        "labels": env("API_RATE_LABELS", default="600/minute"),
+        "verdicts": env("API_RATE_VERDICTS", default="600/minute"),
+    },
 }
+# What the API limits count lives in Redis, shared by every web process; the default cache
+# stays in process memory, since nothing else needs one. Short timeouts: a dead Redis must not
+# hold a request up, and the limits let requests through without it (casework.api.limits).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api_limits": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "api-limits",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    },
+}
+# How many GET /api/v1/returns/{id}?wait= one key may hold open at once, across processes;
+# past it a request answers at once, with the Long-Poll-Skipped header.
+API_CONCURRENT_WAITS_PER_KEY = env.int("API_CONCURRENT_WAITS_PER_KEY", default=4)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Returns fraud desk API",
     "DESCRIPTION": "Submit returns, follow their decisions, work review cases.",

@@ -11,8 +11,13 @@ def audit_record(
     actor_label: str | None = None,
     before: dict | None = None,
     after: dict | None = None,
+    object_type: str = "",
 ) -> AuditEvent:
-    """Records who did `action` to `obj`. `actor` is a user, an ApiClient or None (the system)."""
+    """Records who did `action` to `obj`. `actor` is a user, an ApiClient or None (the system).
+
+    `obj` is None when what was acted on does not exist, as the account a failed login names may
+    not: `object_type` then says what kind of thing it was, and the object id is left empty.
+    """
     user = actor if actor is not None and not isinstance(actor, ApiClient) else None
     client = actor if isinstance(actor, ApiClient) else None
     if actor_label is None:
@@ -22,8 +27,8 @@ def audit_record(
         actor_client=client,
         actor_label=actor_label,
         action=action,
-        object_type=obj._meta.label_lower,
-        object_id=str(obj.pk),
+        object_type=obj._meta.label_lower if obj is not None else object_type,
+        object_id=str(obj.pk) if obj is not None else "",
         before=before,
         after=after,
     )

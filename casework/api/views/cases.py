@@ -57,6 +57,7 @@ def _conflict(exc: CaseConflict) -> Response:
 
 class CaseListView(APIView):
     permission_classes = [IsReviewer]
+    throttle_scope = "read"
 
     @extend_schema(
         parameters=[
@@ -96,6 +97,7 @@ class CaseListView(APIView):
 
 class CaseClaimView(APIView):
     permission_classes = [IsReviewer]
+    throttle_scope = "verdicts"
 
     @extend_schema(
         request=None,
@@ -113,6 +115,7 @@ class CaseClaimView(APIView):
 
 class CaseVerdictView(APIView):
     permission_classes = [IsReviewer]
+    throttle_scope = "verdicts"
 
     @extend_schema(
         request=VerdictInputSerializer,

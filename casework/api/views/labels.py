@@ -23,6 +23,7 @@ class LabelOutputSerializer(serializers.Serializer):
 
 class LabelCreateView(APIView):
     permission_classes = [IsSubmitter]
+    throttle_scope = "labels"
 
     @extend_schema(
         request=LabelInputSerializer,

@@ -2,6 +2,7 @@
 
 import time
 
+from django.conf import settings
 from django.db import close_old_connections
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -9,6 +10,12 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from casework.api.limits import (
+    LONG_POLL_SKIPPED_HEADER,
+    SKIPPED_AT_LIMIT,
+    SKIPPED_WITHOUT_REDIS,
+    long_poll_slot,
+)
 from casework.api.params import query_int
 from casework.api.permissions import IsSubmitter
 from casework.api.schema import error_responses
@@ -66,6 +73,7 @@ def _idempotently(request, call):
 
 class ReturnSubmitView(APIView):
     permission_classes = [IsSubmitter]
+    throttle_scope = "submit"
 
     @extend_schema(
         request=ReturnInputSerializer,
@@ -102,6 +110,7 @@ class ReturnSubmitView(APIView):
 
 class ReturnBatchSubmitView(APIView):
     permission_classes = [IsSubmitter]
+    throttle_scope = "submit"
 
     @extend_schema(
         request=ReturnBatchInputSerializer,
@@ -148,13 +157,34 @@ class ReturnBatchSubmitView(APIView):
 
 class ReturnDetailView(APIView):
     permission_classes = [IsSubmitter]
+    throttle_scope = "read"
 
     @extend_schema(
         responses={200: ReturnOutputSerializer, **error_responses(400, 404)},
         parameters=[
             OpenApiParameter(
-                "wait", int, description="Milliseconds to wait for a decision (≤ 10,000)"
-            )
+                "wait",
+                int,
+                description=(
+                    "Milliseconds to wait for a decision (≤ 10,000). A key may hold "
+                    f"{settings.API_CONCURRENT_WAITS_PER_KEY} waits open at once; a request "
+                    "past that answers at once with the return as it stands, and says so in "
+                    f"the `{LONG_POLL_SKIPPED_HEADER}` header."
+                ),
+            ),
+            OpenApiParameter(
+                LONG_POLL_SKIPPED_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                response=[200],
+                enum=[SKIPPED_AT_LIMIT, SKIPPED_WITHOUT_REDIS],
+                description=(
+                    "Present when the request asked to wait and did not: `limit` when this key "
+                    "already holds as many waits as it may (finish one, or poll less often), "
+                    "`unavailable` when the desk cannot count waits; decisions are delayed "
+                    "then too. The body is the return as it stands; ask again in a moment."
+                ),
+            ),
         ],
         summary="A return, its status and its decision",
     )
@@ -162,15 +192,29 @@ class ReturnDetailView(APIView):
         wait_ms = query_int(request, "wait", default=0, low=0, high=LONG_POLL_MAX_MS)
         deadline = time.monotonic() + wait_ms / 1000
         return_request = return_get_for_client(client=request.user, order_id=order_id)
-        while return_request.status == ReturnStatus.PENDING and time.monotonic() < deadline:
-            time.sleep(POLL_INTERVAL_SECONDS)
-            close_old_connections()
-            return_request = return_get_for_client(client=request.user, order_id=order_id)
-        return Response(ReturnOutputSerializer(return_request, context={"request": request}).data)
+        skipped = None
+        if wait_ms and return_request.status == ReturnStatus.PENDING:
+            # Each wait holds a server thread; one key must not take them all.
+            with long_poll_slot(client=request.user) as skipped:
+                while (
+                    skipped is None
+                    and return_request.status == ReturnStatus.PENDING
+                    and time.monotonic() < deadline
+                ):
+                    time.sleep(POLL_INTERVAL_SECONDS)
+                    close_old_connections()
+                    return_request = return_get_for_client(client=request.user, order_id=order_id)
+        response = Response(
+            ReturnOutputSerializer(return_request, context={"request": request}).data
+        )
+        if skipped:
+            response[LONG_POLL_SKIPPED_HEADER] = skipped
+        return response
 
 
 class DecisionFeedView(APIView):
     permission_classes = [IsSubmitter]
+    throttle_scope = "read"
 
     @extend_schema(
         parameters=[
