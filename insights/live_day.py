@@ -23,7 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from insights.services.replay import FRAUD_LABELS, replay_rows_read
+from core.csv_files import csv_boolean
+from insights.services.replay import replay_rows_read
 from intake.services.csv_intake import csv_row_to_payload
 from intake.validation import ReturnInputSerializer
 from ml.economics import realized_cost
@@ -145,7 +146,7 @@ def live_day_rows_read(*, path: Path, scale: int = 1) -> list[LiveDayRow]:
     day = []
     for row in rows:
         payload = csv_row_to_payload(row)
-        is_fraud = FRAUD_LABELS[row["is_fraud"].strip().lower()]
+        is_fraud = csv_boolean(row["is_fraud"])
         day.append(LiveDayRow(payload=payload, is_fraud=is_fraud))
         for copy in range(2, scale + 1):
             # A missing id stays missing, so the copy is refused like the original.

@@ -26,6 +26,7 @@ from casework.models import Label, ReviewCase
 from intake.choices import Outcome
 from intake.models import ReturnRequest
 from ml.economics import ACTIONS, expected_costs_batch, realized_costs_batch
+from scoring.choices import ReasonCode
 from scoring.models import Decision
 from scoring.services.policies import cost_settings_current, cost_snapshot, review_capacity_on
 
@@ -35,7 +36,7 @@ from scoring.services.policies import cost_settings_current, cost_snapshot, revi
 MINUTE_STEPS = (1, 2, 5, 10, 15, 30)
 MAX_MINUTE_PERIODS = 96
 HOURS_UP_TO = timedelta(days=7)
-BREACH_CODES = ("budget_exceeded", "portfolio_budget_exceeded")
+BREACH_CODES = (ReasonCode.BUDGET_EXCEEDED, ReasonCode.PORTFOLIO_BUDGET_EXCEEDED)
 COST_CATEGORIES = {
     "fraud_loss": "Fraud loss (approved fraud)",
     "insult_cost": "Insult cost (rejected legitimate)",
@@ -531,7 +532,7 @@ def economic_report_from_replay(*, directory: Path, per_period: int = 1000) -> E
         decisions = list(csv.DictReader(handle))
     n = len(decisions)
     blocks = max(1, -(-n // per_period))
-    codes = [_replay_codes(d["reasons"]) for d in decisions]
+    codes = [d["reason_codes"].split() for d in decisions]
     rows = _Rows(
         period=np.arange(n, dtype=int) // per_period,
         action=np.array([d["action"] for d in decisions], dtype=object),
@@ -542,7 +543,7 @@ def economic_report_from_replay(*, directory: Path, per_period: int = 1000) -> E
         is_fraud=np.array([d["is_fraud"] == "1" for d in decisions], dtype=bool),
         codes=codes,
         # A return that joined an open case leads with the reason that says so.
-        joined=np.array([c[:1] == ["open_case"] for c in codes], dtype=bool),
+        joined=np.array([c[:1] == [ReasonCode.OPEN_CASE] for c in codes], dtype=bool),
         settled=np.array([SETTLED_AS.get(d.get("outcome"), "") for d in decisions], dtype=object),
     )
     policy = summary["policy"]
@@ -568,12 +569,6 @@ def economic_report_from_replay(*, directory: Path, per_period: int = 1000) -> E
         reviews_per_day_note="" if opened else "This replay's summary has no reviews per day.",
         prices_note="A replay's output does not record the prices its decisions were made at.",
     )
-
-
-def _replay_codes(reasons: str) -> list[str]:
-    """Codes from the replay's "code: text; code: text" column."""
-    codes = (part.split(":", 1)[0].strip() for part in reasons.split("; "))
-    return [code for code in codes if code and code.replace("_", "").isalpha()]
 
 
 # --- Failure analysis ------------------------------------------------------------------------

@@ -8,40 +8,36 @@ Returns go through intake, `decisions_make` (policy, ledger, holds, cases) and, 
 reviewer, `case_claim` + `case_resolve`, exactly as in production. The caller provides the
 isolation (the `replay` command runs in a scratch database; tests run in their test database).
 
-The oracle reviewer resolves each case with the true label, in the order cases arise, and
-holds the customer on a fraud verdict when the customer was bleeding: the case came from a
-budget breach or from a frequent returner whose approval was priced with the budget it leaves
-open (`scoring.policy.account_exposure`), or the customer already had a confirmed fraud.
-
-The summary prices the same returns under the reference design as well (`_reference_actions`)
-and names a ring by what its accounts do, whatever their ids say (`RING_MIN_RETURNS`).
+With the oracle reviewer (insights.services.oracle), the queue is worked with the true labels
+as cases arise. The summary prices the same returns under the reference design as well
+(insights.services.reference_design) and names a ring by what its accounts do, whatever their
+ids say (`RING_MIN_RETURNS`); the replay command formats it.
 """
 
-import csv
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from budgets.constants import ANY_PAYMENT_METHOD
 from budgets.models import BudgetPolicy, CustomerHold
-from budgets.selectors import budget_for
-from casework.choices import CaseStatus, VerdictChoice
-from casework.models import Label, ReviewCase
+from casework.choices import CaseStatus
+from casework.models import ReviewCase
 from casework.services.pipeline import decisions_make, returns_score
-from casework.services.review import case_claim, case_resolve
 from core.choices import ApiRole
+from core.csv_files import CsvFileError, csv_boolean, csv_rows_open
 from core.models import ApiClient
 from core.services.api_clients import api_client_create
+from insights.services.oracle import oracle_resolve
+from insights.services.reference_design import reference_actions
 from intake.choices import Outcome
 from intake.models import ReturnRequest
 from intake.services.csv_intake import csv_rows_submit
@@ -49,8 +45,7 @@ from ml.economics import realized_costs_batch
 from ml.inference import ScoreBatch
 from scoring.constants import SCORING_BATCH_SIZE
 from scoring.models import CostSettings, ModelVersion
-from scoring.policy import budget_breached, hold_recommended, policy_decide_frame, usd
-from scoring.services.policies import policy_settings_from, policy_version_publish
+from scoring.services.policies import policy_version_publish
 
 REPLAY_CLIENT = "replay"
 # By default the oracle works the queue after every this many returns, as the live-day
@@ -137,35 +132,15 @@ def replay_times_assign(rows: list[dict], *, start: datetime, per_day: int | Non
         row["submitted_at"] = (start + index * step).isoformat()
 
 
-def oracle_resolve(*, case: ReviewCase, is_fraud: bool, actor) -> None:
-    """Resolves a case with the true label, holding bleeding customers (see module docstring)."""
-    customer = case.return_request.customer
-    already_fraud = Label.objects.filter(return_request__customer=customer, is_fraud=True).exists()
-    hold = is_fraud and hold_recommended(
-        reason_codes=case.reason_codes, customer_had_fraud=already_fraud
-    )
-    case_claim(case_id=case.pk, actor=actor)
-    case_resolve(
-        case_id=case.pk,
-        actor=actor,
-        verdict=VerdictChoice.FRAUD if is_fraud else VerdictChoice.LEGITIMATE,
-        hold_customer=hold,
-        note="oracle reviewer (replay)",
-    )
-
-
-FRAUD_LABELS = {"1": True, "true": True, "0": False, "false": False}
-
-
 def replay_rows_read(path: Path) -> list[dict]:
     """The file's rows, each with a readable `is_fraud` (1/0/true/false); ValueError if not."""
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        rows = list(reader)
-    if not rows or "is_fraud" not in rows[0]:
-        raise ValueError(f"{path} has no is_fraud column: a replay needs labels")
+    try:
+        with csv_rows_open(path, required=("is_fraud",)) as (reader, _total):
+            rows = list(reader)
+    except CsvFileError as exc:
+        raise ValueError(f"{exc}: a replay needs labels") from exc
     for line, row in enumerate(rows, start=2):
-        if str(row["is_fraud"]).strip().lower() not in FRAUD_LABELS:
+        if csv_boolean(row["is_fraud"]) is None:
             raise ValueError(
                 f"line {line}: is_fraud must be 1, 0, true or false, not {row['is_fraud']!r}"
             )
@@ -200,7 +175,7 @@ def replay_run(
     oracle_user, _ = get_user_model().objects.get_or_create(username="replay-oracle")
 
     replay_times_assign(rows, start=start, per_day=per_day)
-    truth = {row["order_id"]: FRAUD_LABELS[row["is_fraud"].strip().lower()] for row in rows}
+    truth = {row["order_id"]: csv_boolean(row["is_fraud"]) for row in rows}
     invalid = []
     # The replay decides its returns itself, in file order; no worker may take them.
     for results in csv_rows_submit(client=client, rows=rows, nudge=False):
@@ -281,7 +256,7 @@ def _summarise(*, returns, scores, truth, policy_version, velocity_seen) -> Repl
         if r.decision.action == "review" and not was_joined
     )
     approve_all = np.where(is_fraud, value, 0.0)
-    reference = _reference_actions(ordered, scores, policy_version.snapshot)
+    reference = reference_actions(ordered, scores, policy_version.snapshot)
     reference_cost = realized_costs_batch(
         reference, is_fraud, value, false_reject_cost, review_cost
     )
@@ -339,85 +314,11 @@ def _summarise(*, returns, scores, truth, policy_version, velocity_seen) -> Repl
             "probability_used": round(r.decision.probability_used, 6),
             "ood_score": round(r.decision.ood_score, 4),
             "ood": int(r.decision.ood),
-            "reasons": "; ".join(f"{x['code']}: {x['text']}" for x in r.decision.reasons),
+            "reason_codes": " ".join(x["code"] for x in r.decision.reasons),
+            "reasons": "; ".join(x["text"] for x in r.decision.reasons),
             "cost": round(float(cost), 2),
             "reference_action": ref,
         }
         for r, cost, ref in zip(ordered, realized, reference, strict=True)
     ]
     return ReplayResult(summary=summary, rows=rows)
-
-
-def _reference_actions(ordered, scores, snapshot: dict) -> np.ndarray:
-    """The reference design: the calibrated model's probability priced by the policy at the
-    replay's costs (no OOD distrust, no account exposure, no day-level limits), every OOD return
-    to review, and each customer's budget (the replay's, `--budget` included) on booked expected
-    loss forcing review; no ledger corrections, no holds."""
-    settings = replace(policy_settings_from(snapshot), hold_velocity=None)
-    decided = policy_decide_frame(
-        pd.DataFrame(
-            {
-                "order_value": [r.order_value for r in ordered],
-                "fraud_probability": scores.fraud_probability,
-                "ood": False,
-            }
-        ),
-        settings,
-    )
-    actions = np.where(np.asarray(scores.ood_flag, dtype=bool), "review", decided["action"])
-    actions = actions.astype(object)
-    losses = decided["expected_loss"].to_numpy()
-    booked = defaultdict(Decimal)
-    for i, r in enumerate(ordered):
-        if actions[i] != "approve":
-            continue
-        budget = budget_for(
-            budgets=snapshot["budgets"],
-            customer_id=r.customer.external_id,
-            payment_method=r.payment_method,
-            product_category=r.product_category,
-        )
-        if budget_breached(
-            booked_loss=booked[r.customer_id], expected_loss=losses[i], budget=budget
-        ):
-            actions[i] = "review"
-        else:
-            booked[r.customer_id] += losses[i]
-    return actions
-
-
-def format_summary(summary: dict) -> str:
-    mix = summary["action_mix"]
-    n = summary["returns"]
-    split = summary["cost_split"]
-    ring = summary["ring"]
-    lines = [
-        f"returns {n:,}, fraud rate {summary['fraud_rate']:.1%}",
-        "action mix: " + ", ".join(f"{a} {c:,} ({c / n:.1%})" for a, c in mix.items()),
-        f"realized cost {usd(Decimal(str(round(summary['realized_cost'], 2))))}: "
-        f"fraud loss {split['fraud_loss']:,.2f}, reviews {split['review_cost']:,.2f}, "
-        f"false rejects {split['false_reject_cost']:,.2f}",
-        f"fraud approved: {summary['fraud_approved']['count']:,} returns worth "
-        f"{summary['fraud_approved']['value']:,.2f}",
-        "cost per return:",
-        f"  this policy     {summary['realized_cost_per_return']:8.2f}",
-        f"  approve all     {summary['approve_all_cost_per_return']:8.2f}",
-        f"  reference design{summary['reference_cost_per_return']:8.2f}",
-        f"customers held: {summary['holds']}",
-        f"reviews opened {summary['reviews_opened']:,} "
-        f"({summary['reviews_opened'] / n:.1%} of returns), "
-        f"{summary['joined_open_case']:,} more returns joined an open case; "
-        f"busiest day {max(summary['reviews_per_day'].values(), default=0):,} "
-        f"of capacity {summary['review_capacity']:,}; "
-        f"peak queue {summary.get('peak_queue', 0):,}",
-    ]
-    if ring["returns"]:
-        lines.append(
-            f"mimicry ring: {ring['returns']} returns worth {ring['value']:,.2f} cost "
-            f"{ring['cost']:,.2f} ({ring['mix']})"
-        )
-    lines.append(
-        "leading reasons: "
-        + ", ".join(f"{code} {count:,}" for code, count in summary["leading_reasons"].items())
-    )
-    return "\n".join(lines)

@@ -96,7 +96,8 @@ def write_replay(
     fields = ["order_id", "order_value", "is_fraud", "action", "fraud_probability", "ood_score"]
     with (directory / "decisions.csv").open("w", newline="") as handle:
         writer = csv.DictWriter(
-            handle, fieldnames=[*fields, "reasons", *(["outcome"] if outcomes else [])]
+            handle,
+            fieldnames=[*fields, "reason_codes", "reasons", *(["outcome"] if outcomes else [])],
         )
         writer.writeheader()
         for i, (action, is_fraud, value, reasons) in enumerate(rows):
@@ -108,6 +109,8 @@ def write_replay(
                     "action": action,
                     "fraud_probability": "0.1",
                     "ood_score": "0.5",
+                    # Rows are given as "code: text; code: text", as a reviewer reads them.
+                    "reason_codes": " ".join(part.split(":", 1)[0] for part in reasons.split("; ")),
                     "reasons": reasons,
                     **({"outcome": outcomes[i]} if outcomes else {}),
                 }

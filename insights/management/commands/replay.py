@@ -14,12 +14,12 @@ from core.scratch_db import scratch_database
 from insights.services.replay import (
     REVIEW_EVERY,
     ReplayOverrides,
-    format_summary,
     replay_rows_read,
     replay_run,
     replay_start,
 )
 from scoring.models import ModelVersion
+from scoring.policy import usd
 from scoring.services.models import model_version_load
 
 
@@ -150,3 +150,40 @@ class Command(BaseCommand):
             problems.append("--hold-velocity must not be negative")
         if problems:
             raise CommandError("; ".join(problems))
+
+
+def format_summary(summary: dict) -> str:
+    mix = summary["action_mix"]
+    n = summary["returns"]
+    split = summary["cost_split"]
+    ring = summary["ring"]
+    lines = [
+        f"returns {n:,}, fraud rate {summary['fraud_rate']:.1%}",
+        "action mix: " + ", ".join(f"{a} {c:,} ({c / n:.1%})" for a, c in mix.items()),
+        f"realized cost {usd(Decimal(str(round(summary['realized_cost'], 2))))}: "
+        f"fraud loss {split['fraud_loss']:,.2f}, reviews {split['review_cost']:,.2f}, "
+        f"false rejects {split['false_reject_cost']:,.2f}",
+        f"fraud approved: {summary['fraud_approved']['count']:,} returns worth "
+        f"{summary['fraud_approved']['value']:,.2f}",
+        "cost per return:",
+        f"  this policy     {summary['realized_cost_per_return']:8.2f}",
+        f"  approve all     {summary['approve_all_cost_per_return']:8.2f}",
+        f"  reference design{summary['reference_cost_per_return']:8.2f}",
+        f"customers held: {summary['holds']}",
+        f"reviews opened {summary['reviews_opened']:,} "
+        f"({summary['reviews_opened'] / n:.1%} of returns), "
+        f"{summary['joined_open_case']:,} more returns joined an open case; "
+        f"busiest day {max(summary['reviews_per_day'].values(), default=0):,} "
+        f"of capacity {summary['review_capacity']:,}; "
+        f"peak queue {summary.get('peak_queue', 0):,}",
+    ]
+    if ring["returns"]:
+        lines.append(
+            f"mimicry ring: {ring['returns']} returns worth {ring['value']:,.2f} cost "
+            f"{ring['cost']:,.2f} ({ring['mix']})"
+        )
+    lines.append(
+        "leading reasons: "
+        + ", ".join(f"{code} {count:,}" for code, count in summary["leading_reasons"].items())
+    )
+    return "\n".join(lines)
