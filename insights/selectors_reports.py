@@ -25,7 +25,7 @@ from budgets.models import CustomerHold
 from casework.models import Label, ReviewCase
 from intake.choices import Outcome
 from intake.models import ReturnRequest
-from ml.economics import ACTIONS, expected_costs_batch, realized_costs_batch
+from ml.economics import ACTIONS, costs_known_or_expected
 from scoring.choices import ReasonCode
 from scoring.models import Decision
 from scoring.services.policies import cost_settings_current, cost_snapshot, review_capacity_on
@@ -143,14 +143,16 @@ def _build(
     # What each return is charged as: a joined return as its verdict settled it; one still
     # waiting keeps "review" here but costs nothing below, its case's review being counted once.
     charged = np.where(rows.joined & ~waiting, rows.settled, action)
-    known_cost = realized_costs_batch(
-        charged, rows.is_fraud, rows.value, false_reject_cost, review_cost
+    charged_cost, known = costs_known_or_expected(
+        charged,
+        labelled=rows.labelled,
+        is_fraud=rows.is_fraud,
+        probability=rows.probability,
+        value=rows.value,
+        false_reject_cost=false_reject_cost,
+        review_cost=review_cost,
     )
-    expected = expected_costs_batch(rows.probability, rows.value, false_reject_cost, review_cost)
-    columns = np.array([ACTIONS.index(a) for a in charged], dtype=int)
-    estimate = expected[np.arange(n), columns] if n else np.zeros(0)
-    known = rows.labelled | (charged == "review")
-    cost = np.where(waiting, 0.0, np.where(known, known_cost, estimate))
+    cost = np.where(waiting, 0.0, charged_cost)
     reviewed = (charged == "review") & ~waiting
     # Approving everything loses a labelled fraud's value, and p × value of an unlabelled one.
     approve_all = np.where(
@@ -311,9 +313,7 @@ def economic_report_for(*, days: int, now: datetime | None = None) -> EconomicRe
     now = now or timezone.now()
     since = now - timedelta(days=days)
     settings = cost_settings_current()
-    newest_label = Label.objects.filter(return_request=OuterRef("return_request")).order_by(
-        "-observed_at", "-id"
-    )
+    newest_label = Label.objects.newest_of(OuterRef("return_request"))
     decisions = list(
         Decision.objects.filter(decided_at__gte=since)
         .annotate(label_is_fraud=Subquery(newest_label.values("is_fraud")[:1]))
@@ -590,7 +590,7 @@ def failures_approved_fraud() -> list[FailureGroup]:
     """Approved returns whose newest label says fraud, grouped by the decision's leading
     reason, the largest loss first. Each return carries `label_source` and `label_observed_at`.
     """
-    newest = Label.objects.filter(return_request=OuterRef("pk")).order_by("-observed_at", "-id")
+    newest = Label.objects.newest_of(OuterRef("pk"))
     returns = (
         ReturnRequest.objects.filter(outcome=Outcome.APPROVED, decision__isnull=False)
         .annotate(

@@ -63,3 +63,24 @@ def realized_costs_batch(
         [np.full(value.shape, float(review_cost)), value, np.full(value.shape, false_reject_cost)],
         default=0.0,
     )
+
+
+def costs_known_or_expected(
+    actions: np.ndarray,
+    *,
+    labelled: np.ndarray,
+    is_fraud: np.ndarray,
+    probability: np.ndarray,
+    value: np.ndarray,
+    false_reject_cost: float,
+    review_cost: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """What each action cost where that is known, else what it is expected to cost; and which
+    are known. A labelled return's cost is known; so is a review's, whatever the truth."""
+    actions = np.asarray(actions, dtype=object)
+    realized = realized_costs_batch(actions, is_fraud, value, false_reject_cost, review_cost)
+    expected = expected_costs_batch(probability, value, false_reject_cost, review_cost)
+    columns = np.array([ACTIONS.index(a) for a in actions], dtype=int)
+    estimate = expected[np.arange(len(actions)), columns] if len(actions) else np.zeros(0)
+    known = np.asarray(labelled, dtype=bool) | (actions == "review")
+    return np.where(known, realized, estimate), known

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ml.inference import ScoreBatch
-from scoring.choices import Action
+from scoring.choices import Action, ReasonCode
 from scoring.constants import CENT
 
 # The OOD gate's threshold is set so that 2% of ordinary returns cross it: a return just past it
@@ -34,9 +34,9 @@ from scoring.constants import CENT
 # threshold and is complete once the return is a thousand times less likely than that.
 FULL_DISTRUST_GAP = math.log(1000)
 # An unseen category or a value outside the training range means the model is extrapolating.
-HARD_OOD_CODES = frozenset({"ood_unseen_value", "ood_out_of_range"})
+HARD_OOD_CODES = frozenset({ReasonCode.OOD_UNSEEN_VALUE, ReasonCode.OOD_OUT_OF_RANGE})
 # Reasons that mark a bleeding account: a fraud verdict on such a case should hold the customer.
-HOLD_REASON_CODES = frozenset({"budget_exceeded", "account_exposure"})
+HOLD_REASON_CODES = frozenset({ReasonCode.BUDGET_EXCEEDED, ReasonCode.ACCOUNT_EXPOSURE})
 # Portfolio pricing: below this share of a payment method's daily budget an approval is priced
 # at its expected loss. Past it, each dollar of expected loss costs 1 + λ dollars, λ rising by
 # PORTFOLIO_SLOPE per budget booked: at 96% of the budget ×1.8, at 100% ×2, at 150% ×4.5.
@@ -405,7 +405,7 @@ def policy_decide(facts: ReturnFacts, settings: PolicySettings) -> PolicyOutcome
         distrust = priced.distrust
         reasons.append(
             {
-                "code": "ood_pessimistic",
+                "code": ReasonCode.OOD_PESSIMISTIC,
                 "text": f"model probability {facts.fraud_probability:.3f} "
                 f"{'not trusted' if distrust == 1 else f'trusted {1 - distrust:.0%}'} out of "
                 f"distribution; priced at {probability:.2f}",
@@ -430,7 +430,7 @@ def policy_decide(facts: ReturnFacts, settings: PolicySettings) -> PolicyOutcome
     ranked = sorted(available.items(), key=lambda item: item[1])
     reasons.append(
         {
-            "code": "expected_cost",
+            "code": ReasonCode.EXPECTED_COST,
             "text": " < ".join(f"{action} {usd(cost)}" for action, cost in ranked),
         }
     )
@@ -443,7 +443,7 @@ def policy_decide(facts: ReturnFacts, settings: PolicySettings) -> PolicyOutcome
         )
         reasons.append(
             {
-                "code": "budget_exceeded" if breached else "account_exposure",
+                "code": ReasonCode.BUDGET_EXCEEDED if breached else ReasonCode.ACCOUNT_EXPOSURE,
                 "text": f"{why}: approving leaves about {usd(exposure)} of returns open, so "
                 f"approving is priced with {usd(money(p * exposure))} more; a fraud verdict "
                 "should hold it",
@@ -458,14 +458,14 @@ def policy_decide(facts: ReturnFacts, settings: PolicySettings) -> PolicyOutcome
         )
         reasons.append(
             {
-                "code": "portfolio_budget_exceeded",
+                "code": ReasonCode.PORTFOLIO_BUDGET_EXCEEDED,
                 "text": f"{facts.payment_method} {where}: approving priced ×{1 + lam:.1f}",
             }
         )
     if extra:
         reasons.append(
             {
-                "code": "review_capacity",
+                "code": ReasonCode.REVIEW_CAPACITY,
                 "text": f"{facts.reviews_opened} of today's {settings.review_capacity} reviews "
                 f"opened: a review priced {usd(costs[Action.REVIEW])}",
             }
@@ -473,7 +473,7 @@ def policy_decide(facts: ReturnFacts, settings: PolicySettings) -> PolicyOutcome
     elif not review_open:
         reasons.append(
             {
-                "code": "review_capacity",
+                "code": ReasonCode.REVIEW_CAPACITY,
                 "text": f"all {settings.review_capacity} of today's reviews are opened: "
                 "the cheaper of approving and rejecting",
             }
@@ -499,7 +499,7 @@ def policy_decide(facts: ReturnFacts, settings: PolicySettings) -> PolicyOutcome
 
     if facts.hold_mode:
         action = Action.REVIEW if facts.hold_mode == "review" else Action.REJECT
-        return outcome(action, "customer_hold", f"customer is on hold ({facts.hold_mode})")
+        return outcome(action, ReasonCode.CUSTOMER_HOLD, f"customer is on hold ({facts.hold_mode})")
 
     action = cheapest_action(
         approve=costs[Action.APPROVE],
@@ -510,7 +510,7 @@ def policy_decide(facts: ReturnFacts, settings: PolicySettings) -> PolicyOutcome
     if action == Action.REVIEW and facts.open_case:
         return outcome(
             action,
-            "open_case",
+            ReasonCode.OPEN_CASE,
             "the customer's open case decides this return too: it waits for that verdict "
             "at no extra review",
         )
@@ -520,19 +520,21 @@ def policy_decide(facts: ReturnFacts, settings: PolicySettings) -> PolicyOutcome
         with_exposure = money(plain + p * exposure)
         if plain <= min(available.values()):
             if with_exposure > costs[action]:
-                return outcome(action, "budget_exceeded" if breached else "account_exposure")
+                return outcome(
+                    action, ReasonCode.BUDGET_EXCEEDED if breached else ReasonCode.ACCOUNT_EXPOSURE
+                )
             if lam > 0:
-                return outcome(action, "portfolio_budget_exceeded")
+                return outcome(action, ReasonCode.PORTFOLIO_BUDGET_EXCEEDED)
     if action == Action.REVIEW:
         return outcome(
             action,
-            "uncertain",
+            ReasonCode.UNCERTAIN,
             f"a review ({usd(costs[Action.REVIEW])}) is cheaper than approving "
             f"({usd(costs[Action.APPROVE])}) or rejecting ({usd(costs[Action.REJECT])})",
         )
     if action == Action.REJECT:
         if not review_open and costs[Action.REVIEW] < costs[Action.REJECT]:
-            return outcome(action, "review_capacity")
+            return outcome(action, ReasonCode.REVIEW_CAPACITY)
         return outcome(action)
     if facts.audits_left > 0 and review_open and not facts.open_case:
         chance = audit_inclusion_probability(
@@ -548,7 +550,7 @@ def policy_decide(facts: ReturnFacts, settings: PolicySettings) -> PolicyOutcome
         if facts.audit_draw < chance:
             return outcome(
                 Action.REVIEW,
-                "audit_sample",
+                ReasonCode.AUDIT_SAMPLE,
                 f"picked for the audit sample (chance {chance:.2%}) so that labels include "
                 "returns the model trusts",
             )
@@ -666,13 +668,14 @@ def policy_decide_frame(frame: pd.DataFrame, settings: PolicySettings) -> pd.Dat
             "exposure": priced.exposure,
             "portfolio_lambda": priced.lam,
             "joins_case": (action == Action.REVIEW) & facts.open_case,
-            "ood_pessimistic": priced.pessimistic,
-            "budget_exceeded": exposed & priced.breached,
-            "account_exposure": exposed & ~priced.breached,
-            "portfolio_budget_exceeded": np.asarray(priced.lam > 0, dtype=bool),
-            "review_capacity": ~priced.review_open | np.asarray(surcharge != 0, dtype=bool),
-            "customer_hold": held,
-            "audit_sample": audited,
+            ReasonCode.OOD_PESSIMISTIC: priced.pessimistic,
+            ReasonCode.BUDGET_EXCEEDED: exposed & priced.breached,
+            ReasonCode.ACCOUNT_EXPOSURE: exposed & ~priced.breached,
+            ReasonCode.PORTFOLIO_BUDGET_EXCEEDED: np.asarray(priced.lam > 0, dtype=bool),
+            ReasonCode.REVIEW_CAPACITY: ~priced.review_open
+            | np.asarray(surcharge != 0, dtype=bool),
+            ReasonCode.CUSTOMER_HOLD: held,
+            ReasonCode.AUDIT_SAMPLE: audited,
         },
         index=frame.index,
     )

@@ -29,8 +29,8 @@ from django.utils import timezone
 from budgets.selectors import budget_for, budget_snapshot, portfolio_budget_for
 from casework.models import Label
 from casework.services.pipeline import audit_draw
-from ml.economics import ACTIONS, expected_costs_batch, realized_costs_batch
-from scoring.choices import Action
+from ml.economics import ACTIONS, costs_known_or_expected
+from scoring.choices import Action, ReasonCode
 from scoring.constants import AUDIT_MIN_APPROVALS_PER_DAY
 from scoring.models import Decision
 from scoring.policy import ReturnFacts, expected_loss_of, money, policy_decide
@@ -38,7 +38,7 @@ from scoring.services.policies import cost_settings_current, cost_snapshot, poli
 
 DEFAULT_DAYS = 30
 # Codes the policy adds itself; the rest of the ood_* reasons came from the OOD gate.
-POLICY_OOD_CODES = frozenset({"ood_pessimistic"})
+POLICY_OOD_CODES = frozenset({ReasonCode.OOD_PESSIMISTIC})
 
 
 @dataclass(frozen=True)
@@ -120,9 +120,7 @@ def snapshot_with_budget(snapshot: dict, *, before: dict | None, after: dict) ->
 
 
 def _decisions_since(since: datetime) -> list[Decision]:
-    newest_label = Label.objects.filter(return_request=OuterRef("return_request")).order_by(
-        "-observed_at", "-id"
-    )
+    newest_label = Label.objects.newest_of(OuterRef("return_request"))
     return list(
         Decision.objects.filter(decided_at__gte=since)
         .select_related("return_request__customer")
@@ -132,7 +130,7 @@ def _decisions_since(since: datetime) -> list[Decision]:
 
 
 def _hold_mode(decision: Decision) -> str | None:
-    if decision.reasons and decision.reasons[0]["code"] == "customer_hold":
+    if decision.reasons and decision.reasons[0]["code"] == ReasonCode.CUSTOMER_HOLD:
         return "review" if decision.action == Action.REVIEW else "reject"
     return None
 
@@ -146,7 +144,7 @@ def _budget(decision: Decision, budgets: dict, live_budgets: dict):
         "product_category": r.product_category,
     }
     proposed = budget_for(budgets=budgets, **where)
-    if budgets is live_budgets or proposed == budget_for(budgets=live_budgets, **where):
+    if proposed == budget_for(budgets=live_budgets, **where):
         return decision.budget
     return proposed
 
@@ -226,7 +224,7 @@ def decisions_redecide(
         opens = outcome.action == Action.REVIEW and not outcome.joins_case
         recorded_opens = decision.action == Action.REVIEW and not prices.get("joins_case", False)
         opened_delta[decision.decided_at.date()] += int(opens) - int(recorded_opens)
-        audits = outcome.reasons[0]["code"] == "audit_sample"
+        audits = outcome.reasons[0]["code"] == ReasonCode.AUDIT_SAMPLE
         audit_delta[decision.decided_at.date()] += int(audits) - int(r.is_audit_sample)
         booked = outcome.expected_loss if outcome.action == Action.APPROVE else Decimal("0")
         recorded = (
@@ -241,13 +239,17 @@ def decisions_redecide(
     return actions
 
 
-def _policy_cost(actions, *, labelled, is_fraud, expected, value, frc, review) -> PolicyCost:
+def _policy_cost(actions, *, labelled, is_fraud, probability, value, frc, review) -> PolicyCost:
     actions = np.asarray(actions, dtype=object)
-    realized = realized_costs_batch(actions, is_fraud, value, frc, review)
-    column = np.array([ACTIONS.index(a) for a in actions], dtype=int)
-    estimate = expected[np.arange(len(actions)), column] if len(actions) else np.zeros(0)
-    known = labelled | (actions == "review")
-    cost = np.where(known, realized, estimate)
+    cost, known = costs_known_or_expected(
+        actions,
+        labelled=labelled,
+        is_fraud=is_fraud,
+        probability=probability,
+        value=value,
+        false_reject_cost=frc,
+        review_cost=review,
+    )
     return PolicyCost(
         total=money(str(round(float(cost.sum()), 2))),
         known=money(str(round(float(cost[known].sum()), 2))),
@@ -278,11 +280,10 @@ def whatif_compare(
     p = np.array([d.fraud_probability for d in decisions])
     labelled = np.array([d.label_is_fraud is not None for d in decisions], dtype=bool)
     is_fraud = np.array([bool(d.label_is_fraud) for d in decisions], dtype=bool)
-    expected = expected_costs_batch(p, value, frc, review)
     priced = {
         "labelled": labelled,
         "is_fraud": is_fraud,
-        "expected": expected,
+        "probability": p,
         "value": value,
         "frc": frc,
         "review": review,

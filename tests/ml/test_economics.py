@@ -1,7 +1,13 @@
 import numpy as np
 import pytest
 
-from ml.economics import ACTIONS, expected_costs_batch, realized_cost, realized_costs_batch
+from ml.economics import (
+    ACTIONS,
+    costs_known_or_expected,
+    expected_costs_batch,
+    realized_cost,
+    realized_costs_batch,
+)
 
 COSTS = {"false_reject_cost": 200.0, "review_cost": 50.0}
 
@@ -48,3 +54,17 @@ def test_realized_costs_batch_agrees_with_realized_cost():
         assert realized[i] == realized_cost(
             action=actions[i], is_fraud=is_fraud[i], order_value=value[i], **COSTS
         )
+
+
+def test_a_cost_is_known_with_a_label_or_a_review_and_expected_otherwise():
+    cost, known = costs_known_or_expected(
+        np.array(["approve", "approve", "review", "reject"], dtype=object),
+        labelled=np.array([True, False, False, False]),
+        is_fraud=np.array([True, False, False, False]),
+        probability=np.array([0.5, 0.1, 0.9, 0.25]),
+        value=np.array([100.0, 80.0, 50.0, 40.0]),
+        false_reject_cost=200.0,
+        review_cost=50.0,
+    )
+    assert known.tolist() == [True, False, True, False]
+    assert cost.tolist() == pytest.approx([100.0, 8.0, 50.0, 150.0])
