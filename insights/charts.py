@@ -15,7 +15,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 from matplotlib.transforms import blended_transform_factory
 
-from insights.selectors_reports import EconomicReport
+from insights.reports import EconomicReport
 from scoring.policy import CAPACITY_KNEE
 
 ACTION_COLOURS = {"approve": "#4aa56a", "reject": "#d9584f", "review": "#e0a030"}

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 from core.access import lead_required
 from insights.charts import CHARTS, report_charts
 from insights.forms import ReportFilterForm
-from insights.selectors_reports import economic_report_for
+from insights.reports import economic_report_for
 
 
 @lead_required

@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from insights.charts import report_charts
-from insights.selectors_reports import economic_report_for, economic_report_from_replay
+from insights.reports import economic_report_for, economic_report_from_replay
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from insights.selectors_reports import failures_approved_fraud
+from insights.reports import failures_approved_fraud
 from scoring.choices import Action, ReasonCode
 
 # How a return with this leading reason came to be approved.

@@ -1,7 +1,8 @@
-"""The economic report's figures, from live decisions or a replay's output, and the failures.
+"""The economic report: its figures computed from one row per decision, read from the live
+decisions or from a replay's output; and the failure analysis.
 
 The /reports/ page and the `economic_report` command both take an `EconomicReport` from here
-and only draw it (scoring/charts.py) or write its tables, so the two cannot disagree.
+and only draw it (insights/charts.py) or write its tables, so the two cannot disagree.
 
 Costs are priced at one set of prices (the live cost settings, or the replay's): a return with
 a label costs what its action really cost; one without is priced at its expected cost from the
@@ -125,26 +126,25 @@ def _money(value) -> float:
     return round(float(value), 2)
 
 
-def _build(
-    rows: _Rows,
-    *,
-    periods: list[str],
-    title: str,
-    source: str,
-    period_unit: str,
-    false_reject_cost: float,
-    review_cost: float,
-    holds: list[dict] | None,
-    **extra,
-) -> EconomicReport:
-    n = len(rows.action)
-    action = rows.action
+@dataclass(frozen=True)
+class _Charged:
+    """What each return is charged as, and what that cost."""
+
+    action: np.ndarray  # a joined return as its verdict settled it
+    cost: np.ndarray
+    known: np.ndarray  # the cost is realized, not estimated
+    reviewed: np.ndarray  # the return bought a review
+    approve_all: np.ndarray  # what approving it would have cost
+    leading: np.ndarray  # the decision's leading reason code
+
+
+def _charge(rows: _Rows, *, false_reject_cost: float, review_cost: float) -> _Charged:
     waiting = rows.joined & (rows.settled == "")
-    # What each return is charged as: a joined return as its verdict settled it; one still
-    # waiting keeps "review" here but costs nothing below, its case's review being counted once.
-    charged = np.where(rows.joined & ~waiting, rows.settled, action)
-    charged_cost, known = costs_known_or_expected(
-        charged,
+    # A joined return is charged as its verdict settled it; one still waiting keeps "review"
+    # here but costs nothing, its case's review being counted once.
+    action = np.where(rows.joined & ~waiting, rows.settled, rows.action)
+    cost, known = costs_known_or_expected(
+        action,
         labelled=rows.labelled,
         is_fraud=rows.is_fraud,
         probability=rows.probability,
@@ -152,21 +152,27 @@ def _build(
         false_reject_cost=false_reject_cost,
         review_cost=review_cost,
     )
-    cost = np.where(waiting, 0.0, charged_cost)
-    reviewed = (charged == "review") & ~waiting
-    # Approving everything loses a labelled fraud's value, and p × value of an unlabelled one.
-    approve_all = np.where(
-        rows.labelled, np.where(rows.is_fraud, rows.value, 0.0), rows.probability * rows.value
+    return _Charged(
+        action=action,
+        cost=np.where(waiting, 0.0, cost),
+        known=known,
+        reviewed=(action == "review") & ~waiting,
+        # Approving everything loses a labelled fraud's value, and p × value of an unlabelled.
+        approve_all=np.where(
+            rows.labelled, np.where(rows.is_fraud, rows.value, 0.0), rows.probability * rows.value
+        ),
+        leading=np.array([codes[0] if codes else "" for codes in rows.codes], dtype=object),
     )
-    leading = np.array([codes[0] if codes else "" for codes in rows.codes], dtype=object)
-    audit = leading == "audit_sample"
 
-    def per_period(values: np.ndarray) -> np.ndarray:
-        return np.bincount(rows.period, weights=values, minlength=len(periods))
 
-    policy_by_period = per_period(cost)
-    approve_all_by_period = per_period(approve_all)
-    cumulative = [
+def _per_period(rows: _Rows, periods: list[str], values: np.ndarray) -> np.ndarray:
+    return np.bincount(rows.period, weights=values, minlength=len(periods))
+
+
+def _cumulative(rows: _Rows, charged: _Charged, periods: list[str]) -> list[dict]:
+    policy = _per_period(rows, periods, charged.cost)
+    approve_all = _per_period(rows, periods, charged.approve_all)
+    return [
         {
             "period": label,
             "returns": int(count),
@@ -179,29 +185,37 @@ def _build(
         for label, count, c, a, cc, ca, e in zip(
             periods,
             np.bincount(rows.period, minlength=len(periods)),
-            policy_by_period,
-            approve_all_by_period,
-            np.cumsum(policy_by_period),
-            np.cumsum(approve_all_by_period),
-            per_period(np.where(known, 0.0, cost)),
+            policy,
+            approve_all,
+            np.cumsum(policy),
+            np.cumsum(approve_all),
+            _per_period(rows, periods, np.where(charged.known, 0.0, charged.cost)),
             strict=True,
         )
     ]
-    mix = [
+
+
+def _mix(rows: _Rows, periods: list[str]) -> list[dict]:
+    return [
         {"period": label, **{a: int(c) for a, c in zip(ACTIONS, counts, strict=True)}}
         for label, *counts in zip(
             periods,
-            *(np.bincount(rows.period[action == a], minlength=len(periods)) for a in ACTIONS),
+            *(np.bincount(rows.period[rows.action == a], minlength=len(periods)) for a in ACTIONS),
             strict=True,
         )
     ]
+
+
+def _cost_categories(charged: _Charged) -> list[dict]:
+    audit = charged.leading == ReasonCode.AUDIT_SAMPLE
     masks = {
-        "fraud_loss": charged == "approve",
-        "insult_cost": charged == "reject",
-        "review_cost": reviewed & ~audit,
-        "audit_review_cost": reviewed & audit,
+        "fraud_loss": charged.action == "approve",
+        "insult_cost": charged.action == "reject",
+        "review_cost": charged.reviewed & ~audit,
+        "audit_review_cost": charged.reviewed & audit,
     }
-    costs = [
+    cost, known = charged.cost, charged.known
+    return [
         {
             "category": name,
             "label": COST_CATEGORIES[name],
@@ -212,59 +226,92 @@ def _build(
         }
         for name, mask in masks.items()
     ]
-    breach_counts = {
-        code: per_period(np.array([code in codes for codes in rows.codes], dtype=float))
+
+
+def _breaches(
+    rows: _Rows, charged: _Charged, periods: list[str], holds: list[dict] | None
+) -> list[dict]:
+    counts = {
+        code: _per_period(rows, periods, np.array([code in c for c in rows.codes], dtype=float))
         for code in BREACH_CODES
     }
-    stopped = per_period((leading == "customer_hold").astype(float))
-    breaches = [
+    stopped = _per_period(
+        rows, periods, (charged.leading == ReasonCode.CUSTOMER_HOLD).astype(float)
+    )
+    return [
         {
             "period": label,
-            "budget_exceeded": int(breach_counts["budget_exceeded"][i]),
-            "portfolio_budget_exceeded": int(breach_counts["portfolio_budget_exceeded"][i]),
+            "budget_exceeded": int(counts[ReasonCode.BUDGET_EXCEEDED][i]),
+            "portfolio_budget_exceeded": int(counts[ReasonCode.PORTFOLIO_BUDGET_EXCEEDED][i]),
             "stopped_by_hold": int(stopped[i]),
             **(holds[i] if holds else {}),
         }
         for i, label in enumerate(periods)
     ]
-    samples = {
-        a: {"probability": rows.probability[action == a], "ood_score": rows.ood_score[action == a]}
+
+
+def _score_samples(rows: _Rows) -> dict:
+    return {
+        a: {
+            "probability": rows.probability[rows.action == a],
+            "ood_score": rows.ood_score[rows.action == a],
+        }
         for a in ACTIONS
     }
-    scores = [
-        {"action": a, "returns": int(len(s["probability"]))}
-        | _quartiles("fraud_probability", s["probability"])
-        | _quartiles("ood_score", s["ood_score"])
-        for a, s in samples.items()
-    ]
-    totals = {
+
+
+def _totals(rows: _Rows, charged: _Charged) -> dict:
+    n, cost, known = len(rows.action), charged.cost, charged.known
+    return {
         "returns": n,
         "labelled": int(rows.labelled.sum()),
         "policy_cost": _money(cost.sum()),
         "known_cost": _money(cost[known].sum()),
         "estimated_cost": _money(cost[~known].sum()),
-        "approve_all_cost": _money(approve_all.sum()),
-        "saving_vs_approve_all": _money(approve_all.sum() - cost.sum()),
+        "approve_all_cost": _money(charged.approve_all.sum()),
+        "saving_vs_approve_all": _money(charged.approve_all.sum() - cost.sum()),
         "policy_cost_per_return": _money(cost.sum() / n) if n else 0.0,
-        "approve_all_cost_per_return": _money(approve_all.sum() / n) if n else 0.0,
-        **{a: int((action == a).sum()) for a in ACTIONS},
-        "reviews_opened": int(reviewed.sum()),
+        "approve_all_cost_per_return": _money(charged.approve_all.sum() / n) if n else 0.0,
+        **{a: int((rows.action == a).sum()) for a in ACTIONS},
+        "reviews_opened": int(charged.reviewed.sum()),
         "joined_open_case": int(rows.joined.sum()),
     }
+
+
+def _build(
+    rows: _Rows,
+    *,
+    periods: list[str],
+    title: str,
+    source: str,
+    period_unit: str,
+    false_reject_cost: float,
+    review_cost: float,
+    holds: list[dict] | None,
+    **extra,
+) -> EconomicReport:
+    """The report's figures from one row per decision: charge → per period → totals."""
+    charged = _charge(rows, false_reject_cost=false_reject_cost, review_cost=review_cost)
+    samples = _score_samples(rows)
     return EconomicReport(
         title=title,
         source=source,
         period_unit=period_unit,
-        returns=n,
+        returns=len(rows.action),
         labelled=int(rows.labelled.sum()),
         false_reject_cost=false_reject_cost,
         review_cost=review_cost,
-        totals=totals,
-        cumulative=cumulative,
-        mix=mix,
-        costs=costs,
-        breaches=breaches,
-        scores=scores,
+        totals=_totals(rows, charged),
+        cumulative=_cumulative(rows, charged, periods),
+        mix=_mix(rows, periods),
+        costs=_cost_categories(charged),
+        breaches=_breaches(rows, charged, periods, holds),
+        scores=[
+            {"action": a, "returns": int(len(s["probability"]))}
+            | _quartiles("fraud_probability", s["probability"])
+            | _quartiles("ood_score", s["ood_score"])
+            for a, s in samples.items()
+        ],
         score_samples=samples,
         **extra,
     )

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from insights.selectors_reports import economic_report_for
+from insights.reports import economic_report_for
 from intake.choices import Outcome, ReturnStatus
 from scoring.services.policies import cost_settings_current
 from tests.factories import (
