@@ -2,7 +2,7 @@
 
 Figures are built on the Agg canvas directly, never through pyplot, so rendering keeps no
 global state and is safe in a threaded web server. Nothing here reads the database: every
-number comes from an EconomicReport (scoring/selectors_reports.py).
+number comes from an EconomicReport (insights/reports.py).
 """
 
 import io
