@@ -1,12 +1,12 @@
 """The decisions feed: every decision and outcome change once, in commit order, by cursor."""
 
-import threading
+import time
 
 import pytest
-from django.db import connection
 
 from casework.services.pipeline import returns_decide_pending
 from tests.casework.test_api_returns_validation import VALID
+from tests.concurrency import run_concurrently
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -34,13 +34,12 @@ def test_long_poll_returns_once_decided(api, active_model):
     assert pending["decision"] is None
 
     def decide_later():
+        time.sleep(0.5)  # the poll is waiting by then
         returns_decide_pending()
-        connection.close()
 
-    worker = threading.Timer(0.5, decide_later)
-    worker.start()
-    decided = api.get("/api/v1/returns/ORD-1?wait=5000").json()
-    worker.join()
+    decided, _ = run_concurrently(
+        lambda: api.get("/api/v1/returns/ORD-1?wait=5000").json(), decide_later
+    )
     assert decided["status"] in ("decided", "in_review")
     decision = decided["decision"]
     assert set(decision) == {
