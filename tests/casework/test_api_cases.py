@@ -3,11 +3,14 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from casework.models import ReviewCase
 from core.choices import ApiRole
+from tests.casework.conftest import claimed
 from tests.factories import ReviewCaseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -118,3 +121,33 @@ def test_a_lapsed_claim_shows_no_holder(reviewer_api):
     ReviewCase.objects.filter(pk=case.pk).update(claim_expires_at=timezone.now())
     listed = reviewer_api.get("/api/v1/cases").json()["results"]
     assert [c["claimed_by"] for c in listed if c["id"] == case.pk] == [None]
+
+
+def test_case_list_query_count_does_not_grow_with_cases(reviewer_api, api_for):
+    colleague = UserFactory(role="reviewer")
+    other_desk = api_for(ApiRole.REVIEWER, "other-desk")
+
+    def add(count):
+        """`count` more cases: open, held by a signed-in reviewer, held over the API."""
+        for index in range(count):
+            case = ReviewCaseFactory()
+            if index % 3 == 1:
+                claimed(case, colleague)
+            elif index % 3 == 2:
+                assert other_desk.post(f"/api/v1/cases/{case.pk}/claim").status_code == 200
+
+    def list_queries():
+        with CaptureQueriesContext(connection) as queries:
+            listed = reviewer_api.get("/api/v1/cases?limit=50").json()["results"]
+        return listed, [query["sql"] for query in queries]
+
+    # A key's use is recorded at most once a minute: the first request writes it, not the cases.
+    assert reviewer_api.get("/api/v1/cases").json()["results"] == []
+    add(2)
+    two, few = list_queries()
+    add(18)
+    twenty, many = list_queries()
+
+    assert (len(two), len(twenty)) == (2, 20)
+    assert {c["claimed_by"] for c in twenty} == {None, colleague.username, "api:other-desk"}
+    assert len(many) == len(few), "\n".join(many)

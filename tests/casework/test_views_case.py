@@ -5,6 +5,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,6 +21,7 @@ from intake.choices import Outcome, ReturnStatus
 from tests.casework.conftest import make_case
 from tests.factories import (
     CustomerFactory,
+    DecisionFactory,
     LabelFactory,
     LedgerAccountFactory,
     ReturnRequestFactory,
@@ -71,6 +74,57 @@ def test_case_page_opens_with_the_three_costs_and_the_reasons(client, reviewer, 
     assert "+0.210" in html
     assert "0.910 against threshold 0.600" in html
     assert "outside</b> what the model was trained on" in html
+
+
+def test_case_page_query_count_does_not_grow_with_joined_returns_entries_or_labels(
+    client, reviewer, customer
+):
+    case = make_case(customer=customer)
+    case_claim(case_id=case.pk, actor=reviewer)  # an audit trail to show
+    account = LedgerAccountFactory(customer=customer)
+
+    def add(count):
+        """`count` more of each: joined returns, approved returns with a booking and a label,
+        labels of the case's own return."""
+        for _ in range(count):
+            DecisionFactory(
+                return_request=ReturnRequestFactory(
+                    customer=customer, status=ReturnStatus.IN_REVIEW, joined_case=case
+                ),
+                reasons=[{"code": "open_case", "text": "the customer's open case decides it"}],
+                cost_review=Decimal("0.00"),
+            )
+            earlier = DecisionFactory(
+                action="approve",
+                return_request__customer=customer,
+                return_request__status=ReturnStatus.DECIDED,
+                return_request__outcome=Outcome.APPROVED,
+            ).return_request
+            entry = ledger_entry_for(
+                account=account,
+                return_request=earlier,
+                kind=EntryKind.EXPECTED_LOSS,
+                amount=Decimal("1.20"),
+            )
+            ledger_post(entries=[entry])
+            LabelFactory(return_request=earlier, is_fraud=False)
+            LabelFactory(return_request=case.return_request, is_fraud=False)
+
+    def page_queries():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(case.get_absolute_url()).status_code == 200
+        return [query["sql"] for query in queries]
+
+    add(1)
+    one = page_queries()
+    add(9)
+    ten = page_queries()
+
+    assert len(ten) == len(one), "\n".join(ten)
+    assert (
+        "This verdict also decides 10 more returns"
+        in client.get(case.get_absolute_url()).content.decode()
+    )
 
 
 def test_case_page_recommends_a_hold_only_for_a_bleeding_account(client, reviewer, customer):
