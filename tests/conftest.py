@@ -20,6 +20,11 @@ settings.register_profile(
 settings.load_profile("desk")
 
 
+def iso(moment) -> str:
+    """A moment as an API client writes it: ISO 8601 in UTC, with a Z."""
+    return moment.isoformat().replace("+00:00", "Z")
+
+
 def bearer(key: str) -> APIClient:
     """An HTTP client that sends `key` with every request."""
     http = APIClient()
