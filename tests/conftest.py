@@ -20,6 +20,18 @@ settings.register_profile(
 settings.load_profile("desk")
 
 
+def iso(moment) -> str:
+    """A moment as an API client writes it: ISO 8601 in UTC, with a Z."""
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def bearer(key: str) -> APIClient:
+    """An HTTP client that sends `key` with every request."""
+    http = APIClient()
+    http.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return http
+
+
 @pytest.fixture
 def submitter(db):
     client, key = api_client_create(name="shop", role=ApiRole.SUBMITTER)
@@ -30,9 +42,24 @@ def submitter(db):
 @pytest.fixture
 def api(submitter):
     """An HTTP client authenticated as the submitter."""
-    http = APIClient()
-    http.credentials(HTTP_AUTHORIZATION=f"Bearer {submitter.key}")
-    return http
+    return bearer(submitter.key)
+
+
+@pytest.fixture
+def api_for(db):
+    """Opens HTTP clients, each with a new API key: `api_for(ApiRole.REVIEWER, "desk")`."""
+
+    def open_client(role: str, name: str) -> APIClient:
+        _, key = api_client_create(name=name, role=role)
+        return bearer(key)
+
+    return open_client
+
+
+@pytest.fixture
+def reviewer_api(api_for):
+    """An HTTP client authenticated as the desk's reviewer API client."""
+    return api_for(ApiRole.REVIEWER, "desk")
 
 
 @pytest.fixture(scope="session")

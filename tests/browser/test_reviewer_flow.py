@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from budgets.models import LedgerAccount
 from casework.choices import CaseStatus
 from casework.models import ReviewCase, Verdict
+from scoring.policy import usd
 from tests.browser.conftest import assert_no_horizontal_scroll, log_in
 from tests.factories import ReviewCaseFactory, UserFactory
 
@@ -118,10 +120,16 @@ def test_screenshots_of_a_realistic_queue_and_case(new_page, desk_scenario):
     page.goto(case.get_absolute_url())
     page.locator("#claim-button").click()
     expect(page.locator("#claim-state")).to_contain_text("You hold this case")
+    # The reason the policy wrote for sending this return to review, first and in its words.
+    leading = case.decision.reasons[0]
+    expect(page.locator(".decision-strip .reasons li").first).to_contain_text(leading["text"])
     expect(page.locator(".ledger-chart polyline")).to_be_visible()
     assert_no_horizontal_scroll(page)
     page.screenshot(path=SCREENSHOTS / "case.png")
 
     page.goto(case.return_request.customer.get_absolute_url())
-    expect(page.locator("#ledger")).to_contain_text("balance $46.20 against budget $50.00")
+    account = LedgerAccount.objects.get(customer=case.return_request.customer)
+    expect(page.locator("#ledger")).to_contain_text(
+        f"balance {usd(account.balance)} against budget {usd(case.decision.budget)}"
+    )
     assert_no_horizontal_scroll(page)

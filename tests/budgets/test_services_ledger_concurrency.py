@@ -1,10 +1,8 @@
 """Concurrent workers hammering one customer never overrun the budget or unbalance the ledger."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.db.models import Sum
 
 from budgets.models import BudgetPolicy, LedgerAccount, LedgerEntry
@@ -12,6 +10,7 @@ from casework.models import ReviewCase
 from casework.services.pipeline import returns_decide_pending
 from scoring.models import Decision
 from scoring.services.policies import policy_version_publish
+from tests.concurrency import run_concurrently
 from tests.factories import ReturnRequestFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -33,24 +32,14 @@ def test_concurrent_workers_never_overrun_a_customer_budget(active_model):
         )
         for _ in range(60)
     ]
-    errors = []
 
     def worker():
-        try:
-            while returns_decide_pending(limit=3):
-                pass
-        except Exception as exc:  # surfaced below; a thread must not swallow it
-            errors.append(exc)
-        finally:
-            connection.close()
+        decided = 0
+        while batch := returns_decide_pending(limit=3):
+            decided += batch
+        return decided
 
-    threads = [threading.Thread(target=worker) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    assert sum(run_concurrently(*[worker] * 6)) == 60
     assert Decision.objects.filter(return_request__in=returns).count() == 60
     actions = set(Decision.objects.values_list("action", flat=True))
     assert {"approve", "review"} <= actions, "the budget was never reached"

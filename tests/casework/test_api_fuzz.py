@@ -20,8 +20,6 @@ from rest_framework.test import APIClient
 from budgets.models import LedgerAccount
 from casework.models import Label
 from casework.services.pipeline import returns_decide_pending
-from core.choices import ApiRole
-from core.services.api_clients import api_client_create
 from intake.models import ReturnRequest
 from scoring.models import Decision
 from tests.factories import ReviewCaseFactory
@@ -130,14 +128,6 @@ def assert_clean_answer(response):
         assert all(isinstance(messages, list | dict) for messages in errors.values()), payload
 
 
-@pytest.fixture
-def reviewer():
-    _, key = api_client_create(name="fuzz-desk", role=ApiRole.REVIEWER)
-    http = APIClient()
-    http.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
-    return http
-
-
 @given(body=any_body(VALID_RETURN, RETURN_FIELDS))
 def test_return_submission_never_fails_and_stores_only_what_it_accepts(api, body):
     if isinstance(body, dict) and body.get("order_id") == VALID_RETURN["order_id"]:
@@ -217,10 +207,10 @@ def test_label_submission_never_fails(api, body):
 
 
 @given(body=any_body({"verdict": "fraud", "hold_customer": False, "note": ""}, VERDICT_FIELDS))
-def test_verdict_body_never_fails(reviewer, body):
+def test_verdict_body_never_fails(reviewer_api, body):
     case = ReviewCaseFactory()
-    assert reviewer.post(f"/api/v1/cases/{case.pk}/claim").status_code == 200
-    response = post_raw(reviewer, f"/api/v1/cases/{case.pk}/verdict", body)
+    assert reviewer_api.post(f"/api/v1/cases/{case.pk}/claim").status_code == 200
+    response = post_raw(reviewer_api, f"/api/v1/cases/{case.pk}/verdict", body)
     assert_clean_answer(response)
     case.refresh_from_db()
     assert (case.status == "resolved") == (response.status_code == 200)
@@ -238,13 +228,13 @@ query_values = awkward_text | st.integers(min_value=-(2**70), max_value=2**70).m
     idempotency_key=awkward_text,
 )
 def test_paths_queries_and_headers_never_fail(
-    api, reviewer, order_id, wait, after, limit, status, idempotency_key
+    api, reviewer_api, order_id, wait, after, limit, status, idempotency_key
 ):
     assert_clean_answer(api.get(f"/api/v1/returns/{quote(order_id, safe='')}?wait={quote(wait)}"))
     assert_clean_answer(api.get(f"/api/v1/decisions?{urlencode({'after': after, 'limit': limit})}"))
     query = urlencode({"status": status, "after": after, "limit": limit})
-    assert_clean_answer(reviewer.get(f"/api/v1/cases?{query}"))
-    assert_clean_answer(reviewer.post(f"/api/v1/cases/{quote(order_id, safe='')}/claim"))
+    assert_clean_answer(reviewer_api.get(f"/api/v1/cases?{query}"))
+    assert_clean_answer(reviewer_api.post(f"/api/v1/cases/{quote(order_id, safe='')}/claim"))
     # A header value can only carry Latin-1; what a client could put there, the server must take.
     header = idempotency_key.encode("latin-1", "replace").decode("latin-1")
     response = post_raw(api, "/api/v1/returns", VALID_RETURN, HTTP_IDEMPOTENCY_KEY=header)

@@ -13,13 +13,10 @@ from casework.selectors import return_labels_newest_first
 from casework.services.pipeline import returns_decide_pending
 from casework.services.review import case_claim, case_resolve
 from core.models import AuditEvent
+from tests.conftest import iso
 from tests.factories import ApiClientFactory, ReturnRequestFactory, ReviewCaseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def iso(moment):
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 @pytest.fixture

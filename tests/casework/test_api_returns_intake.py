@@ -3,10 +3,8 @@
 import json
 
 import pytest
-from rest_framework.test import APIClient
 
 from core.choices import ApiRole
-from core.services.api_clients import api_client_create
 from intake.models import ReturnRequest
 from tests.casework.test_api_returns_validation import VALID
 from tests.factories import ReturnRequestFactory, ReviewCaseFactory
@@ -128,21 +126,16 @@ def test_bad_batch_envelope_is_refused_whole(api, body):
 
 
 @pytest.mark.django_db
-def test_a_submitter_sees_only_its_own_returns(api):
+def test_a_submitter_sees_only_its_own_returns(api, api_for):
     api.post("/api/v1/returns", VALID, format="json")
-    _, other_key = api_client_create(name="other-shop", role=ApiRole.SUBMITTER)
-    other = APIClient()
-    other.credentials(HTTP_AUTHORIZATION=f"Bearer {other_key}")
+    other = api_for(ApiRole.SUBMITTER, "other-shop")
     assert other.get("/api/v1/returns/ORD-1").status_code == 404
     assert other.get("/api/v1/decisions").json()["results"] == []
 
 
 @pytest.mark.django_db
-def test_reviewer_key_cannot_submit_returns():
-    _, key = api_client_create(name="desk", role=ApiRole.REVIEWER)
-    http = APIClient()
-    http.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
-    assert http.post("/api/v1/returns", VALID, format="json").status_code == 403
+def test_reviewer_key_cannot_submit_returns(reviewer_api):
+    assert reviewer_api.post("/api/v1/returns", VALID, format="json").status_code == 403
 
 
 @pytest.mark.django_db

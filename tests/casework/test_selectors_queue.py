@@ -9,41 +9,27 @@ from django.utils import timezone
 from casework.choices import CaseStatus
 from casework.models import ReviewCase
 from casework.selectors import QueueFilters, case_queue_for
-from tests.factories import CustomerFactory, ReviewCaseFactory, UserFactory
+from tests.casework.conftest import claimed, make_case
+from tests.factories import CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
+# Each case's reasons end with the comparison of prices, as the policy writes them.
 REASONS = {
-    "ood": [{"code": "ood_unseen_value", "text": "payment_method 'Crypto' never seen"}],
-    "budget": [{"code": "budget_exceeded", "text": "booked loss $46.20 + $18.40 > budget $50"}],
-    "portfolio": [{"code": "portfolio_budget_exceeded", "text": "Gift Card booked today ..."}],
-    "uncertain": [{"code": "uncertain", "text": "a review is cheaper"}],
-    "hold": [{"code": "customer_hold", "text": "customer is on hold (review)"}],
-    "audit": [{"code": "audit_sample", "text": "picked at random"}],
+    key: [reason, {"code": "expected_cost", "text": "review $50.00 < approve $60.00"}]
+    for key, reason in {
+        "ood": {"code": "ood_unseen_value", "text": "payment_method 'Crypto' never seen"},
+        "budget": {"code": "budget_exceeded", "text": "booked loss $46.20 + $18.40 > budget $50"},
+        "portfolio": {"code": "portfolio_budget_exceeded", "text": "Gift Card booked today ..."},
+        "uncertain": {"code": "uncertain", "text": "a review is cheaper"},
+        "hold": {"code": "customer_hold", "text": "customer is on hold (review)"},
+        "audit": {"code": "audit_sample", "text": "picked at random"},
+    }.items()
 }
-
-
-def make_case(*, reasons="uncertain", priority="10.00", age_minutes=0, **return_fields):
-    case = ReviewCaseFactory(
-        priority=Decimal(priority),
-        decision__reasons=REASONS[reasons]
-        + [{"code": "expected_cost", "text": "review $50.00 < approve $60.00"}],
-        **{f"decision__return_request__{name}": value for name, value in return_fields.items()},
-    )
-    if age_minutes:
-        created = timezone.now() - timedelta(minutes=age_minutes)
-        ReviewCase.objects.filter(pk=case.pk).update(created_at=created)
-        case.refresh_from_db()
-    return case
 
 
 def ids(page):
     return [case.pk for case in page.cases]
-
-
-@pytest.fixture
-def reviewer():
-    return UserFactory(role="reviewer")
 
 
 def queue(reviewer, cursor=None, **filters):
@@ -61,17 +47,12 @@ def test_queue_orders_by_priority_then_oldest_then_id(reviewer):
 
 def test_queue_leaves_out_resolved_cases_but_keeps_claimed_ones(reviewer):
     open_case = make_case()
-    claimed = make_case()
-    ReviewCase.objects.filter(pk=claimed.pk).update(
-        status=CaseStatus.CLAIMED,
-        assignee=reviewer,
-        claimed_at=timezone.now(),
-        claim_expires_at=timezone.now() + timedelta(minutes=15),
-    )
+    held = make_case()
+    claimed(held, reviewer)
     resolved = make_case()
     ReviewCase.objects.filter(pk=resolved.pk).update(status=CaseStatus.RESOLVED)
 
-    assert set(ids(queue(reviewer))) == {open_case.pk, claimed.pk}
+    assert set(ids(queue(reviewer))) == {open_case.pk, held.pk}
 
 
 @pytest.mark.parametrize(
@@ -85,16 +66,16 @@ def test_queue_leaves_out_resolved_cases_but_keeps_claimed_ones(reviewer):
     ],
 )
 def test_reason_filter_picks_cases_by_their_reason_codes(reviewer, reason, matching):
-    cases = {key: make_case(reasons=key) for key in REASONS}
+    cases = {key: make_case(reasons=REASONS[key]) for key in REASONS}
 
     assert set(ids(queue(reviewer, reason=reason))) == {cases[key].pk for key in matching}
 
 
 def test_reason_counts_follow_the_other_filters_but_not_the_reason_filter(reviewer):
-    make_case(reasons="ood", product_category="Electronics")
-    make_case(reasons="ood", product_category="Apparel")
-    make_case(reasons="budget", product_category="Electronics")
-    make_case(reasons="portfolio", product_category="Electronics")
+    make_case(reasons=REASONS["ood"], product_category="Electronics")
+    make_case(reasons=REASONS["ood"], product_category="Apparel")
+    make_case(reasons=REASONS["budget"], product_category="Electronics")
+    make_case(reasons=REASONS["portfolio"], product_category="Electronics")
 
     page = queue(reviewer, reason="ood", category="Electronics")
 
@@ -127,19 +108,13 @@ def test_category_payment_and_value_filters_combine(reviewer):
 
 def test_mine_and_unassigned_filters_treat_a_lapsed_claim_as_unassigned(reviewer):
     other = UserFactory(role="reviewer")
-    now = timezone.now()
     mine = make_case()
     theirs = make_case()
     lapsed = make_case()
     unclaimed = make_case()
-    for case, user, expires in (
-        (mine, reviewer, now + timedelta(minutes=10)),
-        (theirs, other, now + timedelta(minutes=10)),
-        (lapsed, reviewer, now - timedelta(minutes=1)),
-    ):
-        ReviewCase.objects.filter(pk=case.pk).update(
-            status=CaseStatus.CLAIMED, assignee=user, claimed_at=now, claim_expires_at=expires
-        )
+    claimed(mine, reviewer, expires_in=timedelta(minutes=10))
+    claimed(theirs, other, expires_in=timedelta(minutes=10))
+    claimed(lapsed, reviewer, expires_in=timedelta(minutes=-1))
 
     assert ids(queue(reviewer, assignee="mine")) == [mine.pk]
     assert set(ids(queue(reviewer, assignee="unassigned"))) == {lapsed.pk, unclaimed.pk}

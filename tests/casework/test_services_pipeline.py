@@ -25,8 +25,10 @@ from tests.factories import CustomerHoldFactory, ReturnRequestFactory
 
 @pytest.mark.django_db
 def test_each_pending_return_is_decided_once(active_model):
-    returns = ReturnRequestFactory.create_batch(12)
-    ReturnRequestFactory(order_value=Decimal("2000.00"), payment_method="Crypto")
+    returns = [
+        *ReturnRequestFactory.create_batch(12),
+        ReturnRequestFactory(order_value=Decimal("2000.00"), payment_method="Crypto"),
+    ]
     assert returns_decide_pending(limit=5) == 5
     assert returns_decide_pending(limit=50) == 8
     assert returns_decide_pending(limit=50) == 0
@@ -34,7 +36,8 @@ def test_each_pending_return_is_decided_once(active_model):
     assert FeedEvent.objects.filter(kind="decision").count() == 13
     assert not ReturnRequest.objects.filter(status="pending").exists()
     assert all(d.model_version_id == active_model.pk for d in Decision.objects.all())
-    assert returns[0].customer_id
+    decided = Decision.objects.values_list("return_request_id", flat=True)
+    assert sorted(decided) == sorted(r.pk for r in returns)
 
 
 @pytest.mark.django_db

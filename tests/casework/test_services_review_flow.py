@@ -1,16 +1,16 @@
 """Verdicts feeding back: a ring account held after its first fraud verdict; claims under load."""
 
-import threading
 from collections import Counter
 from decimal import Decimal
+from functools import partial
 
 import pytest
-from django.db import connection
 
 from casework.models import Label, ReviewCase
 from casework.services.pipeline import returns_decide_pending
 from casework.services.review import case_claim, case_claim_next, case_resolve
 from intake.models import ReturnRequest
+from tests.concurrency import run_concurrently
 from tests.factories import ReturnRequestFactory, ReviewCaseFactory, UserFactory
 
 
@@ -60,26 +60,16 @@ def test_one_review_decides_a_ring_accounts_returns_and_its_hold_rejects_the_nex
 def test_twenty_threads_never_give_one_case_to_two_reviewers():
     reviewers = [UserFactory(role="reviewer") for _ in range(10)]
     cases = ReviewCaseFactory.create_batch(15)
-    claims, errors = [], []
-    lock = threading.Lock()
+    claimants = [reviewers[i % 10] for i in range(20)]
 
-    def claim(reviewer):
-        try:
-            case = case_claim_next(actor=reviewer)
-            with lock:
-                claims.append((case.pk if case else None, reviewer.pk))
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+    cases_claimed = run_concurrently(
+        *(partial(case_claim_next, actor=reviewer) for reviewer in claimants)
+    )
 
-    threads = [threading.Thread(target=claim, args=(reviewers[i % 10],)) for i in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    claims = [
+        (case.pk if case else None, reviewer.pk)
+        for case, reviewer in zip(cases_claimed, claimants, strict=True)
+    ]
     taken = [case_id for case_id, _ in claims if case_id is not None]
     assert len(taken) == 15
     assert Counter(taken).most_common(1)[0][1] == 1
@@ -88,4 +78,4 @@ def test_twenty_threads_never_give_one_case_to_two_reviewers():
         if case_id is not None:
             assert holders[case_id] == reviewer_id
     assert {c.pk for c in cases} == set(taken)
-    assert ReturnRequest.objects.count() == 15
+    assert set(ReviewCase.objects.values_list("status", flat=True)) == {"claimed"}

@@ -1,15 +1,13 @@
 """Deny by default: login and the reviewer role for every page; lead-only actions; CSRF."""
 
-from datetime import timedelta
-
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from budgets.models import CustomerHold
 from casework.choices import CaseStatus
 from casework.models import ReviewCase
+from tests.casework.conftest import claimed
 from tests.factories import CustomerHoldFactory, ReviewCaseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,16 +32,6 @@ def pages(case):
         ("post", reverse("casework:customer-hold", args=[customer])),
         ("post", reverse("casework:customer-hold-release", args=[customer])),
     ]
-
-
-def claim_for(case, user):
-    now = timezone.now()
-    ReviewCase.objects.filter(pk=case.pk).update(
-        status=CaseStatus.CLAIMED,
-        assignee=user,
-        claimed_at=now,
-        claim_expires_at=now + timedelta(minutes=15),
-    )
 
 
 def test_anonymous_visitor_is_sent_to_login_from_every_page(client, case):
@@ -80,7 +68,7 @@ def test_unknown_case_and_customer_are_404_for_a_reviewer(client):
 
 def test_reviewer_may_not_reassign_or_release_anothers_claim(client, case):
     owner = UserFactory(role="reviewer")
-    claim_for(case, owner)
+    claimed(case, owner)
     client.force_login(UserFactory(role="reviewer"))
 
     reassign = client.post(reverse("casework:case-reassign", args=[case.pk]), {"to_user": owner.pk})
@@ -112,7 +100,7 @@ def test_reviewer_may_not_place_or_release_a_hold_directly(client, case):
 def test_lead_reassigns_a_case_and_releases_anothers_claim(client, case):
     owner = UserFactory(role="reviewer")
     other = UserFactory(role="reviewer")
-    claim_for(case, owner)
+    claimed(case, owner)
     client.force_login(UserFactory(role="lead"))
 
     response = client.post(reverse("casework:case-reassign", args=[case.pk]), {"to_user": other.pk})
@@ -143,7 +131,7 @@ def test_lead_places_and_releases_a_hold(client, case):
 
 def test_verdict_post_without_csrf_token_is_refused(case):
     reviewer = UserFactory(role="reviewer")
-    claim_for(case, reviewer)
+    claimed(case, reviewer)
     http = Client(enforce_csrf_checks=True)
     http.force_login(reviewer)
 
@@ -157,7 +145,7 @@ def test_verdict_post_without_csrf_token_is_refused(case):
 
 def test_every_form_on_the_case_page_carries_a_csrf_token(client, case):
     lead = UserFactory(role="lead")
-    claim_for(case, lead)
+    claimed(case, lead)
     client.force_login(lead)
 
     html = client.get(case.get_absolute_url()).content.decode()

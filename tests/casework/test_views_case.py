@@ -5,6 +5,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,12 +18,13 @@ from casework.models import Label, ReviewCase, Verdict
 from casework.services.review import case_claim
 from core.models import AuditEvent
 from intake.choices import Outcome, ReturnStatus
+from tests.casework.conftest import make_case
 from tests.factories import (
     CustomerFactory,
+    DecisionFactory,
     LabelFactory,
     LedgerAccountFactory,
     ReturnRequestFactory,
-    ReviewCaseFactory,
     UserFactory,
 )
 
@@ -29,23 +32,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def reviewer(client):
-    user = UserFactory(role="reviewer")
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def customer():
     return CustomerFactory(external_id="CUST-00417")
-
-
-def make_case(customer, *, priority="10.00", **decision_fields):
-    return ReviewCaseFactory(
-        priority=Decimal(priority),
-        decision__return_request__customer=customer,
-        **{f"decision__{name}": value for name, value in decision_fields.items()},
-    )
 
 
 def verdict_url(case):
@@ -54,22 +42,24 @@ def verdict_url(case):
 
 def test_case_page_opens_with_the_three_costs_and_the_reasons(client, reviewer, customer):
     case = make_case(
-        customer,
-        cost_approve=Decimal("18.40"),
-        cost_reject=Decimal("152.00"),
-        cost_review=Decimal("50.00"),
+        customer=customer,
         reasons=[
             {"code": "budget_exceeded", "text": "booked loss $46.20 + $18.40 > budget $50.00"},
             {"code": "expected_cost", "text": "approve $18.40 < review $50.00 < reject $152.00"},
         ],
-        contributions=[
-            {"feature": "returns_velocity_30d", "effect": 0.21},
-            {"feature": "days_since_purchase", "effect": -0.08},
-        ],
-        fraud_probability=0.153,
-        probability_used=0.153,
-        ood_score=0.91,
-        ood_threshold=0.6,
+        decision={
+            "cost_approve": Decimal("18.40"),
+            "cost_reject": Decimal("152.00"),
+            "cost_review": Decimal("50.00"),
+            "contributions": [
+                {"feature": "returns_velocity_30d", "effect": 0.21},
+                {"feature": "days_since_purchase", "effect": -0.08},
+            ],
+            "fraud_probability": 0.153,
+            "probability_used": 0.153,
+            "ood_score": 0.91,
+            "ood_threshold": 0.6,
+        },
     )
 
     html = client.get(case.get_absolute_url()).content.decode()
@@ -86,15 +76,66 @@ def test_case_page_opens_with_the_three_costs_and_the_reasons(client, reviewer, 
     assert "outside</b> what the model was trained on" in html
 
 
+def test_case_page_query_count_does_not_grow_with_joined_returns_entries_or_labels(
+    client, reviewer, customer
+):
+    case = make_case(customer=customer)
+    case_claim(case_id=case.pk, actor=reviewer)  # an audit trail to show
+    account = LedgerAccountFactory(customer=customer)
+
+    def add(count):
+        """`count` more of each: joined returns, approved returns with a booking and a label,
+        labels of the case's own return."""
+        for _ in range(count):
+            DecisionFactory(
+                return_request=ReturnRequestFactory(
+                    customer=customer, status=ReturnStatus.IN_REVIEW, joined_case=case
+                ),
+                reasons=[{"code": "open_case", "text": "the customer's open case decides it"}],
+                cost_review=Decimal("0.00"),
+            )
+            earlier = DecisionFactory(
+                action="approve",
+                return_request__customer=customer,
+                return_request__status=ReturnStatus.DECIDED,
+                return_request__outcome=Outcome.APPROVED,
+            ).return_request
+            entry = ledger_entry_for(
+                account=account,
+                return_request=earlier,
+                kind=EntryKind.EXPECTED_LOSS,
+                amount=Decimal("1.20"),
+            )
+            ledger_post(entries=[entry])
+            LabelFactory(return_request=earlier, is_fraud=False)
+            LabelFactory(return_request=case.return_request, is_fraud=False)
+
+    def page_queries():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(case.get_absolute_url()).status_code == 200
+        return [query["sql"] for query in queries]
+
+    add(1)
+    one = page_queries()
+    add(9)
+    ten = page_queries()
+
+    assert len(ten) == len(one), "\n".join(ten)
+    assert (
+        "This verdict also decides 10 more returns"
+        in client.get(case.get_absolute_url()).content.decode()
+    )
+
+
 def test_case_page_recommends_a_hold_only_for_a_bleeding_account(client, reviewer, customer):
     frequent = make_case(
-        customer,
+        customer=customer,
         reasons=[
             {"code": "account_exposure", "text": "a review ($50.00) can stop this account"},
             {"code": "expected_cost", "text": "review $50.00 < approve $52.50 < reject $60.00"},
         ],
     )
-    ordinary = make_case(customer)
+    ordinary = make_case(customer=customer)
 
     html = client.get(frequent.get_absolute_url()).content.decode()
     assert 'id="hold-recommended"' in html
@@ -107,7 +148,7 @@ def test_case_page_recommends_a_hold_only_for_a_bleeding_account(client, reviewe
 def test_case_page_recommends_a_hold_for_a_customer_with_a_confirmed_fraud(
     client, reviewer, customer
 ):
-    case = make_case(customer)
+    case = make_case(customer=customer)
     earlier = ReturnRequestFactory(customer=customer)
     LabelFactory(return_request=earlier, is_fraud=True)
 
@@ -117,8 +158,8 @@ def test_case_page_recommends_a_hold_for_a_customer_with_a_confirmed_fraud(
 
 
 def test_case_page_shows_customer_history_ledger_and_other_open_cases(client, reviewer, customer):
-    case = make_case(customer, budget=Decimal("50.00"))
-    other_open = make_case(customer)
+    case = make_case(customer=customer, decision={"budget": Decimal("50.00")})
+    other_open = make_case(customer=customer)
     earlier = ReturnRequestFactory(
         customer=customer, order_id="ORD-EARLIER", outcome=Outcome.APPROVED, status="decided"
     )
@@ -144,7 +185,7 @@ def test_case_page_shows_customer_history_ledger_and_other_open_cases(client, re
 
 
 def test_case_page_shows_the_audit_trail_and_says_when_labels_disagree(client, reviewer, customer):
-    case = make_case(customer)
+    case = make_case(customer=customer)
     case_claim(case_id=case.pk, actor=reviewer)
     now = timezone.now()
     LabelFactory(return_request=case.return_request, is_fraud=False, observed_at=now)
@@ -161,7 +202,7 @@ def test_case_page_shows_the_audit_trail_and_says_when_labels_disagree(client, r
 
 
 def test_fraud_verdict_rejects_the_return_labels_it_audits_and_holds(client, reviewer, customer):
-    case = make_case(customer)
+    case = make_case(customer=customer)
     case_claim(case_id=case.pk, actor=reviewer)
 
     response = client.post(
@@ -185,7 +226,7 @@ def test_fraud_verdict_rejects_the_return_labels_it_audits_and_holds(client, rev
 
 
 def test_a_verdict_settles_the_returns_that_joined_the_case(client, reviewer, customer):
-    case = make_case(customer)
+    case = make_case(customer=customer)
     joined = [
         ReturnRequestFactory(
             customer=customer,
@@ -212,7 +253,7 @@ def test_a_verdict_settles_the_returns_that_joined_the_case(client, reviewer, cu
 
 
 def test_legitimate_verdict_approves_without_a_hold(client, reviewer, customer):
-    case = make_case(customer)
+    case = make_case(customer=customer)
     case_claim(case_id=case.pk, actor=reviewer)
 
     client.post(verdict_url(case), {"verdict": "legitimate"})
@@ -224,8 +265,8 @@ def test_legitimate_verdict_approves_without_a_hold(client, reviewer, customer):
 
 
 def test_after_a_verdict_the_next_case_is_claimed_and_opened(client, reviewer, customer):
-    case = make_case(customer, priority="80")
-    following = make_case(CustomerFactory(), priority="20")
+    case = make_case(customer=customer, priority="80")
+    following = make_case(customer=CustomerFactory(), priority="20")
     case_claim(case_id=case.pk, actor=reviewer)
 
     response = client.post(verdict_url(case), {"verdict": "legitimate"})
@@ -236,7 +277,7 @@ def test_after_a_verdict_the_next_case_is_claimed_and_opened(client, reviewer, c
 
 
 def test_after_the_last_verdict_the_reviewer_returns_to_the_queue(client, reviewer, customer):
-    case = make_case(customer)
+    case = make_case(customer=customer)
     case_claim(case_id=case.pk, actor=reviewer)
 
     response = client.post(verdict_url(case), {"verdict": "fraud"}, follow=True)
@@ -246,7 +287,7 @@ def test_after_the_last_verdict_the_reviewer_returns_to_the_queue(client, review
 
 
 def test_verdict_on_a_case_nobody_holds_claims_it_in_the_same_step(client, reviewer, customer):
-    case = make_case(customer)
+    case = make_case(customer=customer)
 
     response = client.post(verdict_url(case), {"verdict": "fraud", "note": "keep me"})
 
@@ -257,7 +298,7 @@ def test_verdict_on_a_case_nobody_holds_claims_it_in_the_same_step(client, revie
 
 
 def test_a_hold_with_a_legitimate_verdict_is_refused_and_the_note_kept(client, reviewer, customer):
-    case = make_case(customer)
+    case = make_case(customer=customer)
     case_claim(case_id=case.pk, actor=reviewer)
     body = {"verdict": "legitimate", "hold_customer": "on", "note": "keep me"}
 
@@ -271,8 +312,8 @@ def test_a_hold_with_a_legitimate_verdict_is_refused_and_the_note_kept(client, r
 
 
 def test_next_case_from_a_held_case_hands_it_back(client, reviewer, customer):
-    current = make_case(customer, priority="90.00")
-    waiting = make_case(customer, priority="10.00")
+    current = make_case(customer=customer, priority="90.00")
+    waiting = make_case(customer=customer, priority="10.00")
     case_claim(case_id=current.pk, actor=reviewer)
     assert (
         f'name="skipping" value="{current.pk}"'
@@ -287,7 +328,7 @@ def test_next_case_from_a_held_case_hands_it_back(client, reviewer, customer):
 
 
 def test_verdict_on_a_case_another_reviewer_holds_is_refused(client, reviewer, customer):
-    case = make_case(customer)
+    case = make_case(customer=customer)
     holder = UserFactory(role="reviewer", username="maria")
     case_claim(case_id=case.pk, actor=holder)
 
@@ -301,7 +342,7 @@ def test_verdict_on_a_case_another_reviewer_holds_is_refused(client, reviewer, c
 
 
 def test_verdict_needs_a_choice(client, reviewer, customer):
-    case = make_case(customer)
+    case = make_case(customer=customer)
     case_claim(case_id=case.pk, actor=reviewer)
 
     assert client.post(verdict_url(case), {"verdict": "maybe"}).status_code == 400
@@ -311,8 +352,8 @@ def test_verdict_needs_a_choice(client, reviewer, customer):
 def test_resolving_together_claims_and_decides_each_of_the_customers_cases(
     client, reviewer, customer
 ):
-    case = make_case(customer)
-    others = [make_case(customer), make_case(customer)]
+    case = make_case(customer=customer)
+    others = [make_case(customer=customer), make_case(customer=customer)]
     case_claim(case_id=case.pk, actor=reviewer)
 
     response = client.post(
@@ -329,8 +370,8 @@ def test_resolving_together_claims_and_decides_each_of_the_customers_cases(
 def test_resolving_together_changes_nothing_when_one_case_is_held_elsewhere(
     client, reviewer, customer
 ):
-    case = make_case(customer)
-    free, taken = make_case(customer), make_case(customer)
+    case = make_case(customer=customer)
+    free, taken = make_case(customer=customer), make_case(customer=customer)
     case_claim(case_id=case.pk, actor=reviewer)
     case_claim(case_id=taken.pk, actor=UserFactory(role="reviewer"))
 
@@ -344,8 +385,8 @@ def test_resolving_together_changes_nothing_when_one_case_is_held_elsewhere(
 
 
 def test_resolving_together_only_accepts_the_customers_own_open_cases(client, reviewer, customer):
-    case = make_case(customer)
-    stranger = make_case(CustomerFactory())
+    case = make_case(customer=customer)
+    stranger = make_case(customer=CustomerFactory())
     case_claim(case_id=case.pk, actor=reviewer)
 
     response = client.post(verdict_url(case), {"verdict": "fraud", "together": [stranger.pk]})
@@ -355,7 +396,7 @@ def test_resolving_together_only_accepts_the_customers_own_open_cases(client, re
 
 
 def test_claim_button_claims_and_a_second_reviewer_gets_the_conflict(client, customer):
-    case = make_case(customer)
+    case = make_case(customer=customer)
     first = UserFactory(role="reviewer")
     client.force_login(first)
     client.post(reverse("casework:case-claim", args=[case.pk]))
@@ -369,7 +410,7 @@ def test_claim_button_claims_and_a_second_reviewer_gets_the_conflict(client, cus
 
 
 def test_reviewer_releases_their_own_claim_back_to_the_queue(client, reviewer, customer):
-    case = make_case(customer)
+    case = make_case(customer=customer)
     case_claim(case_id=case.pk, actor=reviewer)
 
     response = client.post(reverse("casework:case-release", args=[case.pk]))
@@ -380,7 +421,7 @@ def test_reviewer_releases_their_own_claim_back_to_the_queue(client, reviewer, c
 
 
 def test_case_page_documents_the_keyboard_shortcuts(client, reviewer, customer):
-    case = make_case(customer)
+    case = make_case(customer=customer)
     case_claim(case_id=case.pk, actor=reviewer)
 
     html = client.get(case.get_absolute_url()).content.decode()
@@ -397,7 +438,7 @@ def test_case_page_documents_the_keyboard_shortcuts(client, reviewer, customer):
 
 
 def test_customer_page_shows_history_ledger_and_hold(client, reviewer, customer):
-    case = make_case(customer)
+    case = make_case(customer=customer)
     account = LedgerAccountFactory(customer=customer)
     ledger_post(
         entries=[

@@ -1,46 +1,24 @@
 """The queue page and the "Next case" button."""
 
 import re
-from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from casework.choices import CaseStatus
 from casework.models import ReviewCase
 from core.models import AuditEvent
 from scoring.services.policies import cost_settings_current
-from tests.factories import ReviewCaseFactory, UserFactory
+from tests.casework.conftest import claimed, make_case
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 # Session, user, role groups, cost settings (SLA), reason counts, the page, the two filter
 # menus, and the latest drift snapshot (the alarm banner). The same for any number of cases.
 QUEUE_PAGE_QUERIES = 9
-
-
-@pytest.fixture
-def reviewer(client):
-    user = UserFactory(role="reviewer")
-    client.force_login(user)
-    return user
-
-
-def make_case(*, priority="10.00", age_minutes=0, reasons=None, **return_fields):
-    case = ReviewCaseFactory(
-        priority=Decimal(priority),
-        **({"decision__reasons": reasons} if reasons else {}),
-        **{f"decision__return_request__{name}": value for name, value in return_fields.items()},
-    )
-    if age_minutes:
-        ReviewCase.objects.filter(pk=case.pk).update(
-            created_at=timezone.now() - timedelta(minutes=age_minutes)
-        )
-    return case
 
 
 def row_ids(response):
@@ -125,12 +103,7 @@ def test_queue_page_query_count_does_not_grow_with_cases(client, reviewer, count
     for index in range(count):
         case = make_case(priority=str(index))
         if index % 2:
-            ReviewCase.objects.filter(pk=case.pk).update(
-                status=CaseStatus.CLAIMED,
-                assignee=other,
-                claimed_at=timezone.now(),
-                claim_expires_at=timezone.now() + timedelta(minutes=15),
-            )
+            claimed(case, other)
     cost_settings_current()
 
     with CaptureQueriesContext(connection) as queries:

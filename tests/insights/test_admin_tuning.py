@@ -11,7 +11,6 @@ from budgets.models import BudgetPolicy, CustomerHold
 from core.models import AuditEvent
 from scoring.models import CostSettings, ModelVersion, PolicyVersion
 from scoring.services.models import model_version_register
-from scoring.services.policies import cost_settings_current
 from tests.factories import (
     BudgetPolicyFactory,
     CustomerFactory,
@@ -46,14 +45,6 @@ def as_admin(client):
     return login(client, "admin")
 
 
-@pytest.fixture
-def costs():
-    costs = cost_settings_current()
-    costs.audit_reviews_per_day = 0
-    costs.save()
-    return costs
-
-
 def costs_url(costs):
     return reverse("admin:scoring_costsettings_change", args=[costs.pk])
 
@@ -62,8 +53,10 @@ def page(response):
     return response.content.decode()
 
 
-def test_admin_changes_costs_and_a_policy_version_is_published_with_audit(client, as_admin, costs):
-    response = client.post(costs_url(costs), COSTS | {"review_cost": "35.00", "_save": "Save"})
+def test_admin_changes_costs_and_a_policy_version_is_published_with_audit(
+    client, as_admin, live_costs
+):
+    response = client.post(costs_url(live_costs), COSTS | {"review_cost": "35.00", "_save": "Save"})
 
     assert response.status_code == 302
     assert CostSettings.objects.get().review_cost == Decimal("35.00")
@@ -76,21 +69,21 @@ def test_admin_changes_costs_and_a_policy_version_is_published_with_audit(client
 
 
 @pytest.mark.parametrize("role", ["reviewer", "lead"])
-def test_reviewer_and_lead_cannot_see_or_change_costs(client, costs, role):
+def test_reviewer_and_lead_cannot_see_or_change_costs(client, live_costs, role):
     login(client, role)
 
-    assert client.get(costs_url(costs)).status_code == 403
-    response = client.post(costs_url(costs), COSTS | {"review_cost": "1.00", "_save": "Save"})
+    assert client.get(costs_url(live_costs)).status_code == 403
+    response = client.post(costs_url(live_costs), COSTS | {"review_cost": "1.00", "_save": "Save"})
 
     assert response.status_code == 403
     assert CostSettings.objects.get().review_cost == Decimal("50.00")
     assert not PolicyVersion.objects.exists()
 
 
-def test_staff_without_a_role_is_refused_too(client, costs):
+def test_staff_without_a_role_is_refused_too(client, live_costs):
     client.force_login(UserFactory(is_staff=True))
 
-    assert client.get(costs_url(costs)).status_code == 403
+    assert client.get(costs_url(live_costs)).status_code == 403
     assert client.get(reverse("admin:budgets_budgetpolicy_changelist")).status_code == 403
     assert client.get(reverse("admin:scoring_modelversion_changelist")).status_code == 403
 
@@ -109,9 +102,9 @@ def test_staff_without_a_role_is_refused_too(client, costs):
     ],
 )
 def test_invalid_costs_are_rejected_with_a_clear_message(
-    client, as_admin, costs, field, value, message
+    client, as_admin, live_costs, field, value, message
 ):
-    response = client.post(costs_url(costs), COSTS | {field: value, "_save": "Save"})
+    response = client.post(costs_url(live_costs), COSTS | {field: value, "_save": "Save"})
 
     assert response.status_code == 200
     assert message in page(response)
@@ -119,14 +112,15 @@ def test_invalid_costs_are_rejected_with_a_clear_message(
     assert not PolicyVersion.objects.exists()
 
 
-def test_costs_cannot_be_added_or_deleted(client, as_admin, costs):
+def test_costs_cannot_be_added_or_deleted(client, as_admin, live_costs):
     assert client.get(reverse("admin:scoring_costsettings_add")).status_code == 403
     assert (
-        client.get(reverse("admin:scoring_costsettings_delete", args=[costs.pk])).status_code == 403
+        client.get(reverse("admin:scoring_costsettings_delete", args=[live_costs.pk])).status_code
+        == 403
     )
 
 
-def test_preview_shows_the_what_if_and_saves_nothing(client, as_admin, costs):
+def test_preview_shows_the_what_if_and_saves_nothing(client, as_admin, live_costs):
     DecisionFactory(
         action="approve",
         fraud_probability=0.1,
@@ -138,7 +132,7 @@ def test_preview_shows_the_what_if_and_saves_nothing(client, as_admin, costs):
 
     versions = PolicyVersion.objects.count()  # the factory's decision has one
 
-    response = client.post(costs_url(costs), COSTS | {"review_cost": "5.00", "_preview": "1"})
+    response = client.post(costs_url(live_costs), COSTS | {"review_cost": "5.00", "_preview": "1"})
 
     html = page(response)
     assert response.status_code == 200
@@ -154,8 +148,10 @@ def test_preview_shows_the_what_if_and_saves_nothing(client, as_admin, costs):
     assert not AuditEvent.objects.exclude(action__startswith="login.").exists()
 
 
-def test_preview_with_invalid_values_shows_the_errors_and_no_preview(client, as_admin, costs):
-    response = client.post(costs_url(costs), COSTS | {"review_cost": "-1", "_preview": "Preview"})
+def test_preview_with_invalid_values_shows_the_errors_and_no_preview(client, as_admin, live_costs):
+    response = client.post(
+        costs_url(live_costs), COSTS | {"review_cost": "-1", "_preview": "Preview"}
+    )
 
     assert "Review cost cannot be negative." in page(response)
     assert "What-if preview" not in page(response)
@@ -199,7 +195,7 @@ def test_invalid_budgets_are_rejected_with_a_clear_message(client, as_admin, dat
     assert not PolicyVersion.objects.exists()
 
 
-def test_budget_preview_on_the_default_saves_nothing(client, as_admin, costs):
+def test_budget_preview_on_the_default_saves_nothing(client, as_admin, live_costs):
     default = BudgetPolicy.objects.get(scope__isnull=True)
     DecisionFactory(
         action="review",
@@ -226,7 +222,7 @@ def test_budget_preview_on_the_default_saves_nothing(client, as_admin, costs):
 
 
 def test_preview_of_a_new_override_applies_it_to_its_customer_and_adds_nothing(
-    client, as_admin, costs
+    client, as_admin, live_costs
 ):
     DecisionFactory(
         action="approve",
@@ -248,8 +244,8 @@ def test_preview_of_a_new_override_applies_it_to_its_customer_and_adds_nothing(
     assert BudgetPolicy.objects.count() == budgets
 
 
-def test_preview_over_a_quiet_period_says_there_is_nothing_to_compare(client, as_admin, costs):
-    response = client.post(costs_url(costs), COSTS | {"preview_days": "7", "_preview": "1"})
+def test_preview_over_a_quiet_period_says_there_is_nothing_to_compare(client, as_admin, live_costs):
+    response = client.post(costs_url(live_costs), COSTS | {"preview_days": "7", "_preview": "1"})
 
     assert "No return was decided in the last 7 days: nothing to compare." in page(response)
 

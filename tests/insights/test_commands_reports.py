@@ -10,8 +10,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from intake.choices import Outcome, ReturnStatus
-from tests.factories import DecisionFactory, LabelFactory
+from intake.choices import Outcome
+from tests.factories import LabelFactory
+from tests.insights.conftest import decided
 
 pytestmark = pytest.mark.django_db
 
@@ -31,22 +32,6 @@ PNG = b"\x89PNG\r\n\x1a\n"
 def read_csv(path):
     with path.open(newline="") as handle:
         return list(csv.DictReader(handle))
-
-
-def decided(*, action, outcome=None, p=0.1, value="100.00", label=None, reasons=None, **fields):
-    decision = DecisionFactory(
-        action=action,
-        fraud_probability=p,
-        probability_used=p,
-        return_request__order_value=Decimal(value),
-        return_request__status=ReturnStatus.DECIDED if outcome else ReturnStatus.IN_REVIEW,
-        return_request__outcome=outcome,
-        reasons=reasons or [{"code": "expected_cost", "text": "approve $10.00 < review $50.00"}],
-        **fields,
-    )
-    if label is not None:
-        LabelFactory(return_request=decision.return_request, is_fraud=label)
-    return decision
 
 
 def test_economic_report_writes_every_chart_and_table(tmp_path):
@@ -76,7 +61,7 @@ def test_economic_report_writes_every_chart_and_table(tmp_path):
 
 
 def test_economic_report_counts_only_the_days_asked_for(tmp_path):
-    decided(action="approve", decided_at=timezone.now() - timedelta(days=40))
+    decided(action="approve", at=timezone.now() - timedelta(days=40))
     decided(action="approve")
 
     call_command("economic_report", "--out", str(tmp_path), "--days", "30", stdout=StringIO())

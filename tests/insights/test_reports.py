@@ -8,18 +8,12 @@ import pytest
 from django.utils import timezone
 
 from insights.reports import economic_report_for
-from intake.choices import Outcome, ReturnStatus
+from intake.choices import Outcome
 from scoring.services.policies import cost_settings_current
-from tests.factories import (
-    DecisionFactory,
-    LabelFactory,
-    ReturnRequestFactory,
-    ReviewCaseFactory,
-)
+from tests.factories import ReviewCaseFactory
+from tests.insights.conftest import OPEN_CASE, decided, joined
 
 pytestmark = pytest.mark.django_db
-
-OPEN_CASE = [{"code": "open_case", "text": "the customer's open case decides this return too"}]
 
 
 def prices(*, lam="0.0000", review_price="50.00", capacity=500, used=0, joins_case=False):
@@ -41,33 +35,8 @@ def now():
     return saturday.replace(hour=15, minute=0, second=0, microsecond=0)
 
 
-def decided(at, **fields):
-    return DecisionFactory(decided_at=at, **fields)
-
-
 def case_at(at, **fields):
     return ReviewCaseFactory(decision__decided_at=at, **fields)
-
-
-def joined(case, *, at, outcome=None, value="120.00", label=None, **fields):
-    """A later return of the case's customer that joined the case."""
-    return_request = ReturnRequestFactory(
-        customer=case.return_request.customer,
-        joined_case=case,
-        order_value=Decimal(value),
-        status=ReturnStatus.DECIDED if outcome else ReturnStatus.IN_REVIEW,
-        outcome=outcome,
-    )
-    if label is not None:
-        LabelFactory(return_request=return_request, is_fraud=label)
-    return decided(
-        at,
-        return_request=return_request,
-        action="review",
-        reasons=OPEN_CASE,
-        cost_review=Decimal("0.00"),
-        **fields,
-    )
 
 
 # --- Periods -----------------------------------------------------------------------------------
@@ -75,7 +44,7 @@ def joined(case, *, at, outcome=None, value="120.00", label=None, **fields):
 
 def test_a_desk_whose_returns_came_within_an_hour_draws_minutes_and_a_rising_line(now):
     for minutes in range(60, 0, -5):
-        decided(now - timedelta(minutes=minutes), action="approve", fraud_probability=0.1)
+        decided(at=now - timedelta(minutes=minutes), action="approve", p=0.1)
 
     report = economic_report_for(days=30, now=now)
 
@@ -98,8 +67,8 @@ def test_a_desk_whose_returns_came_within_an_hour_draws_minutes_and_a_rising_lin
     ],
 )
 def test_periods_follow_the_span_of_the_decisions_shown(now, span, unit, periods):
-    decided(now - span, action="approve")
-    decided(now - timedelta(seconds=1), action="approve")
+    decided(at=now - span, action="approve")
+    decided(at=now - timedelta(seconds=1), action="approve")
 
     report = economic_report_for(days=30, now=now)
 
@@ -118,7 +87,7 @@ def test_reviews_per_day_counts_cases_not_the_returns_that_joined_them(now):
     case_at(yesterday)
     joined(first, at=now - timedelta(hours=1))
     joined(first, at=now - timedelta(minutes=30))
-    decided(now - timedelta(hours=1), action="approve")
+    decided(at=now - timedelta(hours=1), action="approve")
 
     days = {row["day"]: row for row in economic_report_for(days=30, now=now).reviews_per_day}
 
@@ -161,17 +130,19 @@ def test_reviews_per_day_counts_the_first_day_whole(now):
 
 def test_prices_per_period_read_the_decisions_and_skip_those_without(now):
     at = now - timedelta(minutes=30)
-    decided(at, action="approve", prices=prices(lam="0.0000", used=380))
-    decided(at, action="reject", prices=prices(lam="0.5000", review_price="75.00", used=420))
-    decided(at, action="reject", prices=prices(lam="1.2000", review_price="250.00", used=450))
-    decided(at, action="approve", prices={})  # decided before decisions recorded prices
+    decided(at=at, action="approve", prices=prices(lam="0.0000", used=380))
+    decided(at=at, action="reject", prices=prices(lam="0.5000", review_price="75.00", used=420))
+    decided(at=at, action="reject", prices=prices(lam="1.2000", review_price="250.00", used=450))
+    decided(at=at, action="approve", prices={})  # decided before decisions recorded prices
     decided(
-        at,
+        at=at,
         action="review",
         reasons=OPEN_CASE,
         prices=prices(review_price="0.00", used=451, joins_case=True),
     )
-    decided(now - timedelta(minutes=5), action="reject", prices=prices(review_price=None, used=500))
+    decided(
+        at=now - timedelta(minutes=5), action="reject", prices=prices(review_price=None, used=500)
+    )
 
     report = economic_report_for(days=30, now=now)
 
@@ -195,7 +166,7 @@ def test_prices_per_period_read_the_decisions_and_skip_those_without(now):
 
 
 def test_a_desk_of_old_decisions_has_empty_prices_not_an_error(now):
-    decided(now - timedelta(hours=2), action="approve", prices={})
+    decided(at=now - timedelta(hours=2), action="approve", prices={})
 
     report = economic_report_for(days=30, now=now)
 

@@ -18,61 +18,49 @@ from insights.services.whatif import (
     whatif_compare,
 )
 from scoring.policy import money
-from scoring.services.policies import cost_settings_current
-from tests.factories import BudgetPolicyFactory, DecisionFactory, LabelFactory
+from tests.factories import BudgetPolicyFactory, LabelFactory
+from tests.insights.conftest import decided
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def no_audit_sample():
-    costs = cost_settings_current()
-    costs.audit_reviews_per_day = 0
-    costs.save()
-
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_costs")]
 
 DEFAULT_BUDGET = {"scope": None, "key": "", "amount": Decimal("50.00"), "window_days": 90}
 
 
-def decided(
+def recorded(
     *,
     p,
     value,
     action,
     booked="0",
     budget="50",
-    reasons=None,
-    ood=False,
-    label=None,
     customer="CUST-A",
     hours_ago=24,
     velocity=0,
+    ood=False,
     portfolio_booked="0",
     prices=None,
+    reasons=None,
+    label=None,
 ):
-    at = timezone.now() - timedelta(hours=hours_ago)
-    decision = DecisionFactory(
-        return_request__order_value=Decimal(value),
-        return_request__customer__external_id=customer,
-        return_request__submitted_at=at,
-        return_request__returns_velocity_30d=velocity,
+    """A return decided `hours_ago` with the facts the what-if reads back from its decision."""
+    return decided(
         action=action,
-        fraud_probability=p,
-        probability_used=p,
+        at=timezone.now() - timedelta(hours=hours_ago),
+        p=p,
+        value=value,
+        label=label,
+        reasons=reasons,
+        return_request__customer__external_id=customer,
+        return_request__returns_velocity_30d=velocity,
         ood=ood,
         ood_score=0.1,
         ood_threshold=0.6,
         cost_approve=money(Decimal(repr(p)) * Decimal(value)),
-        reasons=reasons or [{"code": "expected_cost", "text": "…"}],
         booked_loss=Decimal(booked),
         budget=Decimal(budget),
         portfolio_booked=Decimal(portfolio_booked),
         prices=prices or {},
-        decided_at=at,
     )
-    if label is not None:
-        LabelFactory(return_request=decision.return_request, is_fraud=label)
-    return decision
 
 
 def costs(**values):
@@ -166,7 +154,7 @@ CASES = {
     ("facts", "label", "proposal", "actions", "totals"), CASES.values(), ids=CASES.keys()
 )
 def test_whatif_case(facts, label, proposal, actions, totals):
-    decided(**facts, label=label)
+    recorded(**facts, label=label)
 
     result = whatif_compare(proposed_snapshot=proposal(policy_snapshot_live()), days=30)
 
@@ -183,7 +171,7 @@ def test_whatif_case(facts, label, proposal, actions, totals):
 
 def test_customer_override_keeps_its_budget_when_the_default_changes():
     BudgetPolicyFactory(scope="customer", key="VIP-1", amount=Decimal("200.00"))
-    decided(p=0.2, value="100", action="approve", booked="150", budget="200", customer="VIP-1")
+    recorded(p=0.2, value="100", action="approve", booked="150", budget="200", customer="VIP-1")
 
     result = whatif_compare(
         proposed_snapshot=default_budget(amount=Decimal("10.00"))(policy_snapshot_live())
@@ -194,8 +182,8 @@ def test_customer_override_keeps_its_budget_when_the_default_changes():
 
 
 def test_an_approval_moved_to_review_frees_budget_for_the_customers_next_return():
-    decided(p=0.2, value="200", action="approve", booked="0", hours_ago=48, velocity=2)
-    decided(p=0.1, value="100", action="approve", booked="40", hours_ago=24, velocity=2)
+    recorded(p=0.2, value="200", action="approve", booked="0", hours_ago=48, velocity=2)
+    recorded(p=0.1, value="100", action="approve", booked="40", hours_ago=24, velocity=2)
 
     result = whatif_compare(
         proposed_snapshot=default_budget(amount=Decimal("35.00"))(policy_snapshot_live())
@@ -210,14 +198,14 @@ def test_an_approval_moved_to_review_frees_budget_for_the_customers_next_return(
 
 
 def test_known_and_estimated_shares_use_the_newest_label():
-    fraud_then_cleared = decided(p=0.1, value="100", action="approve", label=True)
+    fraud_then_cleared = recorded(p=0.1, value="100", action="approve", label=True)
     LabelFactory(
         return_request=fraud_then_cleared.return_request,
         is_fraud=False,
         observed_at=timezone.now() + timedelta(minutes=1),
     )
-    decided(p=0.3, value="100", action="approve", customer="CUST-B")
-    decided(p=0.5, value="300", action="review", customer="CUST-C")
+    recorded(p=0.3, value="100", action="approve", customer="CUST-B")
+    recorded(p=0.5, value="300", action="review", customer="CUST-C")
 
     result = whatif_compare(proposed_snapshot=policy_snapshot_live())
 
@@ -230,16 +218,16 @@ def test_known_and_estimated_shares_use_the_newest_label():
 
 
 def test_only_returns_decided_in_the_period_count():
-    decided(p=0.1, value="100", action="approve", hours_ago=24 * 40)
-    decided(p=0.1, value="100", action="approve", hours_ago=24 * 5, customer="CUST-B")
+    recorded(p=0.1, value="100", action="approve", hours_ago=24 * 40)
+    recorded(p=0.1, value="100", action="approve", hours_ago=24 * 5, customer="CUST-B")
 
     assert whatif_compare(proposed_snapshot=policy_snapshot_live(), days=30).returns == 1
     assert whatif_compare(proposed_snapshot=policy_snapshot_live(), days=3).returns == 0
 
 
 def test_new_override_in_the_snapshot_applies_to_its_customer_only():
-    decided(p=0.2, value="100", action="approve", customer="RISKY", velocity=2)
-    decided(p=0.2, value="100", action="approve", customer="CALM", velocity=2)
+    recorded(p=0.2, value="100", action="approve", customer="RISKY", velocity=2)
+    recorded(p=0.2, value="100", action="approve", customer="CALM", velocity=2)
     override = {"scope": "customer", "key": "RISKY", "amount": Decimal("5.00"), "window_days": 90}
 
     result = whatif_compare(
@@ -252,8 +240,8 @@ def test_new_override_in_the_snapshot_applies_to_its_customer_only():
 def test_whatif_prices_the_exposure_of_frequent_returners_and_can_turn_it_off():
     # Approving a frequent returner also leaves its next six returns open: at p 0.1 that is
     # priced 0.1 x (25 + 150) = 17.50, under a review; at p 0.7 it is 122.50, over one.
-    decided(p=0.1, value="25.00", action="approve", velocity=6, customer="CUST-F", hours_ago=30)
-    decided(p=0.7, value="25.00", action="review", velocity=6, customer="CUST-G")
+    recorded(p=0.1, value="25.00", action="approve", velocity=6, customer="CUST-F", hours_ago=30)
+    recorded(p=0.7, value="25.00", action="review", velocity=6, customer="CUST-G")
 
     result = whatif_compare(proposed_snapshot=costs(hold_velocity=None)(policy_snapshot_live()))
 
@@ -267,7 +255,7 @@ def test_whatif_prices_the_exposure_of_frequent_returners_and_can_turn_it_off():
 def test_portfolio_pricing_is_reproduced_from_the_days_stored_total_and_budget():
     # $1,995 of that day's $2,000 was booked on Credit Card before this return: approving its
     # $30 expected loss was priced ×2, over a review.
-    decided(
+    recorded(
         p=0.3,
         value="100.00",
         action="review",

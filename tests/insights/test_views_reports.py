@@ -2,7 +2,6 @@
 
 import re
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -14,11 +13,10 @@ from scoring.services.policies import cost_settings_current
 from tests.factories import (
     CustomerHoldFactory,
     DecisionFactory,
-    LabelFactory,
-    ReturnRequestFactory,
     ReviewCaseFactory,
     UserFactory,
 )
+from tests.insights.conftest import decided, joined
 
 pytestmark = pytest.mark.django_db
 
@@ -35,30 +33,8 @@ def lead(client):
     return user
 
 
-def decide(*, action, p=0.3, value="120.00", hours_ago=2, label=None, reasons=None):
-    decision = DecisionFactory(
-        action=action,
-        fraud_probability=p,
-        return_request__order_value=Decimal(value),
-        decided_at=timezone.now() - timedelta(hours=hours_ago),
-        **({"reasons": reasons} if reasons else {}),
-    )
-    if label is not None:
-        LabelFactory(return_request=decision.return_request, is_fraud=label)
-    return decision
-
-
-def join(case, *, hours_ago=1):
-    """A later return of the case's customer that joined the case, as the pipeline records it."""
-    return DecisionFactory(
-        return_request=ReturnRequestFactory(
-            customer=case.return_request.customer, joined_case=case
-        ),
-        reasons=[{"code": "open_case", "text": "the customer's open case decides this return"}],
-        cost_review=Decimal("0.00"),
-        prices={"portfolio_lambda": "0.0000", "review_price": "0.00", "joins_case": True},
-        decided_at=timezone.now() - timedelta(hours=hours_ago),
-    )
+def hours_ago(hours):
+    return timezone.now() - timedelta(hours=hours)
 
 
 def figure(html, name):
@@ -85,9 +61,9 @@ def test_reviewer_is_refused(client):
 @pytest.mark.parametrize("role", ["lead", "admin"])
 def test_leads_and_admins_see_the_figures_and_every_chart(client, role):
     client.force_login(UserFactory(role=role))
-    decide(action="approve", value="100.00", label=True)  # approved fraud: $100 lost
-    decide(action="review", p=0.3, value="120.00")  # a review: $50, known
-    decide(action="reject", p=0.2, value="80.00")  # unlabelled: (1 - 0.2) × $200 expected
+    decided(action="approve", value="100.00", label=True)  # approved fraud: $100 lost
+    decided(action="review", p=0.3, value="120.00")  # a review: $50, known
+    decided(action="reject", p=0.2, value="80.00")  # unlabelled: (1 - 0.2) × $200 expected
 
     html = client.get(reverse("reports:economic")).content.decode()
 
@@ -103,8 +79,8 @@ def test_leads_and_admins_see_the_figures_and_every_chart(client, role):
 
 
 def test_the_period_comes_from_the_query_string(client, lead):
-    decide(action="approve", hours_ago=24 * 10)
-    decide(action="approve", hours_ago=2)
+    decided(action="approve", at=hours_ago(24 * 10))
+    decided(action="approve", at=hours_ago(2))
 
     recent = client.get(reverse("reports:economic"), {"days": "1"}).content.decode()
     invalid = client.get(reverse("reports:economic"), {"days": "lots"}).content.decode()
@@ -133,12 +109,12 @@ def test_report_page_query_count_does_not_grow_with_decisions(client, lead):
             assert client.get(reverse("reports:economic")).status_code == 200
         return len(queries)
 
-    decide(action="approve", label=False)
+    decided(action="approve", label=False)
     ReviewCaseFactory()
     few = count_queries()
     for hours in range(3, 30):
-        decide(action="approve", hours_ago=hours, label=hours % 2 == 0)
-        join(ReviewCaseFactory(decision__decided_at=timezone.now() - timedelta(hours=hours)))
+        decided(action="approve", at=hours_ago(hours), label=hours % 2 == 0)
+        joined(ReviewCaseFactory(decision__decided_at=hours_ago(hours)))
     CustomerHoldFactory.create_batch(3)
     many = count_queries()
 
@@ -160,7 +136,7 @@ def test_today_s_reviews_are_shown_against_the_day_s_capacity(client, lead):
     settings.save()
     case = ReviewCaseFactory()
     ReviewCaseFactory()
-    join(case)
+    joined(case)
 
     html = client.get(reverse("reports:economic")).content.decode()
 

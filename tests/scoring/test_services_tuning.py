@@ -77,7 +77,8 @@ def test_customer_override_is_added_and_lands_in_the_snapshot(admin_user):
         values={"scope": "customer", "key": "C-9", "amount": Decimal("20.00"), "window_days": 90},
     )
 
-    assert budget.pk is not None
+    stored = BudgetPolicy.objects.get(scope="customer", key="C-9")
+    assert (stored.pk, stored.amount, stored.window_days) == (budget.pk, Decimal("20.00"), 90)
     assert version.snapshot["budgets"]["customer"] == {"C-9": "20.00"}
     assert version.note.startswith("customer budget C-9 added")
 

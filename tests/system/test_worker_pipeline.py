@@ -58,9 +58,9 @@ def test_severe_drift_file_is_decided_exactly_once_by_a_real_worker(api, active_
     assert statuses.count("accepted") == 5200
     assert wait_until(all_decided, timeout=240), "returns left pending"
 
+    # One decision per return is a one-to-one key: 5,200 decisions, none missing, is once each.
     assert Decision.objects.count() == 5200
-    per_return = Decision.objects.values("return_request").annotate(n=Count("id"))
-    assert per_return.filter(n__gt=1).count() == 0
+    assert not ReturnRequest.objects.filter(decision__isnull=True).exists()
     mix = dict(Decision.objects.values_list("action").annotate(n=Count("id")))
     leading = Counter(d.reasons[0]["code"] for d in Decision.objects.filter(action="review"))
     chosen_cost = sum(
