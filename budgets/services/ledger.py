@@ -11,7 +11,7 @@ from decimal import Decimal
 from statistics import median
 
 from django.db import connection, transaction
-from django.db.models import F, Sum
+from django.db.models import Case, DecimalField, F, Sum, Value, When
 
 from budgets.choices import EntryKind
 from budgets.constants import PORTFOLIO_HISTORY_DAYS, PORTFOLIO_MIN_HISTORY_DAYS
@@ -80,8 +80,16 @@ def ledger_post(*, entries: list[LedgerEntry]) -> None:
     totals = defaultdict(Decimal)
     for entry in entries:
         totals[entry.account_id] += entry.amount
-    for account_id, total in sorted(totals.items()):
-        LedgerAccount.objects.filter(pk=account_id).update(balance=F("balance") + total)
+    if not totals:
+        return
+    # One UPDATE for the whole batch, each account moved by its own total.
+    LedgerAccount.objects.filter(pk__in=totals).update(
+        balance=F("balance")
+        + Case(
+            *(When(pk=account_id, then=Value(total)) for account_id, total in totals.items()),
+            output_field=DecimalField(max_digits=14, decimal_places=2),
+        )
+    )
 
 
 def ledger_entry_for(*, account, return_request, kind, amount, note="") -> LedgerEntry:

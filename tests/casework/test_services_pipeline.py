@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from budgets.models import LedgerAccount, LedgerEntry
 from casework import tasks
@@ -287,3 +289,17 @@ def test_a_full_day_of_reviews_opens_no_more_cases(active_model):
     assert {d.prices["review_price"] for d in later} == {None}
     assert {d.action for d in later} <= {"approve", "reject"}
     assert all(d.reasons[0]["code"] == "review_capacity" for d in later if d.action == "reject")
+
+
+@pytest.mark.django_db
+def test_a_batch_of_50_returns_takes_no_more_queries_than_a_batch_of_5(active_model):
+    def queries_to_decide(count):
+        ReturnRequestFactory.create_batch(count)  # each from a customer of its own
+        with CaptureQueriesContext(connection) as queries:
+            assert returns_decide_pending(limit=count) == count
+        return [query["sql"] for query in queries]
+
+    few = queries_to_decide(5)
+    many = queries_to_decide(50)
+
+    assert len(many) == len(few), "\n".join(many)
