@@ -53,12 +53,15 @@ def portfolio_budget_for(
     *, budgets: dict, payment_method: str, typical_day: Decimal | None
 ) -> Decimal | None:
     """A payment method's budget for today: its absolute override, else a multiple of its
-    typical day's booked loss (`typical_day`, None while there is too little history)."""
+    typical day's booked loss (`typical_day`, None while there is too little history).
+
+    A method whose typical day books nothing (used on fewer than half the days) has no
+    relative budget: a multiple of zero would price every approval on it at the maximum."""
     portfolio = budgets[BudgetScope.PORTFOLIO]
     amount = portfolio.get(payment_method, portfolio.get(ANY_PAYMENT_METHOD))
     if amount is not None:
         return Decimal(amount)
-    if typical_day is None:
+    if typical_day is None or typical_day <= 0:
         return None
     # Snapshots published before relative budgets had an absolute catch-all instead.
     multiple = Decimal(budgets.get("portfolio_typical_multiple", PORTFOLIO_TYPICAL_MULTIPLE))
