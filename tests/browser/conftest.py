@@ -178,7 +178,7 @@ def desk_scenario(api, active_model):
         (81, "ORD-7815601", "CUST-20417", "38.90", "Clothing", "Credit Card", 0.2, 3, 6),
         (251, "ORD-7816002", "CUST-31876", "1249.00", "Electronics", "Crypto", 0.2, 0, 2),
         (171, "ORD-7816119", "CUST-10953", "250.00", "Electronics", "Gift Card", 0.05, 0, 1),
-        (41, "ORD-7816230", "CUST-48230", "530.00", "Electronics", "Debit Card", 0.2, 0, 3),
+        (41, "ORD-7816230", "CUST-48230", "620.00", "Electronics", "Debit Card", 0.3, 0, 3),
         (21, "ORD-7816388", "CUST-77412", "2890.00", "Electronics", "Credit Card", 0.1, 0, 4),
         (321, "ORD-7816412", "CUST-22081", "76.00", "Beauty", "PayPal", 0.3, 1, 5),
         (61, "ORD-7816701", "CUST-13377", "45.00", "Clothing", "Gift Card", 0.3, 4, 2),
