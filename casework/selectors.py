@@ -301,6 +301,7 @@ def customer_history_for(
             if latest is not None
             else budget_for(
                 budgets=budget_snapshot(),
+                client_name=customer.client.name,
                 customer_id=customer.external_id,
                 payment_method="",
                 product_category="",

@@ -19,7 +19,7 @@ from insights.services.whatif import (
 )
 from scoring.policy import money
 from scoring.services.policies import cost_settings_current
-from tests.factories import BudgetPolicyFactory, DecisionFactory, LabelFactory
+from tests.factories import ApiClientFactory, BudgetPolicyFactory, DecisionFactory, LabelFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +31,8 @@ def no_audit_sample():
     costs.save()
 
 
+# Every return here comes from one retailer, so a customer id names one customer.
+SHOP = "shop"
 DEFAULT_BUDGET = {"scope": None, "key": "", "amount": Decimal("50.00"), "window_days": 90}
 
 
@@ -53,6 +55,7 @@ def decided(
     at = timezone.now() - timedelta(hours=hours_ago)
     decision = DecisionFactory(
         return_request__order_value=Decimal(value),
+        return_request__client=ApiClientFactory(name=SHOP),
         return_request__customer__external_id=customer,
         return_request__submitted_at=at,
         return_request__returns_velocity_30d=velocity,
@@ -182,7 +185,7 @@ def test_whatif_case(facts, label, proposal, actions, totals):
 
 
 def test_customer_override_keeps_its_budget_when_the_default_changes():
-    BudgetPolicyFactory(scope="customer", key="VIP-1", amount=Decimal("200.00"))
+    BudgetPolicyFactory(scope="customer", key=f"{SHOP}/VIP-1", amount=Decimal("200.00"))
     decided(p=0.2, value="100", action="approve", booked="150", budget="200", customer="VIP-1")
 
     result = whatif_compare(
@@ -240,7 +243,12 @@ def test_only_returns_decided_in_the_period_count():
 def test_new_override_in_the_snapshot_applies_to_its_customer_only():
     decided(p=0.2, value="100", action="approve", customer="RISKY", velocity=2)
     decided(p=0.2, value="100", action="approve", customer="CALM", velocity=2)
-    override = {"scope": "customer", "key": "RISKY", "amount": Decimal("5.00"), "window_days": 90}
+    override = {
+        "scope": "customer",
+        "key": f"{SHOP}/RISKY",
+        "amount": Decimal("5.00"),
+        "window_days": 90,
+    }
 
     result = whatif_compare(
         proposed_snapshot=snapshot_with_budget(policy_snapshot_live(), before=None, after=override)
