@@ -51,10 +51,10 @@ FROM generate_series(1, %(returns)s) g;
 INSERT INTO scoring_decision (
     return_request_id, action, fraud_probability, probability_used, ood_score, ood_threshold,
     ood, cost_approve, cost_reject, cost_review, reasons, contributions, booked_loss, budget,
-    model_version_id, policy_version_id, decided_at)
+    prices, model_version_id, policy_version_id, decided_at)
 SELECT r.id, CASE WHEN r.status = 'in_review' THEN 'review' ELSE 'approve' END,
        0.2, 0.2, 1.0, 9.0, r.id %% 50 = 0, round(r.order_value * 0.2, 2), 160.00, 50.00,
-       '[{"code": "uncertain", "text": "bench"}]', '[]', 0, 50.00,
+       '[{"code": "uncertain", "text": "bench"}]', '[]', 0, 50.00, '{}',
        %(model)s, %(policy)s, r.received_at
 FROM intake_returnrequest r;
 
