@@ -23,9 +23,9 @@ class LedgerEntryInline(admin.TabularInline):
 
 @admin.register(LedgerAccount)
 class LedgerAccountAdmin(ReadOnlyAdmin):
-    list_display = ["customer", "balance", "updated_at"]
+    list_display = ["customer", "customer__client", "balance", "updated_at"]
     search_fields = ["customer__external_id"]
-    list_select_related = ["customer"]
+    list_select_related = ["customer__client"]
     inlines = [LedgerEntryInline]
 
 
@@ -41,10 +41,18 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 class CustomerHoldAdmin(admin.ModelAdmin):
     """Leads place and release holds; a hold is never edited or deleted."""
 
-    list_display = ["customer", "mode", "reason", "created_by", "created_at", "released_at"]
+    list_display = [
+        "customer",
+        "customer__client",
+        "mode",
+        "reason",
+        "created_by",
+        "created_at",
+        "released_at",
+    ]
     list_filter = ["mode", ("released_at", admin.EmptyFieldListFilter)]
     search_fields = ["customer__external_id", "reason"]
-    list_select_related = ["customer", "created_by"]
+    list_select_related = ["customer__client", "created_by"]
     actions = ["release"]
     readonly_fields = [
         "customer",

@@ -14,3 +14,7 @@ PORTFOLIO_HISTORY_DAYS = 28
 PORTFOLIO_MIN_HISTORY_DAYS = 7
 # Key of the portfolio row that applies to every payment method without its own row.
 ANY_PAYMENT_METHOD = "*"
+# A customer's own budget is keyed "<client name>/<customer id>": customer ids are the
+# retailers' own, so the id alone may name several customers. Ids cannot hold a "/" (intake
+# refuses one), so the last "/" of a key always ends the client's name.
+CUSTOMER_KEY_SEPARATOR = "/"

@@ -62,7 +62,10 @@ class BudgetPolicy(models.Model):
 
     scope = models.CharField(max_length=32, choices=BudgetScope.choices, null=True, blank=True)
     key = models.CharField(
-        max_length=64, blank=True, help_text="Payment method, category or customer id."
+        max_length=200,
+        blank=True,
+        help_text="Payment method, category, or client name/customer id (customer ids are the "
+        "retailers' own, so a customer's budget names its retailer).",
     )
     amount = models.DecimalField(
         max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]

@@ -5,6 +5,7 @@ from decimal import Decimal
 from budgets.choices import BudgetScope
 from budgets.constants import (
     ANY_PAYMENT_METHOD,
+    CUSTOMER_KEY_SEPARATOR,
     DEFAULT_CUSTOMER_BUDGET,
     DEFAULT_WINDOW_DAYS,
     PORTFOLIO_TYPICAL_MULTIPLE,
@@ -34,10 +35,26 @@ def budget_snapshot() -> dict:
     return snapshot
 
 
-def budget_for(*, budgets: dict, customer_id: str, payment_method: str, product_category: str):
+def customer_budget_key(*, client_name: str, customer_id: str) -> str:
+    """The key of a customer's own budget: the retailer's client name and its customer id,
+    since another retailer may use the same id for someone else."""
+    return f"{client_name}{CUSTOMER_KEY_SEPARATOR}{customer_id}"
+
+
+def budget_for(
+    *,
+    budgets: dict,
+    client_name: str,
+    customer_id: str,
+    payment_method: str,
+    product_category: str,
+):
     """A customer's budget: their own override, else the tightest segment override, else default."""
-    if customer_id in budgets[BudgetScope.CUSTOMER]:
-        return Decimal(budgets[BudgetScope.CUSTOMER][customer_id])
+    own = budgets[BudgetScope.CUSTOMER].get(
+        customer_budget_key(client_name=client_name, customer_id=customer_id)
+    )
+    if own is not None:
+        return Decimal(own)
     segment = [
         Decimal(amount)
         for scope, key in (

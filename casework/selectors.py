@@ -257,12 +257,11 @@ def case_get_for_reviewer(*, reviewer, case_id: int) -> ReviewCase:
     return get_object_or_404(queryset, pk=case_id)
 
 
-def customer_get_for_reviewer(*, reviewer, external_id: str) -> Customer:
+def customer_get_for_reviewer(*, reviewer, customer_pk: int) -> Customer:
+    """Reviewers are the desk's staff and see every retailer's customers."""
     if not user_is_reviewer(reviewer):
         raise PermissionDenied("Reviewers only.")
-    if "\x00" in external_id:  # PostgreSQL text cannot hold NUL, so no customer id has one
-        raise Http404("No such customer.")
-    return get_object_or_404(Customer, external_id=external_id)
+    return get_object_or_404(Customer.objects.select_related("client"), pk=customer_pk)
 
 
 @dataclass
@@ -301,6 +300,7 @@ def customer_history_for(
             if latest is not None
             else budget_for(
                 budgets=budget_snapshot(),
+                client_name=customer.client.name,
                 customer_id=customer.external_id,
                 payment_method="",
                 product_category="",

@@ -12,10 +12,11 @@ urlpatterns = [
     path("cases/<int:case_id>/claim/", cases.case_claim_action, name="case-claim"),
     path("cases/<int:case_id>/release/", cases.case_release_action, name="case-release"),
     path("cases/<int:case_id>/reassign/", cases.case_reassign_action, name="case-reassign"),
-    path("customers/<str:external_id>/", customers.customer_page, name="customer"),
-    path("customers/<str:external_id>/hold/", customers.customer_hold_place, name="customer-hold"),
+    # By pk: a customer id is the retailer's own, and two retailers may use the same one.
+    path("customers/<int:customer_pk>/", customers.customer_page, name="customer"),
+    path("customers/<int:customer_pk>/hold/", customers.customer_hold_place, name="customer-hold"),
     path(
-        "customers/<str:external_id>/hold/release/",
+        "customers/<int:customer_pk>/hold/release/",
         customers.customer_hold_release,
         name="customer-hold-release",
     ),

@@ -5,8 +5,9 @@ from decimal import Decimal
 from django import forms
 
 from budgets.choices import BudgetScope
-from budgets.constants import ANY_PAYMENT_METHOD
+from budgets.constants import ANY_PAYMENT_METHOD, CUSTOMER_KEY_SEPARATOR
 from budgets.models import BudgetPolicy
+from core.models import ApiClient
 from insights.services.whatif import DEFAULT_DAYS
 from scoring.models import CostSettings
 from scoring.services.tuning import BUDGET_FIELDS, COST_FIELDS
@@ -15,7 +16,10 @@ MAX_DAYS = 365
 KEY_MEANING = {
     BudgetScope.PAYMENT_METHOD: "the payment method",
     BudgetScope.PRODUCT_CATEGORY: "the product category",
-    BudgetScope.CUSTOMER: "the customer's id",
+    BudgetScope.CUSTOMER: (
+        f"the client name and the customer id, as client{CUSTOMER_KEY_SEPARATOR}customer-id "
+        "(the same id at another retailer is another customer)"
+    ),
     BudgetScope.PORTFOLIO: f"a payment method, or {ANY_PAYMENT_METHOD} for every one",
 }
 
@@ -166,6 +170,8 @@ class BudgetPolicyForm(PreviewForm, forms.ModelForm):
                 self.add_error(
                     "key", f"An override needs a key: {KEY_MEANING[BudgetScope(scope)]}."
                 )
+            elif scope == BudgetScope.CUSTOMER and not self._names_a_client(key):
+                self.add_error("key", f"The key of a customer budget is {KEY_MEANING[scope]}.")
             elif (
                 BudgetPolicy.objects.filter(scope=scope, key=key)
                 .exclude(pk=self.instance.pk)
@@ -177,6 +183,13 @@ class BudgetPolicyForm(PreviewForm, forms.ModelForm):
                     "window_days", "Only the default budget has a window; overrides use it."
                 )
         return cleaned
+
+    @staticmethod
+    def _names_a_client(key: str) -> bool:
+        client_name, separator, customer_id = key.rpartition(CUSTOMER_KEY_SEPARATOR)
+        return (
+            bool(separator and customer_id) and ApiClient.objects.filter(name=client_name).exists()
+        )
 
     def budget_values(self) -> dict:
         return {name: self.cleaned_data[name] for name in BUDGET_FIELDS}

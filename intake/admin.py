@@ -10,8 +10,10 @@ from intake.services.intake import returns_retry_failed
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["external_id", "created_at"]
+    list_display = ["external_id", "client", "created_at"]
+    list_filter = ["client"]
     search_fields = ["external_id"]
+    list_select_related = ["client"]
 
 
 @admin.register(ReturnRequest)

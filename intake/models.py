@@ -9,19 +9,32 @@ from intake.choices import Outcome, ReturnStatus
 
 
 class Customer(models.Model):
-    """A retailer's customer, identified by the retailer's own id."""
+    """A retailer's customer, identified by the retailer's own id.
 
-    external_id = models.CharField(max_length=64, unique=True)
+    Ids are the retailer's, so two retailers may use the same one for different people: a
+    customer belongs to the API client that submitted its returns, and is unique per client.
+    """
+
+    client = models.ForeignKey(ApiClient, on_delete=models.PROTECT, related_name="customers")
+    external_id = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["external_id"]
+        ordering = ["external_id", "client_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "external_id"], name="unique_customer_per_client"
+            )
+        ]
+        # Reviewers search by the id across every retailer.
+        indexes = [models.Index(fields=["external_id"], name="customer_external_idx")]
 
     def __str__(self):
         return self.external_id
 
     def get_absolute_url(self):
-        return reverse("casework:customer", args=[self.external_id])
+        # The pk: the retailer's id alone does not say which retailer's customer it is.
+        return reverse("casework:customer", args=[self.pk])
 
 
 class ReturnRequest(models.Model):

@@ -35,6 +35,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 class ApiClientFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ApiClient
+        django_get_or_create = ("name",)
 
     name = factory.Sequence(lambda n: f"client{n}")
     role = ApiRole.SUBMITTER
@@ -43,10 +44,13 @@ class ApiClientFactory(factory.django.DjangoModelFactory):
 
 
 class CustomerFactory(factory.django.DjangoModelFactory):
+    """A customer of a client: `CustomerFactory(client=retailer)`, else of a new client."""
+
     class Meta:
         model = Customer
-        django_get_or_create = ("external_id",)
+        django_get_or_create = ("client", "external_id")
 
+    client = factory.SubFactory(ApiClientFactory)
     external_id = factory.Sequence(lambda n: f"CUST-{n:05d}")
 
 
@@ -57,7 +61,8 @@ class ReturnRequestFactory(factory.django.DjangoModelFactory):
 
     client = factory.SubFactory(ApiClientFactory)
     order_id = factory.Sequence(lambda n: f"ORD-{n:08d}")
-    customer = factory.SubFactory(CustomerFactory)
+    # The return's customer is its client's customer, as intake stores it.
+    customer = factory.SubFactory(CustomerFactory, client=factory.SelfAttribute("..client"))
     order_value = Decimal("120.00")
     product_category = "Electronics"
     payment_method = "Credit Card"
@@ -67,6 +72,14 @@ class ReturnRequestFactory(factory.django.DjangoModelFactory):
     submitted_at = factory.LazyFunction(timezone.now)
     payload_hash = factory.Sequence(lambda n: f"{n:064x}")
     status = ReturnStatus.PENDING
+
+    @classmethod
+    def _generate(cls, strategy, params):
+        # The other way round too: a return of a given customer comes from that customer's
+        # client, unless the test says otherwise.
+        if "customer" in params and "client" not in params:
+            params = {**params, "client": params["customer"].client}
+        return super()._generate(strategy, params)
 
     @factory.post_generation
     def joined_case(obj, create, case, **kwargs):

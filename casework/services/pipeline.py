@@ -189,6 +189,7 @@ def _return_facts(
         booked_loss=context.booked_before(return_request),
         budget=budget_for(
             budgets=context.budgets,
+            client_name=return_request.client.name,
             customer_id=return_request.customer.external_id,
             payment_method=return_request.payment_method,
             product_category=return_request.product_category,
@@ -387,7 +388,9 @@ def _returns_decide(*, limit: int, return_id: int | None = None) -> int:
         )
         if return_id is not None:
             pending = pending.filter(pk=return_id)
-        returns = list(pending.select_related("customer").order_by("received_at", "id")[:limit])
+        returns = list(
+            pending.select_related("customer", "client").order_by("received_at", "id")[:limit]
+        )
         if not returns:
             return 0
         model_version, bundle = model_active()

@@ -19,8 +19,8 @@ from core.roles import user_is_lead
 
 @reviewer_required
 @require_GET
-def customer_page(request, external_id: str):
-    customer = customer_get_for_reviewer(reviewer=request.user, external_id=external_id)
+def customer_page(request, customer_pk: int):
+    customer = customer_get_for_reviewer(reviewer=request.user, customer_pk=customer_pk)
     history = customer_history_for(customer=customer)
     is_lead = user_is_lead(request.user)
     return render(
@@ -38,8 +38,8 @@ def customer_page(request, external_id: str):
 
 @lead_required
 @require_POST
-def customer_hold_place(request, external_id: str):
-    customer = customer_get_for_reviewer(reviewer=request.user, external_id=external_id)
+def customer_hold_place(request, customer_pk: int):
+    customer = customer_get_for_reviewer(reviewer=request.user, customer_pk=customer_pk)
     form = HoldForm(request.POST)
     if form.is_valid():
         hold_place(customer=customer, actor=request.user, **form.cleaned_data)
@@ -51,8 +51,8 @@ def customer_hold_place(request, external_id: str):
 
 @lead_required
 @require_POST
-def customer_hold_release(request, external_id: str):
-    customer = customer_get_for_reviewer(reviewer=request.user, external_id=external_id)
+def customer_hold_release(request, customer_pk: int):
+    customer = customer_get_for_reviewer(reviewer=request.user, customer_pk=customer_pk)
     hold = customer_active_hold(customer=customer)
     if hold is None:
         messages.info(request, f"{customer} is not on hold.")

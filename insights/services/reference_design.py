@@ -40,6 +40,7 @@ def reference_actions(ordered, scores, snapshot: dict) -> np.ndarray:
             continue
         budget = budget_for(
             budgets=snapshot["budgets"],
+            client_name=r.client.name,
             customer_id=r.customer.external_id,
             payment_method=r.payment_method,
             product_category=r.product_category,

@@ -235,7 +235,7 @@ def _summarise(*, returns, scores, truth, policy_version, velocity_seen) -> Repl
     decided = {
         r.pk: r
         for r in ReturnRequest.objects.filter(pk__in=[r.pk for r in returns]).select_related(
-            "decision", "customer", "joined"
+            "decision", "customer", "client", "joined"
         )
     }
     ordered = [decided[r.pk] for r in returns]

@@ -123,7 +123,7 @@ def _decisions_since(since: datetime) -> list[Decision]:
     newest_label = Label.objects.newest_of(OuterRef("return_request"))
     return list(
         Decision.objects.filter(decided_at__gte=since)
-        .select_related("return_request__customer")
+        .select_related("return_request__customer", "return_request__client")
         .annotate(label_is_fraud=Subquery(newest_label.values("is_fraud")[:1]))
         .order_by("decided_at", "id")
     )
@@ -139,6 +139,7 @@ def _budget(decision: Decision, budgets: dict, live_budgets: dict):
     """The budget the decision had, or the snapshot's where it differs from the live one."""
     r = decision.return_request
     where = {
+        "client_name": r.client.name,
         "customer_id": r.customer.external_id,
         "payment_method": r.payment_method,
         "product_category": r.product_category,

@@ -53,11 +53,15 @@ def _lock_client_intake(client: ApiClient) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"intake:{client.pk}"])
 
 
-def _customers_get_or_create(external_ids: set[str]) -> dict[str, Customer]:
+def _customers_get_or_create(*, client: ApiClient, external_ids: set[str]) -> dict[str, Customer]:
+    """The client's customers by their ids: another retailer's customer of the same id is a
+    different person, with its own history, ledger and holds."""
     Customer.objects.bulk_create(
-        [Customer(external_id=cid) for cid in sorted(external_ids)], ignore_conflicts=True
+        [Customer(client=client, external_id=cid) for cid in sorted(external_ids)],
+        ignore_conflicts=True,
     )
-    return {c.external_id: c for c in Customer.objects.filter(external_id__in=external_ids)}
+    customers = Customer.objects.filter(client=client, external_id__in=external_ids)
+    return {c.external_id: c for c in customers}
 
 
 def _derive_missing(items: list[dict], customers: dict[str, Customer]) -> None:
@@ -128,7 +132,7 @@ def return_submit(*, client: ApiClient, data: dict) -> tuple[ReturnRequest, bool
             raise OrderConflict(existing)
         return existing, False
     item = _with_defaults(data)
-    customers = _customers_get_or_create({item["customer_id"]})
+    customers = _customers_get_or_create(client=client, external_ids={item["customer_id"]})
     _derive_missing([item], customers)
     return_request = _build(client, item, customers, body_hash)
     return_request.save()
@@ -179,7 +183,9 @@ def return_submit_batch(
         new_items.append((_with_defaults(data), body_hash))
         results.append(BatchItemResult(order_id, "accepted", {}))
     if new_items:
-        customers = _customers_get_or_create({item["customer_id"] for item, _ in new_items})
+        customers = _customers_get_or_create(
+            client=client, external_ids={item["customer_id"] for item, _ in new_items}
+        )
         _derive_missing([item for item, _ in new_items], customers)
         ReturnRequest.objects.bulk_create(
             [_build(client, item, customers, body_hash) for item, body_hash in new_items]

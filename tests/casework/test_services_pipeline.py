@@ -22,7 +22,7 @@ from intake.services.intake import returns_retry_failed
 from scoring.models import Decision
 from scoring.services import models
 from scoring.services.tuning import cost_settings_update
-from tests.factories import CustomerHoldFactory, ReturnRequestFactory
+from tests.factories import CustomerFactory, CustomerHoldFactory, ReturnRequestFactory
 
 
 @pytest.mark.django_db
@@ -84,9 +84,10 @@ def test_each_decision_records_the_days_portfolio_total_it_was_checked_against(a
 def test_budget_breach_sends_return_to_review(active_model):
     # Without hold pricing the ledger alone has to stop this account.
     cost_settings_update(actor=None, values={"hold_velocity": None})
+    ring = CustomerFactory(external_id="RING-001")
     customer_returns = [
         ReturnRequestFactory(
-            customer__external_id="RING-001",
+            customer=ring,
             order_value=Decimal("25.00"),
             returns_velocity_30d=8,
             product_category="Beauty",
@@ -100,9 +101,7 @@ def test_budget_breach_sends_return_to_review(active_model):
     assert set(actions[:first_review]) == {"approve"}
     decision = Decision.objects.get(return_request=customer_returns[first_review])
     assert decision.reasons[0]["code"] == "budget_exceeded"
-    booked = sum(
-        e.amount for e in LedgerEntry.objects.filter(account__customer__external_id="RING-001")
-    )
+    booked = sum(e.amount for e in LedgerEntry.objects.filter(account__customer=ring))
     assert booked <= Decimal("50.00")
 
 

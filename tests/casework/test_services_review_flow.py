@@ -11,15 +11,21 @@ from casework.services.pipeline import returns_decide_pending
 from casework.services.review import case_claim, case_claim_next, case_resolve
 from intake.models import ReturnRequest
 from tests.concurrency import run_concurrently
-from tests.factories import ReturnRequestFactory, ReviewCaseFactory, UserFactory
+from tests.factories import (
+    CustomerFactory,
+    ReturnRequestFactory,
+    ReviewCaseFactory,
+    UserFactory,
+)
 
 
 @pytest.mark.django_db
 def test_one_review_decides_a_ring_accounts_returns_and_its_hold_rejects_the_next(active_model):
     reviewer = UserFactory(role="reviewer")
+    account = CustomerFactory(external_id="RING-007")
     ring = [
         ReturnRequestFactory(
-            customer__external_id="RING-007",
+            customer=account,
             order_value=Decimal("26.00"),
             returns_velocity_30d=8,
             product_category="Beauty",

@@ -12,6 +12,7 @@ from core.models import AuditEvent
 from scoring.models import CostSettings, ModelVersion, PolicyVersion
 from scoring.services.models import model_version_register
 from tests.factories import (
+    ApiClientFactory,
     BudgetPolicyFactory,
     CustomerFactory,
     CustomerHoldFactory,
@@ -158,15 +159,22 @@ def test_preview_with_invalid_values_shows_the_errors_and_no_preview(client, as_
 
 
 def test_admin_adds_a_customer_override_through_the_tuning_service(client, as_admin):
+    ApiClientFactory(name="shop")
     response = client.post(
         reverse("admin:budgets_budgetpolicy_add"),
-        {"scope": "customer", "key": "C-9", "amount": "20.00", "window_days": "90", "_save": "1"},
+        {
+            "scope": "customer",
+            "key": "shop/C-9",
+            "amount": "20.00",
+            "window_days": "90",
+            "_save": "1",
+        },
     )
 
     assert response.status_code == 302
-    assert BudgetPolicy.objects.get(scope="customer").key == "C-9"
+    assert BudgetPolicy.objects.get(scope="customer").key == "shop/C-9"
     version = PolicyVersion.objects.get()
-    assert version.snapshot["budgets"]["customer"] == {"C-9": "20.00"}
+    assert version.snapshot["budgets"]["customer"] == {"shop/C-9": "20.00"}
     assert version.created_by == as_admin
 
 
@@ -180,6 +188,8 @@ def test_admin_adds_a_customer_override_through_the_tuning_service(client, as_ad
         ({"scope": "", "key": "Toys"}, "The default budget has no key"),
         ({"scope": "portfolio", "key": "*"}, "There is a portfolio budget for * already."),
         ({"scope": "customer", "key": "C-1", "window_days": "30"}, "Only the default budget"),
+        ({"scope": "customer", "key": "C-1"}, "The key of a customer budget is the client name"),
+        ({"scope": "customer", "key": "nobody/C-1"}, "as client/customer-id"),
     ],
 )
 def test_invalid_budgets_are_rejected_with_a_clear_message(client, as_admin, data, message):
@@ -228,6 +238,7 @@ def test_preview_of_a_new_override_applies_it_to_its_customer_and_adds_nothing(
         action="approve",
         fraud_probability=0.2,
         return_request__order_value=Decimal("100.00"),
+        return_request__client=ApiClientFactory(name="shop"),
         return_request__customer__external_id="RISKY",
         return_request__returns_velocity_30d=3,
         cost_approve=Decimal("20.00"),
@@ -235,7 +246,7 @@ def test_preview_of_a_new_override_applies_it_to_its_customer_and_adds_nothing(
     )
     budgets = BudgetPolicy.objects.count()
 
-    override = {"scope": "customer", "key": "RISKY", "amount": "5.00", "window_days": "90"}
+    override = {"scope": "customer", "key": "shop/RISKY", "amount": "5.00", "window_days": "90"}
 
     response = client.post(reverse("admin:budgets_budgetpolicy_add"), override | {"_preview": "1"})
 
@@ -288,10 +299,18 @@ def test_lead_cannot_change_budgets(client):
 def test_lead_places_and_releases_a_hold(client):
     lead = login(client, "lead")
     customer = CustomerFactory(external_id="C-77")
+    # Another retailer's customer of the same id is someone else, and is not held.
+    other = CustomerFactory(external_id="C-77")
 
     placed = client.post(
         reverse("admin:budgets_customerhold_add"),
-        {"customer": "C-77", "mode": "reject", "reason": "chargebacks", "_save": "1"},
+        {
+            "client": customer.client.pk,
+            "customer": "C-77",
+            "mode": "reject",
+            "reason": "chargebacks",
+            "_save": "1",
+        },
     )
     hold = CustomerHold.objects.get(customer=customer)
     released = client.post(
@@ -303,19 +322,21 @@ def test_lead_places_and_releases_a_hold(client):
     hold.refresh_from_db()
     assert (hold.created_by, hold.released_by) == (lead, lead)
     assert AuditEvent.objects.filter(action__in=["hold.place", "hold.release"]).count() == 2
+    assert not CustomerHold.objects.filter(customer=other).exists()
 
 
 @pytest.mark.parametrize(
     ("customer", "message"),
-    [("NOBODY", "There is no customer NOBODY."), ("C-HELD", "C-HELD is on hold already")],
+    [("NOBODY", "shop has no customer NOBODY."), ("C-HELD", "C-HELD is on hold already")],
 )
 def test_hold_for_an_unknown_or_held_customer_is_refused(client, customer, message):
     login(client, "lead")
-    CustomerHoldFactory(customer__external_id="C-HELD")
+    shop = ApiClientFactory(name="shop")
+    CustomerHoldFactory(customer__client=shop, customer__external_id="C-HELD")
 
     response = client.post(
         reverse("admin:budgets_customerhold_add"),
-        {"customer": customer, "mode": "reject", "reason": "x", "_save": "1"},
+        {"client": shop.pk, "customer": customer, "mode": "reject", "reason": "x", "_save": "1"},
     )
 
     assert message in page(response)

@@ -18,11 +18,13 @@ from insights.services.whatif import (
     whatif_compare,
 )
 from scoring.policy import money
-from tests.factories import BudgetPolicyFactory, LabelFactory
+from tests.factories import ApiClientFactory, BudgetPolicyFactory, LabelFactory
 from tests.insights.conftest import decided
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_costs")]
 
+# Every return here comes from one retailer, so a customer id names one customer.
+SHOP = "shop"
 DEFAULT_BUDGET = {"scope": None, "key": "", "amount": Decimal("50.00"), "window_days": 90}
 
 
@@ -50,6 +52,7 @@ def recorded(
         value=value,
         label=label,
         reasons=reasons,
+        return_request__client=ApiClientFactory(name=SHOP),
         return_request__customer__external_id=customer,
         return_request__returns_velocity_30d=velocity,
         ood=ood,
@@ -170,7 +173,7 @@ def test_whatif_case(facts, label, proposal, actions, totals):
 
 
 def test_customer_override_keeps_its_budget_when_the_default_changes():
-    BudgetPolicyFactory(scope="customer", key="VIP-1", amount=Decimal("200.00"))
+    BudgetPolicyFactory(scope="customer", key=f"{SHOP}/VIP-1", amount=Decimal("200.00"))
     recorded(p=0.2, value="100", action="approve", booked="150", budget="200", customer="VIP-1")
 
     result = whatif_compare(
@@ -228,7 +231,12 @@ def test_only_returns_decided_in_the_period_count():
 def test_new_override_in_the_snapshot_applies_to_its_customer_only():
     recorded(p=0.2, value="100", action="approve", customer="RISKY", velocity=2)
     recorded(p=0.2, value="100", action="approve", customer="CALM", velocity=2)
-    override = {"scope": "customer", "key": "RISKY", "amount": Decimal("5.00"), "window_days": 90}
+    override = {
+        "scope": "customer",
+        "key": f"{SHOP}/RISKY",
+        "amount": Decimal("5.00"),
+        "window_days": 90,
+    }
 
     result = whatif_compare(
         proposed_snapshot=snapshot_with_budget(policy_snapshot_live(), before=None, after=override)

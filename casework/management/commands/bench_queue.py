@@ -30,32 +30,33 @@ from scoring.selectors import ood_flags_since
 from scoring.services.policies import policy_version_current
 
 SEED_SQL = """
-INSERT INTO casework_customer (external_id, created_at)
-SELECT 'BENCH-' || g, now() FROM generate_series(1, %(customers)s) g;
+INSERT INTO intake_customer (client_id, external_id, created_at)
+SELECT %(client)s, 'BENCH-' || g, now() FROM generate_series(1, %(customers)s) g;
 
-INSERT INTO casework_returnrequest (
+INSERT INTO intake_returnrequest (
     client_id, order_id, customer_id, order_value, currency, product_category, payment_method,
     return_ratio, returns_velocity_30d, days_since_purchase, derived_fields, submitted_at,
-    received_at, payload_hash, status, outcome, is_audit_sample)
-SELECT %(client)s, 'B-' || g, (SELECT min(id) FROM casework_customer) + g %% %(customers)s,
+    received_at, payload_hash, status, outcome, decide_attempts, decide_error, is_audit_sample)
+SELECT %(client)s, 'B-' || g,
+       (SELECT min(id) FROM intake_customer WHERE client_id = %(client)s) + g %% %(customers)s,
        round((random() * 900 + 5)::numeric, 2), 'USD',
        (ARRAY['Electronics','Clothing','Home & Garden','Beauty','Toys'])[1 + g %% 5],
        (ARRAY['Credit Card','Debit Card','PayPal','Gift Card'])[1 + g %% 4],
        random() * 0.6, g %% 4, 1 + g %% 40, '[]', now() - (g || ' seconds')::interval,
        now() - (g || ' seconds')::interval, md5(g::text),
        CASE WHEN g %% %(every)s = 0 THEN 'in_review' ELSE 'decided' END,
-       CASE WHEN g %% %(every)s = 0 THEN NULL ELSE 'approved' END, false
+       CASE WHEN g %% %(every)s = 0 THEN NULL ELSE 'approved' END, 0, '', false
 FROM generate_series(1, %(returns)s) g;
 
 INSERT INTO scoring_decision (
     return_request_id, action, fraud_probability, probability_used, ood_score, ood_threshold,
     ood, cost_approve, cost_reject, cost_review, reasons, contributions, booked_loss, budget,
-    model_version_id, policy_version_id, decided_at)
+    prices, model_version_id, policy_version_id, decided_at)
 SELECT r.id, CASE WHEN r.status = 'in_review' THEN 'review' ELSE 'approve' END,
        0.2, 0.2, 1.0, 9.0, r.id %% 50 = 0, round(r.order_value * 0.2, 2), 160.00, 50.00,
-       '[{"code": "uncertain", "text": "bench"}]', '[]', 0, 50.00,
+       '[{"code": "uncertain", "text": "bench"}]', '[]', 0, 50.00, '{}',
        %(model)s, %(policy)s, r.received_at
-FROM casework_returnrequest r;
+FROM intake_returnrequest r;
 
 INSERT INTO casework_reviewcase (
     return_request_id, decision_id, status, priority, reason_codes, created_at)
