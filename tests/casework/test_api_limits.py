@@ -213,23 +213,18 @@ def test_the_wait_cap_holds_across_processes(submitter, settings):
         )
         for _ in range(2)
     ]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + 5
-    while slots_held(submitter) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert slots_held(submitter) == 2
-
-    # Another process, as another gunicorn worker would be, sees this one's waits.
+    # Another process, as another gunicorn worker would be, sees this one's waits. It starts
+    # (slowly, under load) before the waits begin, then asks once they are held.
     db = settings.DATABASES["default"]
     script = (
         "import django; django.setup();"
         "from django.test.utils import setup_test_environment; setup_test_environment();"
         "from rest_framework.test import APIClient;"
         "http = APIClient(); http.credentials(HTTP_AUTHORIZATION='Bearer ' + sys.argv[1]);"
+        "print('ready', flush=True); sys.stdin.readline();"
         "r = http.get(sys.argv[2]); print(r.status_code, r.get('Long-Poll-Skipped'))"
     )
-    other = subprocess.run(
+    other = subprocess.Popen(
         [sys.executable, "-c", "import sys;" + script, submitter.key, f"{path}?wait=6000"],
         cwd=settings.BASE_DIR,
         env=dict(
@@ -238,15 +233,26 @@ def test_the_wait_cap_holds_across_processes(submitter, settings):
             DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
             API_CONCURRENT_WAITS_PER_KEY="2",
         ),
-        capture_output=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=60,
     )
+    assert other.stdout.readline().strip() == "ready", other.stderr.read()
+
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 5
+    while slots_held(submitter) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert slots_held(submitter) == 2
+
+    stdout, stderr = other.communicate("go\n", timeout=60)
     for thread in threads:
         thread.join()
 
-    assert other.returncode == 0, other.stderr
-    assert other.stdout.split()[-2:] == ["200", "limit"]
+    assert other.returncode == 0, stderr
+    assert stdout.split()[-2:] == ["200", "limit"]
     assert [reason for _, _, reason in results] == [None, None]
 
 
