@@ -1,10 +1,12 @@
 """The Celery application; every periodic schedule is declared here, in one place."""
 
+import logging.config
 import os
 
 from celery import Celery
 from celery.schedules import crontab
-from celery.signals import worker_init, worker_process_init
+from celery.signals import setup_logging, task_failure, worker_init, worker_process_init
+from django_structlog.celery.steps import DjangoStructLogInitStep
 
 # Like wsgi.py, production unless told otherwise: `make run` and tests set their own.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
@@ -12,6 +14,26 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 app = Celery("returnsdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# A task's log lines carry its id, and the request id of the API call that sent it.
+app.steps["worker"].add(DjangoStructLogInitStep)
+
+
+@setup_logging.connect
+def log_like_the_web(loglevel=None, **kwargs):
+    """The worker logs through the desk's LOGGING (JSON lines by default), not Celery's own."""
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
+    if loglevel:
+        logging.getLogger().setLevel(loglevel)
+
+
+@task_failure.connect
+def count_task_failure(sender=None, **kwargs):
+    """/metrics reports failed tasks, counted where every worker's add up."""
+    from insights.metrics import task_failure_record
+
+    task_failure_record(sender.name if sender is not None else "unknown")
 
 
 @worker_init.connect

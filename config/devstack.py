@@ -262,6 +262,13 @@ def stop(processes):
                 process.wait()
 
 
+def fresh_dir(path):
+    """An empty folder at `path`, whatever a previous run left there."""
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
 def ensure_free(port, name, variable):
     with socket.socket() as sock:
         if sock.connect_ex(("127.0.0.1", port)) == 0:
@@ -330,7 +337,7 @@ def run(args):
                 "--access-logfile",
                 str(logs / "access.log"),
             ],
-            env=env,
+            env=dict(env, PROMETHEUS_MULTIPROC_DIR=str(fresh_dir(VAR / "prometheus"))),
             log=logs / "gunicorn.log",
         )
         processes.append(("gunicorn", gunicorn))

@@ -1,4 +1,5 @@
-"""URL map: reviewer UI at /, the REST API under /api/v1/, the Django admin, health probes."""
+"""URL map: reviewer UI at /, the REST API under /api/v1/, the Django admin, health probes and
+the Prometheus scrape."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -8,11 +9,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from casework.api.errors import api_path_not_found
 from config import health
+from insights.monitoring_views import metrics
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("healthz/pipeline", health.pipeline, name="health-pipeline"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -1,13 +1,26 @@
-"""The monitoring page: returns that could not be decided, drift of recent returns, the audit
-sample's cost, recent retrainings."""
+"""The monitoring page (returns that could not be decided, drift of recent returns, the audit
+sample's cost, recent retrainings) and the Prometheus scrape."""
 
+import os
 from datetime import timedelta
 
+from django.conf import settings
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    generate_latest,
+    multiprocess,
+)
 
 from core.access import lead_required
+from core.roles import user_is_lead
+from insights.metrics import DeskCollector
 from insights.selectors import audit_sample_cost, drift_snapshots_recent, model_comparisons_recent
 from intake.selectors import returns_failed
 
@@ -55,3 +68,23 @@ def monitoring_page(request):
             "failed_count": failed_count,
         },
     )
+
+
+@require_GET
+def metrics(request):
+    """Prometheus's scrape: with `Authorization: Bearer $METRICS_TOKEN`, or as a signed-in lead.
+    Anyone else is refused, as everywhere on the desk."""
+    token = settings.METRICS_TOKEN
+    offered = request.headers.get("Authorization", "").removeprefix("Bearer ")
+    if not (token and constant_time_compare(offered, token)) and not user_is_lead(request.user):
+        return HttpResponse("Metrics need the scrape token or a lead's sign-in.\n", status=403)
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        # Each web process counts its own requests; the scrape adds them up from their files.
+        requests_registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(requests_registry)
+    else:
+        requests_registry = REGISTRY
+    desk_registry = CollectorRegistry()
+    desk_registry.register(DeskCollector())
+    body = generate_latest(requests_registry) + generate_latest(desk_registry)
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

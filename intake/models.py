@@ -64,6 +64,8 @@ class ReturnRequest(models.Model):
     decide_attempts = models.PositiveSmallIntegerField(default=0)
     decide_error = models.TextField(blank=True)
     is_audit_sample = models.BooleanField(default=False)
+    # The API call that submitted it, so the worker's log of its decision names that call too.
+    request_id = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-received_at"]

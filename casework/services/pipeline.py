@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+import structlog
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
 from django.utils import timezone
@@ -62,6 +63,7 @@ from scoring.services.models import NoActiveModel, model_active
 from scoring.services.policies import policy_settings_from, policy_version_current
 
 logger = logging.getLogger(__name__)
+decision_log = structlog.get_logger("casework.decisions")
 
 OUTCOME_OF_ACTION = {Action.APPROVE: Outcome.APPROVED, Action.REJECT: Outcome.REJECTED}
 
@@ -395,7 +397,7 @@ def _returns_decide(*, limit: int, return_id: int | None = None) -> int:
             return 0
         model_version, bundle = model_active()
         scores = returns_score(returns=returns, bundle=bundle)
-        decisions_make(
+        decisions = decisions_make(
             returns=returns,
             scores=scores,
             ood_threshold=float(bundle.ood_gate.threshold_),
@@ -404,6 +406,16 @@ def _returns_decide(*, limit: int, return_id: int | None = None) -> int:
             policy_version=policy_version_current(),
         )
     logger.info("decided %d returns with model %s", len(returns), model_version.version)
+    for decision in decisions:
+        # One line per decision, under the id of the API call that submitted the return.
+        decision_log.info(
+            "return decided",
+            request_id=decision.return_request.request_id,
+            order_id=decision.return_request.order_id,
+            client=decision.return_request.client.name,
+            action=decision.action,
+            model_version=model_version.version,
+        )
     return len(returns)
 
 

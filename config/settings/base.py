@@ -5,6 +5,8 @@ from pathlib import Path
 
 import environ
 
+from config.logs import logging_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -31,6 +33,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    "django_prometheus",
     # The desk's apps, lowest layer first; docs/architecture.md draws them.
     "core",
     "intake",
@@ -41,17 +44,23 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and last: the request rate and latency by view that /metrics reports.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A request id (the caller's X-Request-ID, else a new one) on every log line of the request;
+    # stored on the returns it submits, so the worker's log of each decision carries it too.
+    "django_structlog.middlewares.RequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, so that it sees the lockout the login's authenticate() flagged on the request.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -210,13 +219,20 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-}
+# Logs are JSON lines for a log pipeline (LOG_FORMAT=json) or plain text for a terminal
+# (LOG_FORMAT=console, the default of the local settings), each with the request id.
+LOGGING = logging_settings(
+    env("LOG_FORMAT", default="json"), level=env("LOG_LEVEL", default="INFO")
+)
+# Celery tasks sent while serving a request carry its id into the worker's log lines.
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+# A caller's (or its proxy's) X-Request-ID names the request in the desk's logs too, so a
+# retailer's support can quote its own id; without one the desk makes one up.
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = env.bool("TRUST_UPSTREAM_REQUEST_ID", default=True)
+
+# Prometheus scrapes /metrics with `Authorization: Bearer <this>`; empty, only a signed-in
+# lead can read it.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -1,8 +1,13 @@
 """Settings for a developer's machine: `make run` and manage.py in the same checkout."""
 
+from config.logs import logging_settings
 from config.settings.base import *  # noqa: F403
 from config.settings.base import env
 
 DEBUG = env.bool("DEBUG", default=True)
 # Only a developer's machine has a fallback key; production settings require SECRET_KEY.
 SECRET_KEY = env("SECRET_KEY", default="insecure-local-development-key-change-me")
+# Log lines for a person at a terminal; LOG_FORMAT=json gives what a log pipeline reads.
+LOGGING = logging_settings(
+    env("LOG_FORMAT", default="console"), level=env("LOG_LEVEL", default="INFO")
+)

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.models import ApiClient
+from core.request_ids import current_request_id
 from core.services.audit import audit_record
 from intake.choices import ReturnStatus
 from intake.constants import (
@@ -104,6 +105,7 @@ def _build(client, item: dict, customers: dict[str, Customer], body_hash: str) -
         customer=customers[item["customer_id"]],
         payload_hash=body_hash,
         status=ReturnStatus.PENDING,
+        request_id=current_request_id()[:64],
         **fields,
     )
 

@@ -14,8 +14,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class WorkerProcess:
-    def __init__(self):
+    """`log`: a file the worker's log lines go to, at `loglevel`; else they go to the console."""
+
+    def __init__(self, *, loglevel="WARNING", log=None):
         self.process = None
+        self.loglevel = loglevel
+        self.log = log
 
     def start(self):
         db = settings.DATABASES["default"]
@@ -37,7 +41,7 @@ class WorkerProcess:
                 "--concurrency",
                 "2",
                 "--loglevel",
-                "WARNING",
+                self.loglevel,
                 "--without-heartbeat",
                 "--without-gossip",
                 "--without-mingle",
@@ -45,6 +49,8 @@ class WorkerProcess:
             cwd=ROOT,
             env=env,
             start_new_session=True,
+            stdout=self.log,
+            stderr=self.log,
         )
         return self
 
