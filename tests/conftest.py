@@ -4,6 +4,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
 
+from casework.services.wakeups import listener_stop
 from core.choices import ApiRole
 from core.services.api_clients import api_client_create
 
@@ -30,6 +31,14 @@ def bearer(key: str) -> APIClient:
     http = APIClient()
     http.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     return http
+
+
+@pytest.fixture(autouse=True)
+def decision_listener_closed():
+    """A long-poll listens for decisions on a connection of its own; it is closed after each
+    test, since a test database cannot be dropped while it is open."""
+    yield
+    listener_stop()
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ from budgets.services.ledger import (
 from casework.choices import FeedKind
 from casework.models import FeedEvent, JoinedReturn, ReviewCase
 from casework.selectors import cases_open_lock, cases_opened_on, labels_newest_for
+from casework.services.wakeups import returns_decided_notify
 from intake.choices import Outcome, ReturnStatus
 from intake.constants import DECIDE_MAX_ATTEMPTS
 from intake.models import ReturnRequest
@@ -282,6 +283,8 @@ def _persist(returns: list[ReturnRequest], writes: BatchWrites) -> None:
     for return_id, label in labels_newest_for(return_ids=list(approved)).items():
         ledger_settle_return(return_request=approved[return_id], is_fraud=label.is_fraud)
     FeedEvent.objects.bulk_create(writes.events)
+    # Waiting requests answer on commit (casework.services.wakeups).
+    returns_decided_notify([r.pk for r in returns])
 
 
 def decisions_make(

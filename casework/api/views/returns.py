@@ -29,6 +29,7 @@ from casework.selectors import (
     feed_events_after,
     return_get_for_client,
 )
+from casework.services.wakeups import FALLBACK_POLL_SECONDS, waiting_for_decision
 from core.keyset import InvalidCursor
 from intake.choices import ReturnStatus
 from intake.services.idempotency import (
@@ -38,8 +39,6 @@ from intake.services.idempotency import (
 )
 from intake.services.intake import OrderConflict, return_submit, return_submit_batch
 from intake.validation import ReturnInputSerializer, return_payloads_validate
-
-POLL_INTERVAL_SECONDS = 0.1
 
 
 def _idempotently(request, call):
@@ -195,13 +194,19 @@ class ReturnDetailView(APIView):
         skipped = None
         if wait_ms and return_request.status == ReturnStatus.PENDING:
             # Each wait holds a server thread; one key must not take them all.
-            with long_poll_slot(client=request.user) as skipped:
+            with (
+                long_poll_slot(client=request.user) as skipped,
+                waiting_for_decision(return_request.pk) as decided,
+            ):
+                # Read again once listening: a decision that committed before is not announced.
+                return_request = return_get_for_client(client=request.user, order_id=order_id)
                 while (
                     skipped is None
                     and return_request.status == ReturnStatus.PENDING
                     and time.monotonic() < deadline
                 ):
-                    time.sleep(POLL_INTERVAL_SECONDS)
+                    left = deadline - time.monotonic()
+                    decided.wait(min(max(left, 0), FALLBACK_POLL_SECONDS))
                     close_old_connections()
                     return_request = return_get_for_client(client=request.user, order_id=order_id)
         response = Response(
