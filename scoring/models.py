@@ -144,6 +144,42 @@ class PolicyVersion(models.Model):
         return f"policy v{self.pk}"
 
 
+class Rule(models.Model):
+    """A fraud team's rule: conditions on a return, an effect, and a name the reasons show.
+
+    `definition` is the working copy an editor saves (scoring.rules validates it); `published`
+    is what policy versions carry: {"version", "mode", "name", "definition"}, set by publishing.
+    """
+
+    name = models.CharField(max_length=120, unique=True)
+    definition = models.JSONField()
+    version = models.PositiveIntegerField(default=0, help_text="Times it was published.")
+    published = models.JSONField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def mode(self) -> str | None:
+        """How the published version takes part in decisions; None if never published."""
+        return self.published["mode"] if self.published else None
+
+    @property
+    def has_draft(self) -> bool:
+        """Whether the working copy differs from what was published."""
+        return not self.published or (
+            self.published["definition"] != self.definition or self.published["name"] != self.name
+        )
+
+
 class Decision(models.Model):
     """The action taken on one return, with the numbers and reasons behind it. One per return."""
 
@@ -179,6 +215,9 @@ class Decision(models.Model):
     prices = models.JSONField(default=dict, blank=True)
     model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT)
     policy_version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT)
+    # The rule versions of the policy version that held for the return, shadow ones included:
+    # [{"rule": id, "version", "name", "shadow"}].
+    rules_fired = models.JSONField(default=list, blank=True)
     decided_at = models.DateTimeField()
 
     class Meta:

@@ -1,15 +1,17 @@
 """Reading what the workers price with: the default training data, the OOD gate's recent flag
-rate and the day's approvals."""
+rate, the day's approvals, the published rules and the customer history they read."""
 
 from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Count, Q
+from django.db.models import Avg, Count, Q
 
+from intake.models import ReturnRequest
 from ml.generate import own_returns_csv
-from scoring.models import Decision
+from scoring.choices import RuleMode
+from scoring.models import Decision, Rule
 
 
 def ood_flags_since(*, since: datetime) -> tuple[int, int]:
@@ -36,3 +38,27 @@ def training_data_default() -> Path:
             "or unset it to train on the project's own generated data"
         )
     return path
+
+
+def rule_published_form(rule: Rule, published: dict) -> dict:
+    """A rule as policy versions carry it and scoring.rules evaluates it."""
+    return {"id": rule.pk, **published}
+
+
+def rules_published() -> list[dict]:
+    """The rules that take part in decisions (live or shadow), in their published versions."""
+    return [
+        rule_published_form(rule, rule.published)
+        for rule in Rule.objects.filter(published__isnull=False).order_by("id")
+        if rule.published["mode"] in (RuleMode.LIVE, RuleMode.SHADOW)
+    ]
+
+
+def customer_mean_values(*, customer_ids) -> dict:
+    """Customer pk -> the mean order value of the customer's stored returns."""
+    rows = (
+        ReturnRequest.objects.filter(customer_id__in=set(customer_ids))
+        .values("customer_id")
+        .annotate(mean=Avg("order_value"))
+    )
+    return {row["customer_id"]: row["mean"] for row in rows}
