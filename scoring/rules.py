@@ -81,7 +81,8 @@ def _number(value):
 
 
 def _text(value) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= MAX_TEXT
+    # Printable only: PostgreSQL's jsonb refuses a NUL, and a control character is a typo.
+    return isinstance(value, str) and 0 < len(value) <= MAX_TEXT and value.isprintable()
 
 
 def _condition_errors(condition, path: str, errors: dict, list_names) -> None:
@@ -258,7 +259,11 @@ def rules_evaluate(rules: list[dict], inputs: dict, *, lists: dict | None = None
         if shadow:
             continue
         effect = definition["effect"]
-        reason = {"code": ReasonCode.RULE, "rule": rule["name"], "text": _effect_text(effect)}
+        reason = {
+            "code": ReasonCode.RULE,
+            "rule": rule["name"],
+            "text": f"{rule['name']}: {_effect_text(effect)}",
+        }
         if effect["type"] == "probability_floor":
             floor = max(floor, effect["value"])
         elif effect["type"] == "cost_floor":

@@ -45,6 +45,10 @@ def rule_published_form(rule: Rule, published: dict) -> dict:
     return {"id": rule.pk, **published}
 
 
+def rules_all() -> list[Rule]:
+    return list(Rule.objects.order_by("name"))
+
+
 def rules_published() -> list[dict]:
     """The rules that take part in decisions (live or shadow), in their published versions."""
     return [

@@ -111,7 +111,7 @@ def test_electronics_over_500_sets_the_probability_floor(overrides, fires):
             {
                 "code": "rule",
                 "rule": "Electronics over $500",
-                "text": "fraud probability priced at no less than 0.25",
+                "text": "Electronics over $500: fraud probability priced at no less than 0.25",
             }
         ]
 

@@ -102,7 +102,7 @@ def test_a_live_rule_fires_on_the_workers_decision(active_model, lead):
     assert {
         "code": "rule",
         "rule": "Electronics over $500",
-        "text": "fraud probability priced at no less than 0.25",
+        "text": "Electronics over $500: fraud probability priced at no less than 0.25",
     } in decision.reasons
     assert Decision.objects.get(return_request=miss).rules_fired == []
 

@@ -223,7 +223,7 @@ def format_rules(summary: dict) -> str:
     for rule in summary["rules"]:
         lines.append(
             f"  {rule['name']}{' (shadow)' if rule['shadow'] else ''}: {rule['hits']:,} hits "
-            f"({rule['frauds']} frauds, worth {rule['value']:,.2f}), decided {rule['mix']}, "
+            f"worth {rule['value']:,.2f} ({rule['frauds']} frauds), decided {rule['mix']}, "
             f"realized cost {rule['cost']:,.2f}"
         )
     if not summary["rules"]:
