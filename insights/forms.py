@@ -10,6 +10,7 @@ from budgets.constants import ANY_PAYMENT_METHOD, CUSTOMER_KEY_SEPARATOR
 from budgets.models import BudgetPolicy
 from core.models import ApiClient
 from insights.services.whatif import DEFAULT_DAYS
+from scoring.choices import ListKind
 from scoring.models import CostSettings
 from scoring.services.tuning import BUDGET_FIELDS, COST_FIELDS
 
@@ -261,3 +262,26 @@ class RuleForm(forms.Form):
                 self.add_error("name", message)
             else:
                 self.add_error("definition", f"{path}: {message}")
+
+
+class RuleListForm(forms.Form):
+    name = forms.CharField(max_length=80, help_text="Rules name it: customer_id in_list NAME.")
+    kind = forms.ChoiceField(choices=ListKind.choices)
+
+
+class ListEntryForm(forms.Form):
+    value = forms.CharField(max_length=200, label="Customer id")
+    reason = forms.CharField(max_length=500)
+    expires_at = forms.CharField(
+        max_length=40, required=False, label="Expires", help_text="Empty: never; or 2027-01-31."
+    )
+
+
+class ListUploadForm(forms.Form):
+    file = forms.FileField(help_text="CSV with columns value, reason and optionally expires_at.")
+
+
+def add_service_errors(form, errors: dict, *, default: str) -> None:
+    """Puts a service's field-named errors on the form's fields, the rest on `default`."""
+    for path, message in errors.items():
+        form.add_error(path if path in form.fields else default, f"{path}: {message}")

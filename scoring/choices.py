@@ -37,3 +37,16 @@ class RuleMode(models.TextChoices):
     LIVE = "live", "Live: acts on decisions"
     SHADOW = "shadow", "Shadow: recorded on decisions, does not act"
     OFF = "off", "Off"
+
+
+class ListKind(models.TextChoices):
+    """What a list is for; a list acts through the rules that name it (`in_list`)."""
+
+    ALLOW = "allow", "Allow list"
+    BLOCK = "block", "Block list"
+
+
+class ListField(models.TextChoices):
+    """The field of a return a list's entries are matched against (scoring.rules.FIELDS)."""
+
+    CUSTOMER_ID = "customer_id", "Customer id"

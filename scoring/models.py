@@ -8,7 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from scoring.choices import Action
+from scoring.choices import Action, ListField, ListKind
 
 WEEKDAYS = 7
 
@@ -178,6 +178,46 @@ class Rule(models.Model):
         return not self.published or (
             self.published["definition"] != self.definition or self.published["name"] != self.name
         )
+
+
+class RuleList(models.Model):
+    """An allow or block list of values of one field (customer ids now), named by rules."""
+
+    name = models.CharField(max_length=80, unique=True)
+    kind = models.CharField(max_length=8, choices=ListKind.choices)
+    field = models.CharField(max_length=40, choices=ListField.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ListEntry(models.Model):
+    """One value on a list, with why, who put it there and until when (empty: no end)."""
+
+    rule_list = models.ForeignKey(RuleList, on_delete=models.CASCADE, related_name="entries")
+    value = models.CharField(max_length=200)
+    reason = models.CharField(max_length=500)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["value"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule_list", "value"], name="one_entry_per_value")
+        ]
+
+    def __str__(self):
+        return f"{self.value} on {self.rule_list}"
 
 
 class Decision(models.Model):

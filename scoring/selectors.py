@@ -7,11 +7,12 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Avg, Count, Q
+from django.utils import timezone
 
 from intake.models import ReturnRequest
 from ml.generate import own_returns_csv
 from scoring.choices import RuleMode
-from scoring.models import Decision, Rule
+from scoring.models import Decision, ListEntry, Rule, RuleList
 
 
 def ood_flags_since(*, since: datetime) -> tuple[int, int]:
@@ -66,3 +67,31 @@ def customer_mean_values(*, customer_ids) -> dict:
         .annotate(mean=Avg("order_value"))
     )
     return {row["customer_id"]: row["mean"] for row in rows}
+
+
+def list_names() -> set[str]:
+    return set(RuleList.objects.values_list("name", flat=True))
+
+
+def lists_of_rules(*, rules: list[dict], now=None) -> dict[str, set[str]]:
+    """List name -> its values in force at `now`, for the lists the rules name."""
+    names = set()
+
+    def collect(node):
+        for member in node.get("all", node.get("any", [])):
+            collect(member)
+        if node.get("op") in ("in_list", "not_in_list"):
+            names.add(node["value"])
+
+    for rule in rules:
+        collect(rule["definition"]["when"])
+    if not names:
+        return {}
+    now = now or timezone.now()
+    entries = ListEntry.objects.filter(rule_list__name__in=names).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    )
+    lists = {name: set() for name in names}
+    for name, value in entries.values_list("rule_list__name", "value"):
+        lists[name].add(value)
+    return lists

@@ -58,7 +58,12 @@ from scoring.policy import (
     score_facts,
 )
 from scoring.rules import RuleEffects, rule_inputs, rules_evaluate
-from scoring.selectors import approvals_since, customer_mean_values, ood_flags_since
+from scoring.selectors import (
+    approvals_since,
+    customer_mean_values,
+    lists_of_rules,
+    ood_flags_since,
+)
 from scoring.services.models import NoActiveModel, model_active
 from scoring.services.policies import policy_settings_from, policy_version_current
 
@@ -112,10 +117,12 @@ class BatchContext:
     novelty_share: float
     rules: list
     customer_means: dict
+    lists: dict
 
     def rule_effects(self, return_request: ReturnRequest) -> RuleEffects:
         mean = self.customer_means.get(return_request.customer_id)
-        return rules_evaluate(self.rules, rule_inputs(return_request, customer_mean=mean))
+        inputs = rule_inputs(return_request, customer_mean=mean)
+        return rules_evaluate(self.rules, inputs, lists=self.lists)
 
     def booked_before(self, return_request: ReturnRequest) -> Decimal:
         """The customer's expected loss booked within the budget window before this return."""
@@ -181,6 +188,7 @@ def _batch_context(
         customer_means=customer_mean_values(customer_ids=accounts.keys())
         if snapshot.get("rules")
         else {},
+        lists=lists_of_rules(rules=snapshot.get("rules", []), now=now),
     )
 
 

@@ -35,7 +35,7 @@ from scoring.constants import AUDIT_MIN_APPROVALS_PER_DAY
 from scoring.models import Decision
 from scoring.policy import ReturnFacts, expected_loss_of, money, policy_decide
 from scoring.rules import rule_inputs, rules_evaluate
-from scoring.selectors import customer_mean_values
+from scoring.selectors import customer_mean_values, lists_of_rules
 from scoring.services.policies import policy_settings_from, policy_snapshot_current
 
 DEFAULT_DAYS = 30
@@ -210,6 +210,8 @@ def decisions_redecide(
         if rules
         else {}
     )
+    # Lists as they stand now: entries are not versioned with the policy.
+    lists = lists_of_rules(rules=rules)
     budgets = snapshot["budgets"]
     window = timedelta(days=budgets["window_days"])
     # Per customer: bookings the re-decision makes minus those the recorded decisions made.
@@ -229,7 +231,8 @@ def decisions_redecide(
             (amount for at, amount in booking_delta[r.customer_id] if at > since), Decimal("0")
         )
         day = (r.payment_method, r.submitted_at.date())
-        effects = rules_evaluate(rules, rule_inputs(r, customer_mean=means.get(r.customer_id)))
+        inputs = rule_inputs(r, customer_mean=means.get(r.customer_id))
+        effects = rules_evaluate(rules, inputs, lists=lists)
         facts = ReturnFacts(
             order_value=r.order_value,
             fraud_probability=decision.fraud_probability,

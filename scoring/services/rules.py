@@ -11,6 +11,7 @@ from core.services.audit import audit_record
 from scoring.choices import RuleMode
 from scoring.models import PolicyVersion, Rule
 from scoring.rules import RuleInvalid, rule_definition_clean
+from scoring.selectors import list_names
 from scoring.services.policies import policy_version_publish
 
 NAME_LENGTH = Rule._meta.get_field("name").max_length
@@ -28,7 +29,7 @@ def rule_name_clean(name) -> str:
 
 
 @transaction.atomic
-def rule_save(*, actor, name, definition, rule: Rule | None = None, list_names=frozenset()) -> Rule:
+def rule_save(*, actor, name, definition, rule: Rule | None = None) -> Rule:
     """Creates a rule, or saves `rule`'s working copy; decisions do not change until it is
     published. RuleInvalid names each field that is wrong."""
     errors = {}
@@ -37,7 +38,7 @@ def rule_save(*, actor, name, definition, rule: Rule | None = None, list_names=f
     except RuleInvalid as exc:
         errors.update(exc.errors)
     try:
-        definition = rule_definition_clean(definition, list_names=list_names)
+        definition = rule_definition_clean(definition, list_names=list_names())
     except RuleInvalid as exc:
         errors.update(exc.errors)
     if not errors and Rule.objects.filter(name=name).exclude(pk=getattr(rule, "pk", None)).exists():

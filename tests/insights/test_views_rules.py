@@ -3,13 +3,14 @@
 import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
 from core.models import AuditEvent
-from scoring.models import Rule
+from scoring.models import ListEntry, Rule, RuleList
 from scoring.services.policies import policy_version_current
 from tests.factories import UserFactory
 
@@ -121,3 +122,45 @@ def test_no_input_to_the_editor_is_a_server_error(lead_client, name, definition,
     assert response.status_code in (200, 302)
     if response.status_code == 302:
         assert Rule.objects.filter(name=name.strip()).exists()
+
+
+def test_lists_pages_are_for_leads_and_admins(client):
+    client.force_login(UserFactory(role="reviewer"))
+    assert client.get(reverse("rules:lists")).status_code == 403
+    assert client.post(reverse("rules:lists"), {"name": "x", "kind": "block"}).status_code == 403
+
+
+def test_a_lead_makes_a_list_adds_uploads_downloads_and_removes(lead_client):
+    response = lead_client.post(reverse("rules:lists"), {"name": "blocked", "kind": "block"})
+    url = response["Location"]
+    lead_client.post(url, {"value": "C-1", "reason": "ring", "expires_at": "", "_add": ""})
+    upload = SimpleUploadedFile("list.csv", b"value,reason\nC-2,chargeback\n")
+    response = lead_client.post(url, {"file": upload, "_upload": ""}, follow=True)
+    assert "1 entries put on blocked" in response.content.decode()
+    csv_text = lead_client.get(url + "/csv").content.decode()
+    assert csv_text.splitlines() == ["value,reason,expires_at", "C-1,ring,", "C-2,chargeback,"]
+    entry = ListEntry.objects.get(value="C-1")
+    lead_client.post(
+        reverse("rules:list-entry-remove", args=[entry.rule_list_id, entry.pk]), follow=True
+    )
+    assert list(ListEntry.objects.values_list("value", flat=True)) == ["C-2"]
+    assert AuditEvent.objects.filter(action__startswith="list.", actor__username="lee").count() == 4
+
+
+def test_a_bad_upload_shows_the_line_on_the_form(lead_client):
+    url = lead_client.post(reverse("rules:lists"), {"name": "b", "kind": "block"})["Location"]
+    upload = SimpleUploadedFile("list.csv", b"value,reason\nC-2,\n")
+    response = lead_client.post(url, {"file": upload, "_upload": ""})
+    assert "line 2, reason" in " ".join(response.context["upload_form"].errors["file"])
+
+
+@given(data=st.binary(max_size=200), value=TEXT, reason=TEXT, expires=TEXT)
+def test_no_input_to_the_lists_is_a_server_error(lead_client, data, value, reason, expires):
+    url = reverse("rules:lists")
+    assert lead_client.post(url, {"name": value, "kind": reason}).status_code in (200, 302)
+    rule_list = RuleList.objects.first() or RuleList.objects.create(name="l", kind="block")
+    url = reverse("rules:list", args=[rule_list.pk])
+    upload = SimpleUploadedFile("list.csv", data)
+    assert lead_client.post(url, {"file": upload, "_upload": ""}).status_code in (200, 302)
+    entry = {"value": value, "reason": reason, "expires_at": expires, "_add": ""}
+    assert lead_client.post(url, entry).status_code in (200, 302)
