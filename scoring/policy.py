@@ -612,7 +612,8 @@ def policy_decide_frame(frame: pd.DataFrame, settings: PolicySettings) -> pd.Dat
     cent, from the same price functions.
 
     The columns are ReturnFacts' fields; order_value, fraud_probability and ood are required,
-    any other missing column takes the field's default. Amounts may be Decimals or floats (read
+    any other missing column takes the field's default (the rules' probability_floor,
+    approve_floor and forced_action included). Amounts may be Decimals or floats (read
     as their shortest repr, as a CSV writes them); a budget that is not set is None or NaN.
 
     Each row is decided on its own columns. What the row path sees evolve through a day — the
