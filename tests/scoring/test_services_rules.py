@@ -125,3 +125,29 @@ def test_a_shadow_rule_records_its_hits_without_changing_the_action(active_model
     again = ReturnRequestFactory(product_category="Electronics", order_value=Decimal("520.00"))
     returns_decide_pending()
     assert Decision.objects.get(return_request=again).action == "reject"
+
+
+@pytest.mark.django_db
+def test_the_api_shows_the_rule_among_the_reasons(active_model, api, lead):
+    rule = rule_save(actor=lead, name="Electronics over $500", definition=ELECTRONICS_OVER_500)
+    rule_publish(actor=lead, rule=rule, mode="live")
+    body = {
+        "order_id": "ORD-RULE-1",
+        "customer_id": "C-1",
+        "order_value": "650.00",
+        "product_category": "Electronics",
+        "payment_method": "Credit Card",
+        "return_ratio": 0.2,
+        "returns_velocity_30d": 0,
+        "days_since_purchase": 10,
+    }
+    assert api.post("/api/v1/returns", body, format="json").status_code == 202
+    returns_decide_pending()
+    reasons = api.get("/api/v1/returns/ORD-RULE-1").json()["decision"]["reasons"]
+    assert {
+        "code": "rule",
+        "rule": "Electronics over $500",
+        "text": "Electronics over $500: fraud probability priced at no less than 0.25",
+    } in reasons
+    assert all("rule" in reason for reason in reasons if reason["code"] == "rule")
+    assert all("rule" not in reason for reason in reasons if reason["code"] != "rule")
