@@ -257,7 +257,7 @@ class Decision(models.Model):
     policy_version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT)
     # The rule versions of the policy version that held for the return, shadow ones included:
     # [{"rule": id, "version", "name", "shadow"}].
-    rules_fired = models.JSONField(default=list, blank=True)
+    rules_fired = models.JSONField(default=list, db_default=[], blank=True)
     decided_at = models.DateTimeField()
 
     class Meta:
