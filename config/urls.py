@@ -30,6 +30,7 @@ urlpatterns = [
     path("api/v1/<path:path>", api_path_not_found),
     path("reports/", include(("insights.urls", "reports"))),
     path("monitoring/", include(("insights.monitoring_urls", "monitoring"))),
+    path("rules/", include(("insights.rules_urls", "rules"))),
     path("", include(("casework.urls", "casework"))),
 ]
 

@@ -1,5 +1,6 @@
 """Forms of the tuning pages (admin), with what-if previews, and of the economic report."""
 
+import json
 from decimal import Decimal
 
 from django import forms
@@ -9,6 +10,7 @@ from budgets.constants import ANY_PAYMENT_METHOD, CUSTOMER_KEY_SEPARATOR
 from budgets.models import BudgetPolicy
 from core.models import ApiClient
 from insights.services.whatif import DEFAULT_DAYS
+from scoring.choices import ListKind
 from scoring.models import CostSettings
 from scoring.services.tuning import BUDGET_FIELDS, COST_FIELDS
 
@@ -202,3 +204,84 @@ class ReportFilterForm(forms.Form):
         if self.is_bound and self.is_valid() and self.cleaned_data["days"]:
             return self.cleaned_data["days"]
         return DEFAULT_DAYS
+
+
+RULE_EXAMPLE = {
+    "when": {
+        "all": [
+            {"field": "product_category", "op": "eq", "value": "Electronics"},
+            {"field": "order_value", "op": "gt", "value": 500},
+        ]
+    },
+    "effect": {"type": "probability_floor", "value": 0.25},
+}
+
+
+class RuleForm(forms.Form):
+    """A rule's name and definition (JSON, see scoring.rules) and the days a test run covers.
+
+    The definition's content is checked by the rules service, whose errors name the part of
+    the definition that is wrong (`add_rule_errors`)."""
+
+    name = forms.CharField(
+        max_length=120, help_text="Shown as the reason on every decision the rule acts on."
+    )
+    definition = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "false"}),
+        max_length=20000,
+        help_text='Conditions under when ({"all": [...]} is AND, {"any": [...]} is OR) and '
+        "an effect.",
+    )
+    days = forms.IntegerField(
+        label="Test run over the last (days)",
+        min_value=1,
+        max_value=MAX_DAYS,
+        initial=DEFAULT_DAYS,
+        required=False,
+    )
+
+    def __init__(self, *args, rule=None, **kwargs):
+        initial = {
+            "name": rule.name if rule else "",
+            "definition": json.dumps(rule.definition if rule else RULE_EXAMPLE, indent=2),
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+
+    def clean_definition(self):
+        try:
+            return json.loads(self.cleaned_data["definition"])
+        except ValueError as exc:
+            raise forms.ValidationError(f"Not JSON: {exc}") from exc
+
+    def clean_days(self):
+        return self.cleaned_data["days"] or DEFAULT_DAYS
+
+    def add_rule_errors(self, errors: dict) -> None:
+        for path, message in errors.items():
+            if path == "name":
+                self.add_error("name", message)
+            else:
+                self.add_error("definition", f"{path}: {message}")
+
+
+class RuleListForm(forms.Form):
+    name = forms.CharField(max_length=80, help_text="Rules name it: customer_id in_list NAME.")
+    kind = forms.ChoiceField(choices=ListKind.choices)
+
+
+class ListEntryForm(forms.Form):
+    value = forms.CharField(max_length=200, label="Customer id")
+    reason = forms.CharField(max_length=500)
+    expires_at = forms.CharField(
+        max_length=40, required=False, label="Expires", help_text="Empty: never; or 2027-01-31."
+    )
+
+
+class ListUploadForm(forms.Form):
+    file = forms.FileField(help_text="CSV with columns value, reason and optionally expires_at.")
+
+
+def add_service_errors(form, errors: dict, *, default: str) -> None:
+    """Puts a service's field-named errors on the form's fields, the rest on `default`."""
+    for path, message in errors.items():
+        form.add_error(path if path in form.fields else default, f"{path}: {message}")

@@ -24,7 +24,29 @@ class ReasonCode(models.TextChoices):
     CUSTOMER_HOLD = "customer_hold", "Customer on hold"
     OPEN_CASE = "open_case", "Joined the customer's open case"
     AUDIT_SAMPLE = "audit_sample", "Audit sample"
+    RULE = "rule", "A fraud team's rule"
     OOD_PESSIMISTIC = "ood_pessimistic", "Out of distribution: priced pessimistically"
     OOD_UNSEEN_VALUE = "ood_unseen_value", "Out of distribution: unseen value"
     OOD_OUT_OF_RANGE = "ood_out_of_range", "Out of distribution: out of range"
     OOD_ANOMALY = "ood_anomaly", "Out of distribution: unusual combination"
+
+
+class RuleMode(models.TextChoices):
+    """How a published rule takes part in decisions."""
+
+    LIVE = "live", "Live: acts on decisions"
+    SHADOW = "shadow", "Shadow: recorded on decisions, does not act"
+    OFF = "off", "Off"
+
+
+class ListKind(models.TextChoices):
+    """What a list is for; a list acts through the rules that name it (`in_list`)."""
+
+    ALLOW = "allow", "Allow list"
+    BLOCK = "block", "Block list"
+
+
+class ListField(models.TextChoices):
+    """The field of a return a list's entries are matched against (scoring.rules.FIELDS)."""
+
+    CUSTOMER_ID = "customer_id", "Customer id"

@@ -8,7 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from scoring.choices import Action
+from scoring.choices import Action, ListField, ListKind
 
 WEEKDAYS = 7
 
@@ -144,6 +144,82 @@ class PolicyVersion(models.Model):
         return f"policy v{self.pk}"
 
 
+class Rule(models.Model):
+    """A fraud team's rule: conditions on a return, an effect, and a name the reasons show.
+
+    `definition` is the working copy an editor saves (scoring.rules validates it); `published`
+    is what policy versions carry: {"version", "mode", "name", "definition"}, set by publishing.
+    """
+
+    name = models.CharField(max_length=120, unique=True)
+    definition = models.JSONField()
+    version = models.PositiveIntegerField(default=0, help_text="Times it was published.")
+    published = models.JSONField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def mode(self) -> str | None:
+        """How the published version takes part in decisions; None if never published."""
+        return self.published["mode"] if self.published else None
+
+    @property
+    def has_draft(self) -> bool:
+        """Whether the working copy differs from what was published."""
+        return not self.published or (
+            self.published["definition"] != self.definition or self.published["name"] != self.name
+        )
+
+
+class RuleList(models.Model):
+    """An allow or block list of values of one field (customer ids now), named by rules."""
+
+    name = models.CharField(max_length=80, unique=True)
+    kind = models.CharField(max_length=8, choices=ListKind.choices)
+    field = models.CharField(max_length=40, choices=ListField.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ListEntry(models.Model):
+    """One value on a list, with why, who put it there and until when (empty: no end)."""
+
+    rule_list = models.ForeignKey(RuleList, on_delete=models.CASCADE, related_name="entries")
+    value = models.CharField(max_length=200)
+    reason = models.CharField(max_length=500)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["value"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule_list", "value"], name="one_entry_per_value")
+        ]
+
+    def __str__(self):
+        return f"{self.value} on {self.rule_list}"
+
+
 class Decision(models.Model):
     """The action taken on one return, with the numbers and reasons behind it. One per return."""
 
@@ -179,6 +255,9 @@ class Decision(models.Model):
     prices = models.JSONField(default=dict, blank=True)
     model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT)
     policy_version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT)
+    # The rule versions of the policy version that held for the return, shadow ones included:
+    # [{"rule": id, "version", "name", "shadow"}].
+    rules_fired = models.JSONField(default=list, db_default=[], blank=True)
     decided_at = models.DateTimeField()
 
     class Meta:

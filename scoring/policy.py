@@ -96,6 +96,12 @@ class ReturnFacts:
     reviews_opened: int = 0
     # The customer has a case waiting for a verdict: this return can join it at no extra review.
     open_case: bool = False
+    # What the fraud team's rules say (scoring.rules.RuleEffects): the probability and the
+    # approval price are at least the floors; a forced action overrides the prices.
+    probability_floor: float = 0.0
+    approve_floor: Decimal = Decimal("0.00")
+    forced_action: str | None = None
+    rule_reasons: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -353,6 +359,8 @@ def _priced(facts, settings: PolicySettings, *, hard) -> _Prices:
         distrust=distrust,
         ood_fraud_probability=settings.ood_fraud_probability,
     )
+    floor = facts.probability_floor
+    probability = _one(_where(probability < floor, floor, probability))
     p = _exact(probability)
     expected_loss = expected_loss_of(probability, facts.order_value)
     breached = budget_breached(
@@ -380,6 +388,7 @@ def _priced(facts, settings: PolicySettings, *, hard) -> _Prices:
         NO_COST,
         _money(settings.review_cost + _where(review_open, surcharge, Decimal("0"))),
     )
+    approve = _money(p * facts.order_value * (1 + lam) + p * exposure)
     return _Prices(
         distrust=distrust,
         probability=probability,
@@ -391,7 +400,7 @@ def _priced(facts, settings: PolicySettings, *, hard) -> _Prices:
         lam=lam,
         surcharge=surcharge,
         review_open=review_open,
-        approve=_money(p * facts.order_value * (1 + lam) + p * exposure),
+        approve=_one(_where(approve < facts.approve_floor, facts.approve_floor, approve)),
         reject=_money((1 - p) * settings.false_reject_cost),
         review=_one(review),
     )
@@ -434,6 +443,7 @@ def policy_decide(facts: ReturnFacts, settings: PolicySettings) -> PolicyOutcome
             "text": " < ".join(f"{action} {usd(cost)}" for action, cost in ranked),
         }
     )
+    reasons.extend(facts.rule_reasons)
     if exposure:
         why = (
             f"account is past its budget ({usd(facts.booked_loss)} + {usd(expected_loss)} > "
@@ -501,6 +511,13 @@ def policy_decide(facts: ReturnFacts, settings: PolicySettings) -> PolicyOutcome
         action = Action.REVIEW if facts.hold_mode == "review" else Action.REJECT
         return outcome(action, ReasonCode.CUSTOMER_HOLD, f"customer is on hold ({facts.hold_mode})")
 
+    if facts.forced_action:
+        # The forcing rule's reason leads (scoring.rules puts it first).
+        if facts.rule_reasons:
+            reasons.remove(facts.rule_reasons[0])
+            reasons.insert(0, facts.rule_reasons[0])
+        return outcome(facts.forced_action)
+
     action = cheapest_action(
         approve=costs[Action.APPROVE],
         reject=costs[Action.REJECT],
@@ -563,7 +580,14 @@ _FACT_DEFAULTS = {
     for f in fields(ReturnFacts)
     if f.default is not MISSING or f.default_factory is not MISSING
 }
-_AMOUNTS = ("order_value", "booked_loss", "budget", "portfolio_booked", "portfolio_budget")
+_AMOUNTS = (
+    "order_value",
+    "booked_loss",
+    "budget",
+    "portfolio_booked",
+    "portfolio_budget",
+    "approve_floor",
+)
 _REQUIRED = ("order_value", "fraud_probability", "ood")
 
 
@@ -588,7 +612,8 @@ def policy_decide_frame(frame: pd.DataFrame, settings: PolicySettings) -> pd.Dat
     cent, from the same price functions.
 
     The columns are ReturnFacts' fields; order_value, fraud_probability and ood are required,
-    any other missing column takes the field's default. Amounts may be Decimals or floats (read
+    any other missing column takes the field's default (the rules' probability_floor,
+    approve_floor and forced_action included). Amounts may be Decimals or floats (read
     as their shortest repr, as a CSV writes them); a budget that is not set is None or NaN.
 
     Each row is decided on its own columns. What the row path sees evolve through a day — the
@@ -626,6 +651,7 @@ def policy_decide_frame(frame: pd.DataFrame, settings: PolicySettings) -> pd.Dat
         returns_velocity_30d=np.array([int(v) for v in column("returns_velocity_30d")], object),
         reviews_opened=np.array([int(v) for v in column("reviews_opened")], dtype=object),
         open_case=numbers("open_case", bool),
+        probability_floor=numbers("probability_floor", float),
     )
     hard = np.array([hard_ood(reasons) for reasons in column("ood_reasons")], dtype=bool)
     priced = _priced(facts, settings, hard=hard)
@@ -637,6 +663,7 @@ def policy_decide_frame(frame: pd.DataFrame, settings: PolicySettings) -> pd.Dat
     )
     hold_mode = np.array([mode if isinstance(mode, str) else "" for mode in column("hold_mode")])
     held = hold_mode != ""
+    forced = np.array([a if isinstance(a, str) else "" for a in column("forced_action")])
     chance = audit_inclusion_probability(
         base_rate=numbers("audit_base_rate", float),
         approve_cost=priced.approve,
@@ -644,6 +671,7 @@ def policy_decide_frame(frame: pd.DataFrame, settings: PolicySettings) -> pd.Dat
     )
     audited = (
         ~held
+        & (forced == "")
         & (cheapest == Action.APPROVE)
         & (numbers("audits_left", int) > 0)
         & priced.review_open
@@ -653,7 +681,7 @@ def policy_decide_frame(frame: pd.DataFrame, settings: PolicySettings) -> pd.Dat
     action = np.where(
         held,
         np.where(hold_mode == "review", Action.REVIEW, Action.REJECT),
-        np.where(audited, Action.REVIEW, cheapest),
+        np.where(forced != "", forced, np.where(audited, Action.REVIEW, cheapest)),
     )
     exposed = np.asarray(priced.exposure != 0, dtype=bool)
     surcharge = np.where(priced.review_open, priced.surcharge, NO_COST)

@@ -1,15 +1,18 @@
 """Reading what the workers price with: the default training data, the OOD gate's recent flag
-rate and the day's approvals."""
+rate, the day's approvals, the published rules and the customer history they read."""
 
 from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Count, Q
+from django.db.models import Avg, Count, Q
+from django.utils import timezone
 
+from intake.models import ReturnRequest
 from ml.generate import own_returns_csv
-from scoring.models import Decision
+from scoring.choices import RuleMode
+from scoring.models import Decision, ListEntry, Rule, RuleList
 
 
 def ood_flags_since(*, since: datetime) -> tuple[int, int]:
@@ -36,3 +39,59 @@ def training_data_default() -> Path:
             "or unset it to train on the project's own generated data"
         )
     return path
+
+
+def rule_published_form(rule: Rule, published: dict) -> dict:
+    """A rule as policy versions carry it and scoring.rules evaluates it."""
+    return {"id": rule.pk, **published}
+
+
+def rules_all() -> list[Rule]:
+    return list(Rule.objects.order_by("name"))
+
+
+def rules_published() -> list[dict]:
+    """The rules that take part in decisions (live or shadow), in their published versions."""
+    return [
+        rule_published_form(rule, rule.published)
+        for rule in Rule.objects.filter(published__isnull=False).order_by("id")
+        if rule.published["mode"] in (RuleMode.LIVE, RuleMode.SHADOW)
+    ]
+
+
+def customer_mean_values(*, customer_ids) -> dict:
+    """Customer pk -> the mean order value of the customer's stored returns."""
+    rows = (
+        ReturnRequest.objects.filter(customer_id__in=set(customer_ids))
+        .values("customer_id")
+        .annotate(mean=Avg("order_value"))
+    )
+    return {row["customer_id"]: row["mean"] for row in rows}
+
+
+def list_names() -> set[str]:
+    return set(RuleList.objects.values_list("name", flat=True))
+
+
+def lists_of_rules(*, rules: list[dict], now=None) -> dict[str, set[str]]:
+    """List name -> its values in force at `now`, for the lists the rules name."""
+    names = set()
+
+    def collect(node):
+        for member in node.get("all", node.get("any", [])):
+            collect(member)
+        if node.get("op") in ("in_list", "not_in_list"):
+            names.add(node["value"])
+
+    for rule in rules:
+        collect(rule["definition"]["when"])
+    if not names:
+        return {}
+    now = now or timezone.now()
+    entries = ListEntry.objects.filter(rule_list__name__in=names).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    )
+    lists = {name: set() for name in names}
+    for name, value in entries.values_list("rule_list__name", "value"):
+        lists[name].add(value)
+    return lists

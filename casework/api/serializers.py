@@ -38,6 +38,9 @@ class ReturnBatchInputSerializer(StrictSerializer):
 class ReasonSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable machine name, e.g. expected_cost, ood_anomaly.")
     text = serializers.CharField(help_text="The same reason in words, with its figures.")
+    rule = serializers.CharField(
+        required=False, help_text="For code rule: the name of the fraud team's rule that acted."
+    )
 
 
 class ActionCostsSerializer(serializers.Serializer):

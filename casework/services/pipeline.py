@@ -59,7 +59,13 @@ from scoring.policy import (
     policy_decide,
     score_facts,
 )
-from scoring.selectors import approvals_since, ood_flags_since
+from scoring.rules import RuleEffects, rule_inputs, rules_evaluate
+from scoring.selectors import (
+    approvals_since,
+    customer_mean_values,
+    lists_of_rules,
+    ood_flags_since,
+)
 from scoring.services.models import NoActiveModel, model_active
 from scoring.services.policies import policy_settings_from, policy_version_current
 
@@ -112,6 +118,14 @@ class BatchContext:
     audit_base_rate: float
     ood_threshold: float
     novelty_share: float
+    rules: list
+    customer_means: dict
+    lists: dict
+
+    def rule_effects(self, return_request: ReturnRequest) -> RuleEffects:
+        mean = self.customer_means.get(return_request.customer_id)
+        inputs = rule_inputs(return_request, customer_mean=mean)
+        return rules_evaluate(self.rules, inputs, lists=self.lists)
 
     def booked_before(self, return_request: ReturnRequest) -> Decimal:
         """The customer's expected loss booked within the budget window before this return."""
@@ -173,11 +187,21 @@ def _batch_context(
             false_alarm_rate=ood_false_alarm_rate,
             prior_returns=OOD_RATE_PRIOR_RETURNS,
         ),
+        rules=snapshot.get("rules", []),
+        customer_means=customer_mean_values(customer_ids=accounts.keys())
+        if snapshot.get("rules")
+        else {},
+        lists=lists_of_rules(rules=snapshot.get("rules", []), now=now),
     )
 
 
 def _return_facts(
-    return_request: ReturnRequest, index: int, *, scores: ScoreBatch, context: BatchContext
+    return_request: ReturnRequest,
+    index: int,
+    *,
+    scores: ScoreBatch,
+    context: BatchContext,
+    rules: RuleEffects,
 ) -> ReturnFacts:
     day = (return_request.payment_method, return_request.submitted_at.date())
     return ReturnFacts(
@@ -210,6 +234,10 @@ def _return_facts(
         audits_left=context.audits_left,
         reviews_opened=context.opened,
         open_case=return_request.customer_id in context.open_cases,
+        probability_floor=rules.probability_floor,
+        approve_floor=rules.cost_floor,
+        forced_action=rules.forced_action,
+        rule_reasons=rules.reasons,
     )
 
 
@@ -314,7 +342,8 @@ def decisions_make(
     )
     writes = BatchWrites()
     for index, return_request in enumerate(returns):
-        facts = _return_facts(return_request, index, scores=scores, context=context)
+        rules = context.rule_effects(return_request)
+        facts = _return_facts(return_request, index, scores=scores, context=context, rules=rules)
         outcome = policy_decide(facts, context.settings)
         decision = Decision(
             return_request=return_request,
@@ -336,6 +365,7 @@ def decisions_make(
             prices=outcome.prices,
             model_version=model_version,
             policy_version=policy_version,
+            rules_fired=rules.fired,
             decided_at=now,
         )
         _record(return_request, decision, outcome, context=context, writes=writes)

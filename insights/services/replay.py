@@ -14,8 +14,9 @@ as cases arise. The summary prices the same returns under the reference design a
 ids say (`RING_MIN_RETURNS`); the replay command formats it.
 """
 
+import json
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -43,9 +44,12 @@ from intake.models import ReturnRequest
 from intake.services.csv_intake import csv_rows_submit
 from ml.economics import realized_costs_batch
 from ml.inference import ScoreBatch
+from scoring.choices import RuleMode
 from scoring.constants import SCORING_BATCH_SIZE
 from scoring.models import CostSettings, ModelVersion
+from scoring.rules import RuleInvalid, rule_definition_clean
 from scoring.services.policies import policy_version_publish
+from scoring.services.rules import rule_name_clean, rule_publish, rule_save
 
 REPLAY_CLIENT = "replay"
 # By default the oracle works the queue after every this many returns, as the live-day
@@ -106,6 +110,45 @@ def replay_policy_apply(overrides: ReplayOverrides) -> None:
     policy_version_publish(note="replay")
 
 
+def replay_rules_read(path: Path) -> list[dict]:
+    """Rules from a JSON file: a list of {"name", "when", "effect"} (or one of them), each with
+    an optional "mode" (live by default, or shadow). ValueError naming the rule and field."""
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable JSON file ({exc})") from exc
+    rules = loaded if isinstance(loaded, list) else [loaded]
+    cleaned = []
+    for index, rule in enumerate(rules):
+        if not isinstance(rule, dict):
+            raise ValueError(f"rule {index}: an object with name, when and effect")
+        try:
+            mode = rule.get("mode", RuleMode.LIVE)
+            if mode not in (RuleMode.LIVE, RuleMode.SHADOW):
+                raise RuleInvalid({"mode": "live or shadow"})
+            cleaned.append(
+                {
+                    "name": rule_name_clean(rule.get("name")),
+                    "definition": rule_definition_clean(
+                        {key: rule.get(key) for key in ("when", "effect")}
+                    ),
+                    "mode": mode,
+                }
+            )
+        except RuleInvalid as exc:
+            raise ValueError(f"rule {index} ({rule.get('name')!r}): {exc}") from exc
+    if len({rule["name"] for rule in cleaned}) != len(cleaned):
+        raise ValueError("two rules have the same name")
+    return cleaned
+
+
+def replay_rules_apply(rules: list[dict]) -> None:
+    """Writes the rules into the (scratch) database and publishes them."""
+    for rule in rules:
+        saved = rule_save(actor=None, name=rule["name"], definition=rule["definition"])
+        rule_publish(actor=None, rule=saved, mode=rule["mode"])
+
+
 def _score_slice(scores: ScoreBatch, begin: int, end: int) -> ScoreBatch:
     return ScoreBatch(
         fraud_probability=scores.fraud_probability[begin:end],
@@ -153,6 +196,7 @@ def replay_run(
     model_version: ModelVersion,
     bundle,
     overrides: ReplayOverrides = ReplayOverrides(),
+    rules: list[dict] = (),
     oracle: bool = True,
     per_day: int | None = None,
     review_every: int = REVIEW_EVERY,
@@ -164,10 +208,11 @@ def replay_run(
     The oracle reviewer works the whole queue after every `review_every` returns: 1 is a
     reviewer who is always ahead; larger values are a queue that lags behind arrivals. The
     returns between two rounds are decided together, as a worker decides a batch (at most
-    SCORING_BATCH_SIZE at a time).
+    SCORING_BATCH_SIZE at a time). `rules` (see replay_rules_read) are published first.
     """
     rows = replay_rows_read(data)
     replay_policy_apply(overrides)
+    replay_rules_apply(rules)
     policy_version = policy_version_publish(note=f"replay of {data.name}")
     client = ApiClient.objects.filter(name=REPLAY_CLIENT).first()
     if client is None:
@@ -272,6 +317,10 @@ def _summarise(*, returns, scores, truth, policy_version, velocity_seen) -> Repl
         [r.customer_id in fast and returned[r.customer_id] >= RING_MIN_RETURNS for r in ordered]
     )
     leading = Counter(r.decision.reasons[0]["code"] for r in ordered)
+    hits = defaultdict(list)
+    for index, r in enumerate(ordered):
+        for hit in r.decision.rules_fired:
+            hits[(hit["name"], hit["shadow"])].append(index)
     summary = {
         "returns": n,
         "fraud_rate": float(is_fraud.mean()),
@@ -293,6 +342,18 @@ def _summarise(*, returns, scores, truth, policy_version, velocity_seen) -> Repl
             "value": float(value[is_fraud & (actions == "approve")].sum()),
         },
         "leading_reasons": dict(leading.most_common()),
+        "rules": [
+            {
+                "name": name,
+                "shadow": shadow,
+                "hits": len(at),
+                "frauds": int(is_fraud[at].sum()),
+                "value": float(value[at].sum()),
+                "cost": float(realized[at].sum()),
+                "mix": {a: int((actions[at] == a).sum()) for a in ("approve", "reject", "review")},
+            }
+            for (name, shadow), at in hits.items()
+        ],
         "holds": CustomerHold.objects.filter(customer__returns__in=ordered).distinct().count(),
         "ring": {
             "returns": int(ring.sum()),
@@ -315,6 +376,10 @@ def _summarise(*, returns, scores, truth, policy_version, velocity_seen) -> Repl
             "ood_score": round(r.decision.ood_score, 4),
             "ood": int(r.decision.ood),
             "reason_codes": " ".join(x["code"] for x in r.decision.reasons),
+            "rules_fired": "; ".join(
+                f"{hit['name']} v{hit['version']}{' (shadow)' if hit['shadow'] else ''}"
+                for hit in r.decision.rules_fired
+            ),
             "reasons": "; ".join(x["text"] for x in r.decision.reasons),
             "cost": round(float(cost), 2),
             "reference_action": ref,

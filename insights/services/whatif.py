@@ -18,7 +18,7 @@ proposed capacity; a return that joined an open case joins it again.
 """
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -26,7 +26,7 @@ import numpy as np
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from budgets.selectors import budget_for, budget_snapshot, portfolio_budget_for
+from budgets.selectors import budget_for, portfolio_budget_for
 from casework.models import Label
 from casework.services.pipeline import audit_draw
 from ml.economics import ACTIONS, costs_known_or_expected
@@ -34,9 +34,13 @@ from scoring.choices import Action, ReasonCode
 from scoring.constants import AUDIT_MIN_APPROVALS_PER_DAY
 from scoring.models import Decision
 from scoring.policy import ReturnFacts, expected_loss_of, money, policy_decide
-from scoring.services.policies import cost_settings_current, cost_snapshot, policy_settings_from
+from scoring.rules import rule_inputs, rules_evaluate
+from scoring.selectors import customer_mean_values, lists_of_rules
+from scoring.services.policies import policy_settings_from, policy_snapshot_current
 
 DEFAULT_DAYS = 30
+# The changed returns a page lists; the counts and costs cover all of them.
+CHANGES_SHOWN = 100
 # Codes the policy adds itself; the rest of the ood_* reasons came from the OOD gate.
 POLICY_OOD_CODES = frozenset({ReasonCode.OOD_PESSIMISTIC})
 
@@ -54,6 +58,19 @@ class PolicyCost:
 
 
 @dataclass(frozen=True)
+class Change:
+    """One return whose action the proposed settings change, and what each action costs it."""
+
+    decision: Decision
+    current: str
+    proposed: str
+    current_cost: Decimal
+    proposed_cost: Decimal
+    # The cost is the realized one (a label, or a review); else expected from the model.
+    known: bool
+
+
+@dataclass(frozen=True)
 class WhatIf:
     days: int
     since: datetime
@@ -68,6 +85,14 @@ class WhatIf:
     reproduced: int
     # (current action, proposed action) -> count, for the returns that change.
     moves: dict
+    # The returns that change, in decision order.
+    changes: list = field(default_factory=list)
+    # Rule name -> returns it held for under the proposed settings (shadow rules included).
+    rule_hits: dict = field(default_factory=dict)
+
+    @property
+    def changes_shown(self) -> list:
+        return self.changes[:CHANGES_SHOWN]
 
     @property
     def labelled_share(self) -> float:
@@ -93,7 +118,7 @@ class WhatIf:
 
 def policy_snapshot_live() -> dict:
     """The settings as they stand, in the shape of PolicyVersion.snapshot."""
-    return {"costs": cost_snapshot(cost_settings_current()), "budgets": budget_snapshot()}
+    return policy_snapshot_current()
 
 
 def snapshot_with_costs(snapshot: dict, *, values: dict) -> dict:
@@ -168,10 +193,25 @@ def _portfolio_budget(decision: Decision, budgets: dict) -> Decimal | None:
     return None if recorded is None else Decimal(recorded)
 
 
+@dataclass(frozen=True)
+class Redecided:
+    action: str
+    # The rules of the snapshot that held (scoring.rules.RuleEffects.fired).
+    fired: list
+
+
 def decisions_redecide(
     *, decisions: list[Decision], snapshot: dict, live_snapshot: dict
-) -> list[str]:
-    """The action each decision would have had under `snapshot`, in decision order."""
+) -> list[Redecided]:
+    """What each decision would have been under `snapshot`, in decision order."""
+    rules = snapshot.get("rules", [])
+    means = (
+        customer_mean_values(customer_ids={d.return_request.customer_id for d in decisions})
+        if rules
+        else {}
+    )
+    # Lists as they stand now: entries are not versioned with the policy.
+    lists = lists_of_rules(rules=rules)
     budgets = snapshot["budgets"]
     window = timedelta(days=budgets["window_days"])
     # Per customer: bookings the re-decision makes minus those the recorded decisions made.
@@ -191,6 +231,8 @@ def decisions_redecide(
             (amount for at, amount in booking_delta[r.customer_id] if at > since), Decimal("0")
         )
         day = (r.payment_method, r.submitted_at.date())
+        inputs = rule_inputs(r, customer_mean=means.get(r.customer_id))
+        effects = rules_evaluate(rules, inputs, lists=lists)
         facts = ReturnFacts(
             order_value=r.order_value,
             fraud_probability=decision.fraud_probability,
@@ -220,6 +262,10 @@ def decisions_redecide(
                 prices.get("capacity_used", 0) + opened_delta[decision.decided_at.date()], 0
             ),
             open_case=prices.get("joins_case", False),
+            probability_floor=effects.probability_floor,
+            approve_floor=effects.cost_floor,
+            forced_action=effects.forced_action,
+            rule_reasons=effects.reasons,
         )
         outcome = policy_decide(facts, settings)
         opens = outcome.action == Action.REVIEW and not outcome.joins_case
@@ -236,14 +282,14 @@ def decisions_redecide(
         if booked != recorded:
             booking_delta[r.customer_id].append((r.submitted_at, booked - recorded))
             portfolio_delta[day] += booked - recorded
-        actions.append(str(outcome.action))
+        actions.append(Redecided(str(outcome.action), effects.fired))
     return actions
 
 
-def _policy_cost(actions, *, labelled, is_fraud, probability, value, frc, review) -> PolicyCost:
-    actions = np.asarray(actions, dtype=object)
-    cost, known = costs_known_or_expected(
-        actions,
+def _costs(actions, *, labelled, is_fraud, probability, value, frc, review):
+    """Per return: (the cost of `actions`, whether it is known rather than expected)."""
+    return costs_known_or_expected(
+        np.asarray(actions, dtype=object),
         labelled=labelled,
         is_fraud=is_fraud,
         probability=probability,
@@ -251,6 +297,10 @@ def _policy_cost(actions, *, labelled, is_fraud, probability, value, frc, review
         false_reject_cost=frc,
         review_cost=review,
     )
+
+
+def _policy_cost(actions, cost, known) -> PolicyCost:
+    actions = np.asarray(actions, dtype=object)
     return PolicyCost(
         total=money(str(round(float(cost.sum()), 2))),
         known=money(str(round(float(cost[known].sum()), 2))),
@@ -271,7 +321,7 @@ def whatif_compare(
     live = policy_snapshot_live()
     decisions = _decisions_since(since)
     current = decisions_redecide(decisions=decisions, snapshot=live, live_snapshot=live)
-    proposed = decisions_redecide(
+    redecided = decisions_redecide(
         decisions=decisions, snapshot=proposed_snapshot, live_snapshot=live
     )
 
@@ -289,15 +339,34 @@ def whatif_compare(
         "frc": frc,
         "review": review,
     }
-    moves = Counter((a, b) for a, b in zip(current, proposed, strict=True) if a != b)
+    current = [r.action for r in current]
+    current_cost, current_known = _costs(current, **priced)
+    proposed_cost, proposed_known = _costs([r.action for r in redecided], **priced)
+    changes = [
+        Change(d, a, b, money(str(round(x, 2))), money(str(round(y, 2))), bool(k and j))
+        for d, a, b, x, y, k, j in zip(
+            decisions,
+            current,
+            [r.action for r in redecided],
+            current_cost,
+            proposed_cost,
+            current_known,
+            proposed_known,
+            strict=True,
+        )
+        if a != b
+    ]
+    hits = Counter(hit["name"] for r in redecided for hit in r.fired)
     return WhatIf(
         days=days,
         since=since,
         returns=len(decisions),
         labelled=int(labelled.sum()),
-        current=_policy_cost(current, **priced),
-        proposed=_policy_cost(proposed, **priced),
-        changed=sum(moves.values()),
+        current=_policy_cost(current, current_cost, current_known),
+        proposed=_policy_cost([r.action for r in redecided], proposed_cost, proposed_known),
+        changed=len(changes),
         reproduced=sum(a == d.action for a, d in zip(current, decisions, strict=True)),
-        moves=dict(moves),
+        moves=dict(Counter((c.current, c.proposed) for c in changes)),
+        changes=changes,
+        rule_hits=dict(hits.most_common()),
     )

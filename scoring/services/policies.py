@@ -10,6 +10,7 @@ from budgets.selectors import budget_snapshot
 from core.services.audit import audit_record
 from scoring.models import CostSettings, PolicyVersion, weekday_capacities
 from scoring.policy import PolicySettings
+from scoring.selectors import rules_published
 
 
 def cost_snapshot(costs: CostSettings) -> dict:
@@ -30,11 +31,21 @@ def cost_settings_current() -> CostSettings:
     return costs if costs is not None else CostSettings.objects.create()
 
 
+def policy_snapshot_current() -> dict:
+    """The settings as they stand, in the shape of PolicyVersion.snapshot."""
+    return {
+        "costs": cost_snapshot(cost_settings_current()),
+        "budgets": budget_snapshot(),
+        "rules": rules_published(),
+    }
+
+
 @transaction.atomic
 def policy_version_publish(*, actor=None, note: str = "") -> PolicyVersion:
-    """Snapshots the current costs and budgets as a new version; new decisions use it."""
+    """Snapshots the current costs, budgets and published rules as a new version; new decisions
+    use it."""
     previous = PolicyVersion.objects.order_by("-id").first()
-    snapshot = {"costs": cost_snapshot(cost_settings_current()), "budgets": budget_snapshot()}
+    snapshot = policy_snapshot_current()
     version = PolicyVersion.objects.create(
         snapshot=snapshot,
         created_by=actor if isinstance(actor, get_user_model()) else None,

@@ -66,3 +66,24 @@ def test_a_scratch_database_interrupted_while_created_never_drops_the_live_one(m
         pass
     assert dropped == []
     assert connection.settings_dict["NAME"] == live
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not a readable JSON file"),
+        ('[{"name": "x", "when": {"all": []}, "effect": {"type": "force_review"}}]', "when.all"),
+        (
+            '[{"name": "", "when": {"all": [{"field": "order_value", "op": "gt", "value": 1}]},'
+            ' "effect": {"type": "force_review"}}]',
+            "name",
+        ),
+        ("[3]", "rule 0: an object"),
+    ],
+)
+def test_a_bad_rules_file_is_refused_before_any_work(tmp_path, active_model, content, message):
+    rules = tmp_path / "rules.json"
+    rules.write_text(content)
+    with pytest.raises(CommandError, match=message):
+        call_command("replay", "--data", str(labelled(tmp_path, 1)), "--rules", str(rules))

@@ -493,3 +493,64 @@ def test_a_review_is_bought_only_when_it_is_the_cheapest_action_priced(situation
     assert outcome.costs["review"] == Decimal(outcome.prices["review_price"])
     assert outcome.costs["review"] < outcome.costs["approve"]
     assert outcome.costs["review"] <= outcome.costs["reject"]
+
+
+# A fraud team's rules (scoring.rules) reach the policy as floors and forced actions.
+@many
+@given(situation=situations, settings=settings_st, floor=st.floats(min_value=0.01, max_value=1))
+def test_a_probability_floor_never_lets_through_fraud_that_was_caught(situation, settings, floor):
+    before = policy_decide(situation, settings)
+    after = policy_decide(replace(situation, probability_floor=floor), settings)
+    assert after.probability_used >= max(before.probability_used, floor)
+    assert after.costs["approve"] >= before.costs["approve"]
+    if before.action != "approve":
+        assert after.action != "approve"
+
+
+def test_a_probability_floor_is_priced_and_named_in_the_reasons():
+    rule = {"code": "rule", "rule": "Electronics over $500", "text": "priced at no less than 0.25"}
+    outcome = policy_decide(
+        facts(order_value=Decimal("600.00"), fraud_probability=0.01, rule_reasons=[rule]),
+        PEER_COSTS,
+    )
+    plain = policy_decide(facts(order_value=Decimal("600.00"), fraud_probability=0.01), PEER_COSTS)
+    floored = policy_decide(
+        facts(
+            order_value=Decimal("600.00"),
+            fraud_probability=0.01,
+            probability_floor=0.25,
+            rule_reasons=[rule],
+        ),
+        PEER_COSTS,
+    )
+    assert (plain.action, floored.action) == ("approve", "review")
+    assert floored.costs["approve"] == Decimal("150.00")
+    assert rule in floored.reasons
+    assert rule in outcome.reasons
+
+
+def test_an_approval_cost_floor_turns_a_cheap_approval_into_the_next_cheapest_action():
+    outcome = policy_decide(facts(approve_floor=Decimal("60.00")), PEER_COSTS)
+    assert outcome.costs["approve"] == Decimal("60.00")
+    assert outcome.action == "review"
+
+
+@pytest.mark.parametrize("forced", ["approve", "review", "reject"])
+def test_a_forced_action_overrides_the_prices_and_its_rule_leads_the_reasons(forced):
+    rule = {"code": "rule", "rule": "Team says so", "text": f"{forced} regardless of the prices"}
+    outcome = policy_decide(
+        facts(
+            order_value=Decimal("900.00"),
+            fraud_probability=0.5 if forced else 0.02,
+            forced_action=forced,
+            rule_reasons=[rule],
+        ),
+        PEER_COSTS,
+    )
+    assert outcome.action == forced
+    assert outcome.reasons[0] == rule
+
+
+def test_a_hold_outranks_a_forced_approval():
+    outcome = policy_decide(facts(hold_mode="reject", forced_action="approve"), PEER_COSTS)
+    assert outcome.action == "reject"

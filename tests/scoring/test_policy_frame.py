@@ -1,6 +1,6 @@
 """The policy over a frame of returns decides every row as `policy_decide` does, to the cent."""
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from decimal import Decimal
 
 import numpy as np
@@ -167,3 +167,26 @@ def test_an_empty_frame_decides_nothing_and_a_frame_without_probabilities_is_ref
     assert policy_decide_frame(empty, SETTINGS[0]).empty
     with pytest.raises(ValueError, match="fraud_probability"):
         policy_decide_frame(pd.DataFrame({"order_value": [1.0], "ood": [False]}), SETTINGS[0])
+
+
+def test_rule_floors_and_forced_actions_decide_the_frame_as_policy_decide(situations):
+    rng = np.random.default_rng(15)
+    settings = SETTINGS[0]
+    facts = [
+        replace(
+            f,
+            probability_floor=float(rng.choice([0.0, 0.05, 0.25, 0.9])),
+            approve_floor=Decimal(str(rng.choice([0, 10, 60]))),
+            forced_action=[None, None, "approve", "review", "reject"][rng.integers(5)],
+        )
+        for s, f in situations
+        if s is settings
+    ]
+    frame = policy_decide_frame(pd.DataFrame([asdict(f) for f in facts]), settings)
+    for given, row in zip(facts, frame.itertuples(index=False), strict=True):
+        outcome = policy_decide(given, settings)
+        assert (row.action, row.probability_used, row.cost_approve) == (
+            outcome.action,
+            outcome.probability_used,
+            outcome.costs["approve"],
+        ), given

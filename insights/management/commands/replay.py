@@ -15,6 +15,7 @@ from insights.services.replay import (
     REVIEW_EVERY,
     ReplayOverrides,
     replay_rows_read,
+    replay_rules_read,
     replay_run,
     replay_start,
 )
@@ -65,12 +66,23 @@ class Command(BaseCommand):
             f"together as a worker's batch (default {REVIEW_EVERY}; 1 is a reviewer always ahead)",
         )
         parser.add_argument("--review-capacity", type=int, help="reviews a day may open")
+        parser.add_argument(
+            "--rules",
+            type=Path,
+            help="a JSON file of rules (a list of {name, when, effect[, mode]}): the file is "
+            "replayed without them and with them, and the difference reported",
+        )
         parser.add_argument("--model", help="model version (default: the active one)")
         parser.add_argument("--out", type=Path)
 
-    def handle(self, *args, data, reviewer, per_day, review_every, model, out, **options):
+    def handle(self, *args, data, reviewer, per_day, review_every, model, out, rules, **options):
         if not data.is_file():
             raise CommandError(f"no such file: {data}")
+        if rules is not None:
+            try:
+                rules = replay_rules_read(rules)
+            except ValueError as exc:
+                raise CommandError(f"--rules {exc}") from exc
         self._check_options(per_day=per_day, review_every=review_every, **options)
         if out is not None:
             if out.exists() and not out.is_dir():
@@ -90,27 +102,29 @@ class Command(BaseCommand):
             **{field.name: options[field.name] for field in dataclasses.fields(ReplayOverrides)}
         )
         started = time.monotonic()
-        with scratch_database(purpose="replay", say=self.stdout.write):
-            scratch_model = ModelVersion.objects.create(
-                **{
-                    f.name: getattr(model_version, f.name)
-                    for f in ModelVersion._meta.concrete_fields
-                    if f.name != "id"
-                }
-            )
-            with tqdm(total=total, unit="return", desc="replaying") as bar:
-                result = self._run(
-                    data=data,
-                    model_version=scratch_model,
-                    bundle=bundle,
-                    overrides=overrides,
-                    oracle=reviewer == "oracle",
-                    per_day=per_day,
-                    review_every=review_every,
-                    start=replay_start(total, per_day),
-                    progress=bar.update,
-                )
+        arguments = {
+            "data": data,
+            "model_version": model_version,
+            "bundle": bundle,
+            "overrides": overrides,
+            "oracle": reviewer == "oracle",
+            "per_day": per_day,
+            "review_every": review_every,
+            "start": replay_start(total, per_day),
+        }
+        if rules is None:
+            result = self._replay(total=total, **arguments)
+        else:
+            # The same file without the rules, then with them, each in a fresh database.
+            baseline = self._replay(total=total, label="without the rules", **arguments)
+            result = self._replay(total=total, label="with the rules", rules=rules, **arguments)
+            result.summary["without_rules"] = {
+                key: baseline.summary[key]
+                for key in ("realized_cost", "realized_cost_per_return", "action_mix")
+            }
         self.stdout.write(format_summary(result.summary))
+        if rules is not None:
+            self.stdout.write(format_rules(result.summary))
         self.stdout.write(f"finished in {time.monotonic() - started:.1f}s")
         if out:
             (out / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
@@ -119,6 +133,18 @@ class Command(BaseCommand):
                 writer.writeheader()
                 writer.writerows(result.rows)
             self.stdout.write(f"wrote {out / 'summary.json'} and {out / 'decisions.csv'}")
+
+    def _replay(self, *, total, model_version, label="replaying", **arguments):
+        with scratch_database(purpose="replay", say=self.stdout.write):
+            scratch_model = ModelVersion.objects.create(
+                **{
+                    f.name: getattr(model_version, f.name)
+                    for f in ModelVersion._meta.concrete_fields
+                    if f.name != "id"
+                }
+            )
+            with tqdm(total=total, unit="return", desc=label) as bar:
+                return self._run(model_version=scratch_model, progress=bar.update, **arguments)
 
     @staticmethod
     def _run(**arguments):
@@ -185,5 +211,26 @@ def format_summary(summary: dict) -> str:
     lines.append(
         "leading reasons: "
         + ", ".join(f"{code} {count:,}" for code, count in summary["leading_reasons"].items())
+    )
+    return "\n".join(lines)
+
+
+def format_rules(summary: dict) -> str:
+    n = summary["returns"]
+    before = summary["without_rules"]["realized_cost_per_return"]
+    after = summary["realized_cost_per_return"]
+    lines = ["rules:"]
+    for rule in summary["rules"]:
+        lines.append(
+            f"  {rule['name']}{' (shadow)' if rule['shadow'] else ''}: {rule['hits']:,} hits "
+            f"worth {rule['value']:,.2f} ({rule['frauds']} frauds), decided {rule['mix']}, "
+            f"realized cost {rule['cost']:,.2f}"
+        )
+    if not summary["rules"]:
+        lines.append("  no rule held for any return")
+    lines.append(
+        f"cost per return without the rules {before:.2f}, with them {after:.2f}: "
+        f"{'worse' if after > before else 'better' if after < before else 'no change'} by "
+        f"{abs(after - before):.4f} ({abs(after - before) * n:,.2f} over {n:,} returns)"
     )
     return "\n".join(lines)

@@ -1,0 +1,143 @@
+"""Allow and block lists: entries with a reason, an author and an expiry, CSV in and out, every
+change audited, and rules that name a list."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
+
+from casework.services.pipeline import returns_decide_pending
+from core.models import AuditEvent
+from scoring.models import Decision, ListEntry
+from scoring.rules import RuleInvalid
+from scoring.services.lists import (
+    list_create,
+    list_entries_csv,
+    list_entries_upload,
+    list_entry_put,
+    list_entry_remove,
+)
+from scoring.services.rules import rule_publish, rule_save
+from tests.factories import CustomerFactory, ReturnRequestFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def lead():
+    return UserFactory(username="lee", role="lead")
+
+
+@pytest.fixture
+def blocked(lead):
+    return list_create(actor=lead, name="blocked", kind="block")
+
+
+def test_every_change_to_a_list_is_audited_with_before_and_after(lead, blocked):
+    entry = list_entry_put(actor=lead, rule_list=blocked, value=" C-1 ", reason="chargebacks")
+    list_entry_put(
+        actor=lead, rule_list=blocked, value="C-1", reason="ring", expires_at="2999-01-31"
+    )
+    list_entry_remove(actor=lead, entry=ListEntry.objects.get(pk=entry.pk))
+    events = list(AuditEvent.objects.filter(action__startswith="list.").order_by("id"))
+    assert [e.action for e in events] == [
+        "list.create",
+        "list.entry_add",
+        "list.entry_update",
+        "list.entry_remove",
+    ]
+    assert events[1].after == {
+        "list": "blocked",
+        "value": "C-1",
+        "reason": "chargebacks",
+        "expires_at": None,
+    }
+    assert events[2].before["reason"] == "chargebacks"
+    assert events[2].after["expires_at"].startswith("2999-01-31")
+    assert events[3].before["reason"] == "ring"
+    assert all(e.actor == lead for e in events)
+    assert not ListEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"value": "", "reason": "x"}, "value"),
+        ({"value": "C-1", "reason": "   "}, "reason"),
+        ({"value": "C-1", "reason": "x", "expires_at": "soon"}, "expires_at"),
+        ({"value": "C-1", "reason": "x", "expires_at": "2001-01-01"}, "expires_at"),
+    ],
+)
+def test_a_bad_entry_names_its_field(lead, blocked, fields, field):
+    with pytest.raises(RuleInvalid) as raised:
+        list_entry_put(actor=lead, rule_list=blocked, **fields)
+    assert field in raised.value.errors
+
+
+def test_csv_download_reads_back_as_an_upload(lead, blocked):
+    uploaded = b"\xef\xbb\xbfvalue,reason,expires_at\nC-1,ring,\nC-2,chargeback,2999-01-01\n"
+    assert list_entries_upload(actor=lead, rule_list=blocked, data=uploaded) == 2
+    text = list_entries_csv(rule_list=blocked)
+    assert text.splitlines()[0] == "value,reason,expires_at"
+    other = list_create(actor=lead, name="copy", kind="allow")
+    assert list_entries_upload(actor=lead, rule_list=other, data=text.encode()) == 2
+    assert list_entries_csv(rule_list=other) == text
+
+
+def test_an_upload_with_a_bad_row_puts_nothing_and_names_the_line(lead, blocked):
+    with pytest.raises(RuleInvalid) as raised:
+        list_entries_upload(actor=lead, rule_list=blocked, data=b"value,reason\nC-1,ring\nC-2,\n")
+    assert raised.value.errors == {"line 3, reason": "1 to 500 printable characters"}
+    assert not ListEntry.objects.exists()
+
+
+@given(data=st.binary(max_size=300) | st.text(max_size=200).map(str.encode))
+def test_any_upload_is_taken_or_refused_with_named_errors(lead, blocked, data):
+    try:
+        list_entries_upload(actor=lead, rule_list=blocked, data=b"value,reason\n" + data)
+    except RuleInvalid as exc:
+        errors = exc.errors
+    else:
+        errors = None
+    assert errors is None or all(isinstance(key, str) for key in errors)
+
+
+def test_a_rule_in_a_block_list_fires_until_the_entry_expires(active_model, lead, blocked):
+    customer = CustomerFactory(external_id="C-BAD")
+    entry = list_entry_put(
+        actor=lead, rule_list=blocked, value="C-BAD", reason="ring", expires_at="2999-01-01"
+    )
+    rule = rule_save(
+        actor=lead,
+        name="Blocked customers",
+        definition={
+            "when": {"all": [{"field": "customer_id", "op": "in_list", "value": "blocked"}]},
+            "effect": {"type": "force_reject"},
+        },
+    )
+    rule_publish(actor=lead, rule=rule, mode="live")
+    first = ReturnRequestFactory(customer=customer, order_value=Decimal("30.00"))
+    returns_decide_pending()
+    assert Decision.objects.get(return_request=first).action == "reject"
+    assert Decision.objects.get(return_request=first).reasons[0]["rule"] == "Blocked customers"
+
+    ListEntry.objects.filter(pk=entry.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    second = ReturnRequestFactory(customer=customer, order_value=Decimal("30.00"))
+    returns_decide_pending()
+    assert Decision.objects.get(return_request=second).action == "approve"
+
+
+def test_a_rule_may_name_only_a_list_that_exists(lead):
+    with pytest.raises(RuleInvalid) as raised:
+        rule_save(
+            actor=lead,
+            name="Blocked customers",
+            definition={
+                "when": {"all": [{"field": "customer_id", "op": "in_list", "value": "nope"}]},
+                "effect": {"type": "force_reject"},
+            },
+        )
+    assert raised.value.errors == {"when.all[0].value": "the name of an existing list"}
