@@ -258,7 +258,7 @@ def test_who_may_call_it(desk, route, name):
     assert not wrong, "\n".join(wrong)
 
 
-@pytest.mark.django_db(transaction=True)  # the feed shows committed transactions only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # feed: committed rows only
 def test_the_decisions_feed_shows_each_retailer_only_its_own_decisions(active_model):
     shop, shop_key = api_client_create(name="shop", role=ApiRole.SUBMITTER)
     _, other_key = api_client_create(name="other-shop", role=ApiRole.SUBMITTER)
@@ -286,7 +286,7 @@ def test_the_decisions_feed_shows_each_retailer_only_its_own_decisions(active_mo
     assert feed(reviewer_key)[0] == 403
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_revoked_key_is_refused_over_http(live_server):
     _, secret = api_client_create(name="shop", role=ApiRole.SUBMITTER)
     shop_key = ApiKey.objects.get(client__name="shop")

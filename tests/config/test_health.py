@@ -149,7 +149,7 @@ def database_down(settings):
         connection.settings_dict["PORT"] = port
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_with_the_database_down_readiness_and_the_pipeline_answer_503(client, database_down):
     ready = client.get("/readyz")
     pipeline = client.get("/healthz/pipeline")
