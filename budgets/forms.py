@@ -3,8 +3,7 @@
 from django import forms
 
 from budgets.models import CustomerHold
-from core.choices import ApiRole
-from core.models import ApiClient
+from core.selectors import api_clients_retailers
 from intake.models import Customer
 
 
@@ -17,7 +16,7 @@ class CustomerHoldForm(forms.ModelForm):
 
     client = forms.ModelChoiceField(
         label="Retailer",
-        queryset=ApiClient.objects.filter(role=ApiRole.SUBMITTER),
+        queryset=api_clients_retailers(),
         help_text="The API client that submits the customer's returns.",
     )
     customer = forms.CharField(label="Customer id", max_length=64)

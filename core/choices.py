@@ -1,4 +1,4 @@
-"""Choice sets of the platform layer: API client roles."""
+"""Choice sets of the platform layer: API key roles."""
 
 from django.db import models
 
@@ -6,3 +6,4 @@ from django.db import models
 class ApiRole(models.TextChoices):
     SUBMITTER = "submitter", "Submitter"
     REVIEWER = "reviewer", "Reviewer"
+    LABELER = "labeler", "Labeler"

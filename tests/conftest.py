@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 
 from casework.services.wakeups import listener_stop
 from core.choices import ApiRole
-from core.services.api_clients import api_client_create
+from core.services.api_clients import api_client_create, api_key_create
 
 # Generated-input tests are derandomised, so a run is repeatable and a failure reproduces in CI;
 # examples share one test's database transaction, which is what the fixtures provide.
@@ -52,6 +52,13 @@ def submitter(db):
 def api(submitter):
     """An HTTP client authenticated as the submitter."""
     return bearer(submitter.key)
+
+
+@pytest.fixture
+def labeler_api(submitter):
+    """An HTTP client with a labeler key of the submitter's client: labels need their own key."""
+    _, key = api_key_create(client=submitter, name="labels", role=ApiRole.LABELER)
+    return bearer(key)
 
 
 @pytest.fixture

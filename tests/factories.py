@@ -10,7 +10,7 @@ from django.utils import timezone
 from budgets.models import BudgetPolicy, CustomerHold, LedgerAccount
 from casework.models import JoinedReturn, Label, ReviewCase
 from core.choices import ApiRole
-from core.models import ApiClient
+from core.models import ApiClient, ApiKey
 from intake.choices import ReturnStatus
 from intake.models import Customer, ReturnRequest
 from scoring.choices import Action
@@ -36,11 +36,29 @@ class ApiClientFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ApiClient
         django_get_or_create = ("name",)
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"client{n}")
+
+    @factory.post_generation
+    def key(self, create, extracted, **kwargs):
+        """A first key of the role given (`key="reviewer"`), a submitter's by default."""
+        if create and extracted is not False and not self.keys.exists():
+            ApiKeyFactory(client=self, name="default", role=extracted or ApiRole.SUBMITTER)
+
+
+class ApiKeyFactory(factory.django.DjangoModelFactory):
+    """A key no secret opens (its hash is not a SHA-256 of one); tests that call with a key
+    make it with `api_key_create`."""
+
+    class Meta:
+        model = ApiKey
+
+    client = factory.SubFactory(ApiClientFactory, key=False)
+    name = factory.Sequence(lambda n: f"key{n}")
     role = ApiRole.SUBMITTER
-    key_prefix = "rd_test"
-    key_hash = factory.Sequence(lambda n: f"{n:064d}")
+    prefix = "rd_test"
+    hash = factory.Sequence(lambda n: f"{n:064d}")
 
 
 class CustomerFactory(factory.django.DjangoModelFactory):

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from core.services.api_clients import api_client_authenticate
+from core.services.api_clients import api_key_authenticate
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -19,10 +19,11 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed(_("Authorization header must be 'Bearer <key>'."))
-        client = api_client_authenticate(key=parts[1])
-        if client is None:
-            raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."))
-        return (client, None)
+        key = api_key_authenticate(secret=parts[1])
+        if key is None:
+            raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked API key."))
+        # The client is the principal (whose data a request reaches); the key carries the role.
+        return (key.client, key)
 
     def authenticate_header(self, request):
         return self.keyword
@@ -38,5 +39,5 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
         return {
             "type": "http",
             "scheme": "bearer",
-            "description": "An API key from `manage.py create_api_client`.",
+            "description": "An API key from `manage.py create_api_client` or `api_keys create`.",
         }

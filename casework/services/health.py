@@ -2,7 +2,8 @@
 
 Readiness (/readyz) says whether this web process can serve; intake works without workers.
 This says whether returns are actually being decided: the sweeper (beat plus a worker) ran
-lately, nothing has waited too long, and the active model's files are intact.
+lately, nothing has waited too long, the database answers, and the active model's files are
+intact.
 """
 
 import logging
@@ -11,14 +12,14 @@ from dataclasses import dataclass, field
 
 import redis
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.models import Min
 from django.utils import timezone
 
 from intake.choices import ReturnStatus
 from intake.models import ReturnRequest
-from ml.artifacts import TamperedArtifactError
 from scoring.models import ModelVersion
-from scoring.services.models import model_version_verify
+from scoring.services.models import model_version_check
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,16 @@ def pipeline_status() -> PipelineStatus:
         status.figures["sweeper_seconds_ago"] = silent
         if silent is None or silent > SWEEPER_SILENT_AFTER_SECONDS:
             status.problems["sweeper"] = "has not run in the last minute: is beat or a worker down?"
+    try:
+        _database_checks(status)
+    except DatabaseError:
+        # The detail (hosts, users) goes to the log; the answer names the part only.
+        logger.exception("pipeline check: database unreachable")
+        status.problems["database"] = "unreachable"
+    return status
+
+
+def _database_checks(status: PipelineStatus) -> None:
     oldest = ReturnRequest.objects.filter(status=ReturnStatus.PENDING).aggregate(
         at=Min("received_at")
     )["at"]
@@ -79,10 +90,5 @@ def pipeline_status() -> PipelineStatus:
     status.figures["model"] = active.version if active else None
     if active is None:
         status.problems["model"] = "no active model version"
-    else:
-        try:
-            model_version_verify(active)
-        except TamperedArtifactError:
-            logger.exception("pipeline check: model %s cannot be loaded", active.version)
-            status.problems["model"] = f"{active.version}: artifact files missing or altered"
-    return status
+    elif problem := model_version_check(active):
+        status.problems["model"] = f"{active.version}: {problem}"

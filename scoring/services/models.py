@@ -14,7 +14,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.services.audit import audit_record
-from ml.artifacts import load_bundle, save_bundle, verified_bundle_files
+from ml.artifacts import (
+    BUNDLE_FILES,
+    TamperedArtifactError,
+    load_bundle,
+    save_bundle,
+    verified_bundle_files,
+)
 from ml.train import TrainedBundle
 from scoring.models import ModelVersion
 
@@ -114,6 +120,37 @@ def model_version_load(model_version: ModelVersion) -> TrainedBundle:
 def model_version_verify(model_version: ModelVersion) -> None:
     """Checks the version's files against their hashes without loading them (no unpickling)."""
     verified_bundle_files(_artifact_directory(model_version), model_version.artifact_hashes)
+
+
+# The last check's answer, by version and by each file's modification time, size and inode.
+_verified: dict[tuple, str | None] = {}
+
+
+def model_version_check(model_version: ModelVersion) -> str | None:
+    """What is wrong with the version's files (None when nothing), hashing them again only when
+    one of them changed on disk since the last check. For a probe called every few seconds: a
+    file rewritten with its old time restored goes unseen here, never when a worker loads it."""
+    directory = _artifact_directory(model_version)
+    stats = []
+    for name in BUNDLE_FILES:
+        try:
+            stat = (directory / name).stat()
+        except OSError:
+            stats.append((name, None))
+        else:
+            stats.append((name, stat.st_mtime_ns, stat.st_size, stat.st_ino))
+    signature = (model_version.pk, tuple(stats))
+    if signature not in _verified:
+        try:
+            model_version_verify(model_version)
+        except TamperedArtifactError as exc:
+            logger.error("model %s cannot be loaded: %s", model_version.version, exc)
+            problem = "artifact files missing or altered"
+        else:
+            problem = None
+        _verified.clear()
+        _verified[signature] = problem
+    return _verified[signature]
 
 
 # Loaded bundles by version id; a worker asks for the active id on every batch, so activating

@@ -118,7 +118,7 @@ def case_of(order_id):
 
 
 @pytest.fixture
-def desk_scenario(api, active_model):
+def desk_scenario(api, labeler_api, active_model):
     """A realistic morning on the desk, made the way production makes it: returns submitted
     through the API and decided by the worker with the session's trained model, so every case,
     price and reason a reviewer sees is the policy's own. One customer's history has almost
@@ -160,7 +160,9 @@ def desk_scenario(api, active_model):
     ]
     for label in labels:
         observed = iso(timezone.now() - timedelta(days=label.pop("days_ago")))
-        response = api.post("/api/v1/labels", {**label, "observed_at": observed}, format="json")
+        response = labeler_api.post(
+            "/api/v1/labels", {**label, "observed_at": observed}, format="json"
+        )
         assert response.status_code == 201, response.content
     hold_place(
         customer=Customer.objects.get(external_id="CUST-22081"),

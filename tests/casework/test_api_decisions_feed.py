@@ -62,7 +62,7 @@ def test_long_poll_returns_once_decided(api, active_model):
     assert set(decision["budget"]) == {"booked_loss", "budget", "remaining"}
 
 
-def test_feed_query_count_does_not_grow_with_events(api, active_model):
+def test_feed_query_count_does_not_grow_with_events(api, labeler_api, active_model):
     observed = (timezone.now() - timedelta(hours=1)).isoformat()
 
     def submit(order_id, customer_id, **fields):
@@ -86,7 +86,9 @@ def test_feed_query_count_does_not_grow_with_events(api, active_model):
     returns_decide_pending()
     for n in range(1, 7):
         label = {"order_id": f"F-{n}", "is_fraud": False, "source": "inspection"}
-        response = api.post("/api/v1/labels", {**label, "observed_at": observed}, format="json")
+        response = labeler_api.post(
+            "/api/v1/labels", {**label, "observed_at": observed}, format="json"
+        )
         assert response.status_code == 201
     twenty, many = feed_queries()
 

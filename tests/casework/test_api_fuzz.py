@@ -197,10 +197,10 @@ def test_every_accepted_return_is_decided_whatever_its_values(api, active_model,
         LABEL_FIELDS,
     )
 )
-def test_label_submission_never_fails(api, body):
+def test_label_submission_never_fails(api, labeler_api, body):
     post_raw(api, "/api/v1/returns", VALID_RETURN)  # something to label; later examples replay it
     before = Label.objects.count()
-    response = post_raw(api, "/api/v1/labels", body)
+    response = post_raw(labeler_api, "/api/v1/labels", body)
     assert_clean_answer(response)
     if response.status_code >= 400:
         assert Label.objects.count() == before

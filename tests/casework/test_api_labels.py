@@ -20,6 +20,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
+def api(labeler_api):
+    """Labels come with the shop's labeler key."""
+    return labeler_api
+
+
+@pytest.fixture
 def approved(submitter, active_model):
     """One of the submitter's returns, approved by the pipeline with an expected loss booked."""
     return_request = ReturnRequestFactory(client=submitter, order_value=Decimal("80.00"))
@@ -93,10 +99,8 @@ def test_label_for_another_clients_return_is_404(api):
     assert not Label.objects.exists()
 
 
-def test_a_reviewer_key_may_not_label(api, submitter):
-    submitter.role = "reviewer"
-    submitter.save(update_fields=["role"])
-    response = api.post("/api/v1/labels", body(), format="json")
+def test_a_reviewer_key_may_not_label(reviewer_api):
+    response = reviewer_api.post("/api/v1/labels", body(), format="json")
     assert response.status_code == 403
 
 

@@ -140,9 +140,9 @@ def test_reviewer_key_cannot_submit_returns(reviewer_api):
 
 @pytest.mark.django_db
 def test_api_key_is_stored_only_as_a_hash(submitter):
-    submitter.refresh_from_db()
-    assert submitter.key not in (submitter.key_hash, submitter.key_prefix)
-    assert len(submitter.key_hash) == 64
+    stored = submitter.keys.get()
+    assert submitter.key not in (stored.hash, stored.prefix)
+    assert len(stored.hash) == 64
 
 
 @pytest.mark.django_db

@@ -5,8 +5,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from core.models import ApiClient
-from core.services.api_clients import api_client_authenticate
+from core.models import ApiKey
+from core.services.api_clients import api_key_authenticate
 from intake.models import ReturnRequest
 
 pytestmark = pytest.mark.django_db
@@ -16,9 +16,10 @@ def test_create_api_client_prints_the_key_once_on_the_last_line():
     out = StringIO()
     call_command("create_api_client", "shop-a", "--role", "submitter", stdout=out)
     key = out.getvalue().strip().splitlines()[-1]
-    client = ApiClient.objects.get(name="shop-a")
-    assert key not in (client.key_hash, client.key_prefix)
-    assert api_client_authenticate(key=key) == client
+    stored = ApiKey.objects.get(client__name="shop-a")
+    assert (stored.name, stored.role) == ("default", "submitter")
+    assert key not in (stored.hash, stored.prefix)
+    assert api_key_authenticate(secret=key) == stored
 
 
 def test_import_returns_reports_accepted_duplicate_and_invalid(tmp_path):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-BEFORE = [("intake", "0002_decide_attempts"), ("budgets", "0001_initial")]
+BEFORE = [("core", "0001_initial"), ("intake", "0002_decide_attempts"), ("budgets", "0001_initial")]
 
 
 def migrate(targets):

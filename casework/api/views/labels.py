@@ -5,7 +5,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from casework.api.permissions import IsSubmitter
+from casework.api.permissions import IsLabeler
 from casework.api.schema import error_responses
 from casework.selectors import return_get_for_client
 from casework.services.labels import label_record
@@ -22,7 +22,7 @@ class LabelOutputSerializer(serializers.Serializer):
 
 
 class LabelCreateView(APIView):
-    permission_classes = [IsSubmitter]
+    permission_classes = [IsLabeler]
     throttle_scope = "labels"
 
     @extend_schema(

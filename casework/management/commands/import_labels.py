@@ -8,9 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from casework.services.labels import LABEL_COLUMNS, label_rows_record
-from core.choices import ApiRole
 from core.csv_files import CsvFileError, csv_rows_open
-from core.models import ApiClient
+from core.selectors import api_clients_retailers
 
 
 class Command(BaseCommand):
@@ -28,9 +27,9 @@ class Command(BaseCommand):
     def handle(self, *args, file, client, **options):
         if not file.is_file():
             raise CommandError(f"no such file: {file}")
-        submitter = ApiClient.objects.filter(name=client, role=ApiRole.SUBMITTER).first()
+        submitter = api_clients_retailers().filter(name=client).first()
         if submitter is None:
-            raise CommandError(f"no submitter client named {client!r}")
+            raise CommandError(f"no retailer client named {client!r}")
         counts, problems, changed = Counter(), [], 0
         try:
             with (

@@ -1,4 +1,4 @@
-"""Creates an API client and prints its secret key, once, on the last line."""
+"""Creates an API client with a first key, named "default", printed once on the last line."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -8,7 +8,7 @@ from core.services.api_clients import api_client_create
 
 
 class Command(BaseCommand):
-    help = "Create an API client; its key is printed once and only a hash is stored."
+    help = "Create an API client and its first key; the key is printed once, only a hash is kept."
 
     def add_arguments(self, parser):
         parser.add_argument("name")

@@ -10,6 +10,7 @@ from tqdm import tqdm
 from core.choices import ApiRole
 from core.csv_files import CsvFileError, csv_rows_open
 from core.models import ApiClient
+from core.selectors import api_clients_retailers
 from core.services.api_clients import api_client_create
 from intake.services.csv_intake import csv_rows_submit
 
@@ -52,8 +53,8 @@ class Command(BaseCommand):
             submitter, _key = api_client_create(
                 name=client, role=ApiRole.SUBMITTER, actor_label="manage.py"
             )
-        elif submitter.role != ApiRole.SUBMITTER:
-            raise CommandError(f"client {client!r} is not a submitter")
+        elif not api_clients_retailers().filter(pk=submitter.pk).exists():
+            raise CommandError(f"client {client!r} is not a retailer: it holds reviewer keys")
         counts, invalid = Counter(), []
         with tqdm(total=total, unit="row", desc="importing") as bar:
             try:
