@@ -278,6 +278,53 @@ def ensure_free(port, name, variable):
             )
 
 
+# --- The desk's own processes ------------------------------------------------------------------
+
+
+def web_command(*, port, access_log):
+    return [
+        str(VENV_BIN / "gunicorn"),
+        "config.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        # Threads, because GET /api/v1/returns/{id}?wait= holds a request for seconds.
+        "--workers",
+        "2",
+        "--worker-class",
+        "gthread",
+        "--threads",
+        "8",
+        "--access-logfile",
+        str(access_log),
+    ]
+
+
+def worker_command():
+    return [
+        str(VENV_BIN / "celery"),
+        "-A",
+        "config",
+        "worker",
+        "--concurrency",
+        "2",
+        "--loglevel",
+        "INFO",
+    ]
+
+
+def beat_command(*, schedule):
+    return [
+        str(VENV_BIN / "celery"),
+        "-A",
+        "config",
+        "beat",
+        "--loglevel",
+        "INFO",
+        "--schedule",
+        str(schedule),
+    ]
+
+
 # --- make run ---------------------------------------------------------------------------------
 
 
@@ -322,48 +369,17 @@ def run(args):
         subprocess.run([*manage, "collectstatic", "--no-input", "-v0"], check=True, env=env)
         port = int(os.environ.get("PORT", "8000"))
         gunicorn = spawn(
-            [
-                VENV_BIN / "gunicorn",
-                "config.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                # Threads, because GET /api/v1/returns/{id}?wait= holds a request for seconds.
-                "--workers",
-                "2",
-                "--worker-class",
-                "gthread",
-                "--threads",
-                "8",
-                "--access-logfile",
-                str(logs / "access.log"),
-            ],
+            web_command(port=port, access_log=logs / "access.log"),
             env=dict(env, PROMETHEUS_MULTIPROC_DIR=str(fresh_dir(VAR / "prometheus"))),
             log=logs / "gunicorn.log",
         )
         processes.append(("gunicorn", gunicorn))
-        celery = [str(VENV_BIN / "celery"), "-A", "config"]
-        processes.append(
-            (
-                "worker",
-                spawn(
-                    [*celery, "worker", "--concurrency", "2", "--loglevel", "INFO"],
-                    env=env,
-                    log=logs / "worker.log",
-                ),
-            )
-        )
+        processes.append(("worker", spawn(worker_command(), env=env, log=logs / "worker.log")))
         processes.append(
             (
                 "beat",
                 spawn(
-                    [
-                        *celery,
-                        "beat",
-                        "--loglevel",
-                        "INFO",
-                        "--schedule",
-                        str(VAR / "celerybeat-schedule"),
-                    ],
+                    beat_command(schedule=VAR / "celerybeat-schedule"),
                     env=env,
                     log=logs / "beat.log",
                 ),

@@ -1,7 +1,8 @@
 """Per-key limits of the API, counted in Redis so that they hold across every web process: how
 many requests a key may make in each period, by scope, and how many long-polls it may hold open
 at once. Without Redis the API keeps answering: rates go unchecked and long-polls answer at once,
-with a warning in the log."""
+with a warning in the log, and leave a Redis that failed to answer alone for a few seconds, so a
+hung one costs a request its short socket timeout now and then, not every request."""
 
 import logging
 import math
@@ -31,6 +32,22 @@ SKIPPED_AT_LIMIT = "limit"
 SKIPPED_WITHOUT_REDIS = "unavailable"
 # A slot outlives the longest wait: one left by a killed process frees itself after this.
 SLOT_SECONDS = LONG_POLL_MAX_MS / 1000 + 5
+REDIS_REST_SECONDS = 5.0
+# Per process, by the Redis's location: when each may be asked again after failing to answer.
+_redis_resting_until: dict[str, float] = {}
+RESTING = f"it failed to answer under {REDIS_REST_SECONDS:.0f}s ago"
+
+
+def _limits_location() -> str:
+    return settings.CACHES[LIMITS_CACHE]["LOCATION"]
+
+
+def _redis_resting() -> bool:
+    return time.monotonic() < _redis_resting_until.get(_limits_location(), 0.0)
+
+
+def _redis_failed() -> None:
+    _redis_resting_until[_limits_location()] = time.monotonic() + REDIS_REST_SECONDS
 
 
 def _principal_id(user) -> str:
@@ -52,6 +69,9 @@ class ApiKeyRateThrottle(BaseThrottle):
             return True
         count, period = api_settings.DEFAULT_THROTTLE_RATES[scope].split("/")
         limit, seconds = int(count), PERIOD_SECONDS[period[0]]
+        if _redis_resting():
+            logger.warning("API rate limits unchecked: Redis unreachable (%s)", RESTING)
+            return True
         now = time.time()
         window = int(now // seconds)
         key = f"rate:{scope}:{_principal_id(request.user)}:{window}"
@@ -62,6 +82,7 @@ class ApiKeyRateThrottle(BaseThrottle):
         except ValueError:  # the counter expired between the two calls: a new period began
             return True
         except redis.RedisError as exc:
+            _redis_failed()
             logger.warning("API rate limits unchecked: Redis unreachable (%s)", exc)
             return True
         if used <= limit:
@@ -108,6 +129,10 @@ def long_poll_slot(*, client: ApiClient) -> Iterator[str | None]:
     comes while it is down anyway (the worker is woken through it). The slot is given back
     however the block ends.
     """
+    if _redis_resting():
+        logger.warning("long-poll answered at once: Redis unreachable (%s)", RESTING)
+        yield SKIPPED_WITHOUT_REDIS
+        return
     key = f"long-poll:{client.pk}"
     slot = uuid.uuid4().hex
     connection, take_slot = _limits_redis()
@@ -117,6 +142,7 @@ def long_poll_slot(*, client: ApiClient) -> Iterator[str | None]:
             args=[slot, settings.API_CONCURRENT_WAITS_PER_KEY, time.time(), SLOT_SECONDS],
         )
     except redis.RedisError as exc:
+        _redis_failed()
         logger.warning("long-poll answered at once: Redis unreachable (%s)", exc)
         yield SKIPPED_WITHOUT_REDIS
         return

@@ -3,6 +3,8 @@
 import hashlib
 import json
 import logging
+import os
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -197,6 +199,42 @@ def return_submit_batch(
     return results
 
 
+class _ScoringNudges:
+    """Publishes scoring nudges from one background thread per process, so no request waits on
+    Redis: a hung Redis holds up only this thread, for the broker's socket timeouts. Nudges
+    asked for while one is being sent make one more, since any nudge decides every pending
+    return."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._pid = None
+        self._wanted = None
+
+    def ask(self) -> None:
+        with self._lock:
+            if self._pid != os.getpid():  # first use, or a forked child: threads do not fork
+                self._pid, self._wanted = os.getpid(), threading.Event()
+                threading.Thread(
+                    target=self._publish_forever, args=(self._wanted,), daemon=True
+                ).start()
+            self._wanted.set()
+
+    @staticmethod
+    def _publish_forever(wanted: threading.Event) -> None:
+        while True:
+            wanted.wait()
+            wanted.clear()
+            try:
+                current_app.send_task(DECIDE_PENDING_TASK, retry=False)
+            except Exception:
+                logger.warning(
+                    "could not publish a scoring nudge; the sweeper will retry", exc_info=True
+                )
+
+
+_scoring_nudges = _ScoringNudges()
+
+
 def returns_nudge_scoring() -> None:
     """After the current transaction commits, asks a worker to decide pending returns.
 
@@ -204,16 +242,7 @@ def returns_nudge_scoring() -> None:
     and dropped: the returns are safe in the database and the sweeper nudges again within
     seconds.
     """
-
-    def publish():
-        try:
-            current_app.send_task(DECIDE_PENDING_TASK, retry=False)
-        except Exception:
-            logger.warning(
-                "could not publish a scoring nudge; the sweeper will retry", exc_info=True
-            )
-
-    transaction.on_commit(publish)
+    transaction.on_commit(_scoring_nudges.ask)
 
 
 @transaction.atomic
