@@ -6,7 +6,6 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from casework.api.errors import api_path_not_found
 from config import health
 
 urlpatterns = [
@@ -24,10 +23,7 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/v1/", include(("casework.api.urls", "api"))),
-    path("api/v1/<path:path>", api_path_not_found),
     path("reports/", include(("insights.urls", "reports"))),
     path("monitoring/", include(("insights.monitoring_urls", "monitoring"))),
     path("", include(("casework.urls", "casework"))),
 ]
-
-handler404 = "casework.api.errors.not_found"
