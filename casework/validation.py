@@ -23,7 +23,10 @@ class LabelInputSerializer(StrictSerializer):
         choices=EXTERNAL_LABEL_SOURCES,
         error_messages={"invalid_choice": f"Must be one of {', '.join(EXTERNAL_LABEL_SOURCES)}."},
     )
-    observed_at = serializers.DateTimeField()
+    observed_at = serializers.DateTimeField(
+        help_text="When the truth was observed, with a UTC offset; not in the future (a few "
+        "minutes of clock difference are allowed)."
+    )
 
     def validate_observed_at(self, value):
         # The field has parsed the string already; it would silently read a naive one as UTC.

@@ -7,7 +7,6 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from casework.api.errors import api_path_not_found
 from config import health
 from insights.monitoring_views import metrics
 
@@ -28,11 +27,8 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/v1/", include(("casework.api.urls", "api"))),
-    path("api/v1/<path:path>", api_path_not_found),
     path("reports/", include(("insights.urls", "reports"))),
     path("monitoring/", include(("insights.monitoring_urls", "monitoring"))),
     path("rules/", include(("insights.rules_urls", "rules"))),
     path("", include(("casework.urls", "casework"))),
 ]
-
-handler404 = "casework.api.errors.not_found"

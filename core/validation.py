@@ -9,7 +9,19 @@ def _reject_types(field, value, *types, expected):
         raise serializers.ValidationError(f"Expected {expected}, got {type(value).__name__}.")
 
 
+# Whitespace is trimmed before the blank check, and NUL is refused: so a string that is not
+# allowed blank must hold one character that is neither (the OpenAPI schema says so).
+NOT_BLANK_PATTERN = r"^[^\u0000]*[^\u0000\s][^\u0000]*$"
+
+
 class StrictCharField(serializers.CharField):
+    """`pattern` is what the API schema states of the value; give one when validators refuse
+    more than a blank value does, so that the schema says what they refuse."""
+
+    def __init__(self, *, pattern: str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.pattern = pattern or (None if self.allow_blank else NOT_BLANK_PATTERN)
+
     def to_internal_value(self, data):
         _reject_types(self, data, str, expected="a string")
         return super().to_internal_value(data)

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.validation import (
@@ -24,6 +25,11 @@ SUBMITTED_AT_CLOCK_SKEW = timedelta(minutes=5)
 
 # Ids become path segments (/api/v1/returns/<order_id>, /customers/<customer_id>/).
 RESERVED_ORDER_IDS = {"batch"}
+# What the API schema states of the ids: not blank, no '/' or NUL, and an order id is not a
+# reserved name (whitespace around an id is trimmed before these rules apply).
+CUSTOMER_ID_PATTERN = r"^[^/\u0000]*[^/\u0000\s][^/\u0000]*$"
+ORDER_ID_PATTERN = r"^(?!\s*(?:batch)\s*$)[^/\u0000]*[^/\u0000\s][^/\u0000]*$"
+ORDER_VALUE_MAX = Decimal("1000000")
 
 
 def _usable_in_a_path(value: str) -> str:
@@ -38,33 +44,55 @@ def _not_reserved(value: str) -> str:
     return value
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "pattern": r"^(?:\d{1,6}(?:\.\d{1,2})?|1000000(?:\.0{1,2})?)$"},
+            {"type": "number", "minimum": 0, "maximum": 1000000, "multipleOf": 0.01},
+        ],
+        "description": "In the desk's currency, 0 to 1,000,000 with at most two decimal "
+        "places; a numeric string or a JSON number.",
+    }
+)
+class OrderValueField(StrictDecimalField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            max_digits=9,
+            decimal_places=2,
+            min_value=Decimal("0"),
+            max_value=ORDER_VALUE_MAX,
+            **kwargs,
+        )
+
+
 class ReturnInputSerializer(StrictSerializer):
-    order_id = StrictCharField(max_length=64, validators=[_usable_in_a_path, _not_reserved])
-    customer_id = StrictCharField(max_length=64, validators=[_usable_in_a_path])
-    order_value = StrictDecimalField(
-        max_digits=9, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("1000000")
+    order_id = StrictCharField(
+        max_length=64, validators=[_usable_in_a_path, _not_reserved], pattern=ORDER_ID_PATTERN
     )
+    customer_id = StrictCharField(
+        max_length=64, validators=[_usable_in_a_path], pattern=CUSTOMER_ID_PATTERN
+    )
+    order_value = OrderValueField()
     product_category = StrictCharField(max_length=64)
     payment_method = StrictCharField(max_length=64)
     days_since_purchase = StrictIntegerField(min_value=0, max_value=3650)
     return_ratio = StrictFloatField(min_value=0, max_value=1, required=False)
     returns_velocity_30d = StrictIntegerField(min_value=0, max_value=100_000, required=False)
-    currency = serializers.RegexField(
-        r"^[A-Z]{3}$",
+    # Costs, budgets and the ledger are in one currency; an amount in another would be booked
+    # at face value, so it is refused rather than converted at a rate we do not have.
+    currency = serializers.ChoiceField(
+        choices=[settings.DESK_CURRENCY],
         required=False,
-        error_messages={"invalid": "Must be a three-letter ISO 4217 code such as USD."},
+        error_messages={
+            "invalid_choice": f"This desk prices returns in {settings.DESK_CURRENCY}; "
+            "convert the order value before submitting."
+        },
     )
-    submitted_at = serializers.DateTimeField(required=False)
-
-    def validate_currency(self, value):
-        # Costs, budgets and the ledger are in one currency; an amount in another would be
-        # booked at face value, so it is refused rather than converted at a rate we do not have.
-        if value != settings.DESK_CURRENCY:
-            raise serializers.ValidationError(
-                f"This desk prices returns in {settings.DESK_CURRENCY}; "
-                "convert the order value before submitting."
-            )
-        return value
+    submitted_at = serializers.DateTimeField(
+        required=False,
+        help_text="When the customer asked to return the order; not in the future (a few "
+        "minutes of clock difference are allowed). The server's time when left out.",
+    )
 
     def validate_submitted_at(self, value):
         # A future time would keep its ledger booking inside every later budget window.

@@ -1,11 +1,11 @@
 """One error shape for the whole API: `{"errors": {field: [messages]}}` plus a `detail`."""
 
 import logging
+from http import HTTPStatus
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import Http404, JsonResponse
-from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -51,13 +51,26 @@ def api_exception_handler(exc, context):
     return response
 
 
-def api_path_not_found(request, path=""):
-    """404 for an /api/ path no route matches, in JSON like every other API answer; routed
-    explicitly, so it holds under DEBUG too, where Django would answer with an HTML page."""
-    return JsonResponse({"detail": "No such endpoint.", "errors": {}}, status=404)
+class ApiErrorShapeMiddleware:
+    """Django answers some errors on /api/ paths before or around the API's views: a path no
+    route matches, a CSRF refusal, a Host header it does not serve, and under DEBUG its HTML
+    debug pages. On /api/ paths, those answers are given in the API's error shape too."""
 
+    def __init__(self, get_response):
+        self.get_response = get_response
 
-def not_found(request, exception):
-    if request.path.startswith("/api/"):
-        return api_path_not_found(request)
-    return page_not_found(request, exception)
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            not request.path.startswith("/api/")
+            or response.status_code < 400
+            or response.get("Content-Type", "").startswith("application/json")
+        ):
+            return response
+        code = response.status_code
+        detail = "No such endpoint." if code == 404 else f"{HTTPStatus(code).phrase}."
+        shaped = JsonResponse({"detail": detail, "errors": {}}, status=code)
+        for header, value in response.items():  # Allow, Retry-After and the like still hold
+            if not header.lower().startswith("content-"):
+                shaped[header] = value
+        return shaped

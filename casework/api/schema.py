@@ -1,5 +1,7 @@
-"""What the OpenAPI schema says about errors: one shape, named once, listed on every operation."""
+"""What the OpenAPI schema says beyond what drf-spectacular reads from the code: the one error
+shape, listed on every operation, and the input rules of the strict serializers and fields."""
 
+from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
@@ -7,9 +9,10 @@ from rest_framework import serializers
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
+        child=serializers.JSONField(),
         required=False,
-        help_text="Messages by field (or header, or query parameter) name.",
+        help_text="Messages by field (or header, or query parameter) name: a list of messages, "
+        "or for a list's items, their messages by position.",
     )
 
 
@@ -35,3 +38,30 @@ def error_responses(*codes: int) -> dict:
         code: OpenApiResponse(ErrorSerializer, description=ERROR_MEANINGS[code])
         for code in sorted(codes)
     }
+
+
+class StrictSerializerSchema(OpenApiSerializerExtension):
+    """A strict serializer refuses fields it does not know; the schema says so."""
+
+    target_class = "core.validation.StrictSerializer"
+    match_subclasses = True
+
+    def get_name(self, auto_schema, direction):
+        return auto_schema._get_serializer_name(self.target, direction, bypass_extensions=True)
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        return {**schema, "additionalProperties": False}
+
+
+class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
+    """A strict string field states its `pattern`: not blank, or what its validators require."""
+
+    target_class = "core.validation.StrictCharField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if self.target.pattern:
+            schema["pattern"] = self.target.pattern
+        return schema

@@ -1,37 +1,22 @@
-"""Input validation for the API; every error names its field."""
+"""Serializers of the API's bodies; every input error names its field."""
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from casework.choices import CaseStatus
 from casework.selectors import feed_cursor_encode
+from core.validation import StrictSerializer
 from intake.choices import Outcome, ReturnStatus
 from scoring.choices import Action
 
 
-class StrictSerializer(serializers.Serializer):
-    """Refuses fields it does not know, naming each one."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, dict):
-            raise serializers.ValidationError(
-                {"non_field_errors": ["Expected a JSON object."]}, code="invalid"
-            )
-        unknown = sorted(set(data) - set(self.fields))
-        try:
-            value = super().to_internal_value(data)
-        except serializers.ValidationError as exc:
-            if unknown:
-                exc.detail.update({name: ["Unknown field."] for name in unknown})
-            raise
-        if unknown:
-            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return value
-
-
 class ReturnBatchInputSerializer(StrictSerializer):
     returns = serializers.ListField(
-        child=serializers.JSONField(), allow_empty=False, max_length=1000
+        child=serializers.JSONField(allow_null=True),
+        min_length=1,
+        max_length=1000,
+        help_text="Each item is validated as a return of its own and answered in `results`; "
+        "an invalid item does not refuse the batch.",
     )
 
 

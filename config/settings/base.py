@@ -46,6 +46,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First and last: the request rate and latency by view that /metrics reports.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Next, so that it sees every error answer the others give on an /api/ path.
+    "casework.api.errors.ApiErrorShapeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -6,7 +6,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from casework.api.params import query_int
+from casework.api.params import IntQuery
 from casework.api.permissions import IsReviewer
 from casework.api.schema import error_responses
 from casework.choices import CaseStatus, VerdictChoice
@@ -42,7 +42,9 @@ class CaseOutputSerializer(serializers.Serializer):
 
 class VerdictInputSerializer(StrictSerializer):
     verdict = serializers.ChoiceField(choices=VerdictChoice.values)
-    hold_customer = StrictBooleanField(required=False, default=False)
+    hold_customer = StrictBooleanField(
+        required=False, default=False, help_text="Only with a fraud verdict."
+    )
     note = StrictCharField(required=False, allow_blank=True, default="", max_length=5000)
 
     def validate(self, data):
@@ -58,11 +60,12 @@ def _conflict(exc: CaseConflict) -> Response:
 class CaseListView(APIView):
     permission_classes = [IsReviewer]
     throttle_scope = "read"
+    limit = IntQuery("limit", default=50, low=1, high=500, description="Page size")
 
     @extend_schema(
         parameters=[
             OpenApiParameter("status", str, enum=CaseStatus.values),
-            OpenApiParameter("limit", int, description="1–500, default 50"),
+            limit.parameter(),
             OpenApiParameter("after", str, description="Cursor from a previous page's `next`"),
         ],
         responses={
@@ -83,7 +86,7 @@ class CaseListView(APIView):
         case_status = request.query_params.get("status")
         if case_status is not None and case_status not in CaseStatus.values:
             raise ValidationError({"status": [f"Must be one of {', '.join(CaseStatus.values)}."]})
-        limit = query_int(request, "limit", default=50, low=1, high=500)
+        limit = self.limit.read(request)
         try:
             page, next_cursor = cases_in_priority_order(
                 status=case_status, cursor=request.query_params.get("after"), limit=limit

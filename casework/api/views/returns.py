@@ -16,7 +16,7 @@ from casework.api.limits import (
     SKIPPED_WITHOUT_REDIS,
     long_poll_slot,
 )
-from casework.api.params import query_int
+from casework.api.params import IntQuery
 from casework.api.permissions import IsSubmitter
 from casework.api.schema import error_responses
 from casework.api.serializers import (
@@ -157,20 +157,23 @@ class ReturnBatchSubmitView(APIView):
 class ReturnDetailView(APIView):
     permission_classes = [IsSubmitter]
     throttle_scope = "read"
+    wait = IntQuery(
+        "wait",
+        default=0,
+        low=0,
+        high=LONG_POLL_MAX_MS,
+        description=(
+            "Milliseconds to wait for a decision. A key may hold "
+            f"{settings.API_CONCURRENT_WAITS_PER_KEY} waits open at once; a request "
+            "past that answers at once with the return as it stands, and says so in "
+            f"the `{LONG_POLL_SKIPPED_HEADER}` header."
+        ),
+    )
 
     @extend_schema(
         responses={200: ReturnOutputSerializer, **error_responses(400, 404)},
         parameters=[
-            OpenApiParameter(
-                "wait",
-                int,
-                description=(
-                    "Milliseconds to wait for a decision (≤ 10,000). A key may hold "
-                    f"{settings.API_CONCURRENT_WAITS_PER_KEY} waits open at once; a request "
-                    "past that answers at once with the return as it stands, and says so in "
-                    f"the `{LONG_POLL_SKIPPED_HEADER}` header."
-                ),
-            ),
+            wait.parameter(),
             OpenApiParameter(
                 LONG_POLL_SKIPPED_HEADER,
                 str,
@@ -188,7 +191,7 @@ class ReturnDetailView(APIView):
         summary="A return, its status and its decision",
     )
     def get(self, request, order_id):
-        wait_ms = query_int(request, "wait", default=0, low=0, high=LONG_POLL_MAX_MS)
+        wait_ms = self.wait.read(request)
         deadline = time.monotonic() + wait_ms / 1000
         return_request = return_get_for_client(client=request.user, order_id=order_id)
         skipped = None
@@ -220,11 +223,12 @@ class ReturnDetailView(APIView):
 class DecisionFeedView(APIView):
     permission_classes = [IsSubmitter]
     throttle_scope = "read"
+    limit = IntQuery("limit", default=100, low=1, high=1000, description="Page size")
 
     @extend_schema(
         parameters=[
             OpenApiParameter("after", str, description="Cursor from a previous page's `next`"),
-            OpenApiParameter("limit", int, description="Page size, 1–1,000 (default 100)"),
+            limit.parameter(),
         ],
         responses={
             200: inline_serializer(
@@ -242,7 +246,7 @@ class DecisionFeedView(APIView):
         summary="Decisions and outcome changes in commit order, for clients to sync",
     )
     def get(self, request):
-        limit = query_int(request, "limit", default=100, low=1, high=1000)
+        limit = self.limit.read(request)
         try:
             events, next_cursor = feed_events_after(
                 client=request.user, cursor=request.query_params.get("after"), limit=limit
