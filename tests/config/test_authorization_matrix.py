@@ -66,7 +66,6 @@ TABLE = {
     "api/v1/cases": {"GET": {REVIEWER_KEY} | STAFF},
     "api/v1/cases/<int:case_id>/claim": {"POST": {REVIEWER_KEY} | STAFF},
     "api/v1/cases/<int:case_id>/verdict": {"POST": {REVIEWER_KEY} | STAFF},
-    "api/v1/<path:path>": MISSING,
     "reports/": {"GET": LEADS},
     "monitoring/": {"GET": LEADS},
     # Prometheus scrapes with its own token (tests/insights/test_prometheus_metrics.py).
