@@ -10,19 +10,22 @@ from django.db.models import Count, Min, Q, Sum
 from casework.choices import VerdictChoice
 from casework.models import Label, ReviewCase
 from insights.models import DriftSnapshot, ModelComparison
-from ml.schema import FEATURES
+from intake.models import ReturnRequest
+from intake.selectors import returns_desk_view
+from ml.schema import CLIENT_FEATURES
 
 
 def labelled_returns_newest() -> list[dict]:
     """Every labelled return once, with its features and its newest label (the truth).
 
-    Rows: the FEATURES, order_id, customer_id, is_fraud, observed_at (of the newest label),
+    Rows: the FEATURES (the desk's own as the worker computes them), order_id, customer_id,
+    is_fraud, observed_at (of the newest label),
     is_audit_sample and audit_probability (its chance of being sampled, where recorded);
     ordered by when the return was first labelled, oldest first. First, not newest: a return a
     model trained on must not move into a later hold-out because a second label (a chargeback
     after a review) arrived for it.
     """
-    fields = {name: f"return_request__{name}" for name in FEATURES}
+    fields = {name: f"return_request__{name}" for name in CLIENT_FEATURES}
     fields["order_id"] = "return_request__order_id"
     fields["customer_id"] = "return_request__customer__external_id"
     fields["is_audit_sample"] = "return_request__is_audit_sample"
@@ -39,6 +42,11 @@ def labelled_returns_newest() -> list[dict]:
         }
         for row in newest
     ]
+    # What the desk saw of each customer, computed as the worker computes it.
+    returns = list(ReturnRequest.objects.filter(pk__in=[row["return_id"] for row in rows]))
+    views = dict(zip([r.pk for r in returns], returns_desk_view(returns=returns), strict=True))
+    for row in rows:
+        row.update(views[row["return_id"]])
     first_labelled = dict(
         Label.objects.values("return_request_id")
         .annotate(first=Min("observed_at"))

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ml.artifacts import load_bundle
 from ml.generate import OWN_DATASETS, own_returns
+from ml.history import with_desk_view
 from ml.inference import score_returns
 from ml.schema import FEATURES, read_returns_csv
 from ml.train import TrainingConfig, format_report, train
@@ -45,7 +46,7 @@ def _datasets(data_dir: Path | None) -> dict[str, pd.DataFrame]:
             frames[name] = read_returns_csv(path)
         else:
             print(f"data {name}: {path} not found, skipped")
-    return frames
+    return {name: with_desk_view(frame) for name, frame in frames.items()}
 
 
 def _drift_section(bundle, datasets: dict[str, pd.DataFrame]) -> list[tuple[str, bool]]:

@@ -1,12 +1,14 @@
 """The one feature pipeline shared by training and serving, so both see identical inputs.
 
-Each input column is there because a retailer records it and it bears on return fraud; the
-pipeline adds no engineered column of its own:
+Each input column is there because a retailer records it, or the desk observes it, and it bears
+on return fraud; the pipeline adds no engineered column of its own:
 
 - ``order_value``, ``return_ratio``, ``returns_velocity_30d`` and ``days_since_purchase`` pass
   through as given. The ratio and the 30-day velocity are already the engineered behaviour
   features (how much of what a customer buys comes back, and how fast returns arrive).
 - ``product_category`` and ``payment_method`` become one-hot columns.
+- The desk's own view of the customer (``DESK_FEATURES``, computed by ml.history from the
+  returns the desk has seen) passes through beside the client's figures.
 
 What is left out, and why:
 

@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ml.schema import CATEGORICAL_FEATURES, COLUMNS, LABEL, NUMERIC_FEATURES
+from ml.schema import CATEGORICAL_FEATURES, CLIENT_NUMERIC_FEATURES, COLUMNS, LABEL
 
-SCENARIOS = ("normal", "mild_drift", "severe_drift", "novel")
+SCENARIOS = ("normal", "mild_drift", "severe_drift", "novel", "stale_ring")
 
 CATEGORIES = ("Electronics", "Clothing", "Home & Garden", "Beauty", "Toys")
 CATEGORY_SHARES = (0.29, 0.40, 0.15, 0.10, 0.06)
@@ -138,6 +138,22 @@ def _mimicry_ring(rng: np.random.Generator, rows: int) -> pd.DataFrame:
     )
 
 
+def _stale_ring(rng: np.random.Generator, rows: int) -> pd.DataFrame:
+    """Accounts returning 10 to 14 times in the day while the client's aggregates, stale, give
+    each a 30-day velocity of 1 to 3. Each return on its own looks like any other."""
+    accounts = max(1, rows // 100)
+    per_account = rng.integers(10, 15, accounts)
+    n = int(per_account.sum())
+    reported = rng.integers(1, 4, accounts)
+    account = np.repeat(np.arange(accounts), per_account)
+    base = _base_rows(rng, n)
+    return base.assign(
+        customer_id=[f"STALE-{i:03d}" for i in account],
+        returns_velocity_30d=reported[account],
+        **{LABEL: 1, "pattern": "stale_ring"},
+    )
+
+
 def _drift(rng: np.random.Generator, df: pd.DataFrame, scenario: str) -> pd.DataFrame:
     df = df.copy()
     n = len(df)
@@ -162,7 +178,8 @@ def _drift(rng: np.random.Generator, df: pd.DataFrame, scenario: str) -> pd.Data
 
 
 def generate_returns(*, rows: int, scenario: str, seed: int) -> pd.DataFrame:
-    """Generate ``rows`` returns (plus a mimicry ring for severe_drift); same seed, same frame.
+    """Generate ``rows`` returns (plus a mimicry ring for severe_drift, a ring with stale client
+    aggregates mixed in for stale_ring); same seed, same frame.
 
     The ``pattern`` column names the fraud pattern whose rule set the row's fraud chance,
     ``noise`` for background fraud outside every pattern, or ``none``. Drift changes the inputs
@@ -178,6 +195,13 @@ def generate_returns(*, rows: int, scenario: str, seed: int) -> pd.DataFrame:
     df.insert(0, "order_id", [f"ORD-{i:08d}" for i in range(1, rows + 1)])
     if scenario == "severe_drift":
         df = pd.concat([df, _mimicry_ring(rng, rows)], ignore_index=True)
+    elif scenario == "stale_ring":
+        ring = _stale_ring(rng, rows)
+        ring.insert(0, "order_id", [f"STALE-{i:05d}" for i in range(len(ring))])
+        # Mixed into the day at random places, each account's returns in their own order.
+        at = np.concatenate([np.arange(len(df)) / len(df), rng.random(len(ring))])
+        df = pd.concat([df, ring], ignore_index=True)
+        df = df.iloc[np.argsort(at, kind="stable")].reset_index(drop=True)
     # Same rounding as the shared files: cents, three-decimal ratios.
     df["order_value"] = df["order_value"].round(2)
     df["return_ratio"] = df["return_ratio"].round(3)
@@ -193,7 +217,7 @@ def summarize(df: pd.DataFrame) -> str:
         for pattern, row in by_pattern.sort_values("size", ascending=False).iterrows():
             lines.append(f"  {pattern:<24} {int(row['size']):>7,}  {row['mean']:7.2%}")
     lines.append("numeric ranges (min / median / max):")
-    for column in NUMERIC_FEATURES:
+    for column in CLIENT_NUMERIC_FEATURES:
         values = df[column]
         lines.append(
             f"  {column:<24} {values.min():>9.3f} {values.median():>9.3f} {values.max():>9.3f}"

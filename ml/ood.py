@@ -40,6 +40,9 @@ def _density_inputs(columns: dict[str, np.ndarray]) -> np.ndarray:
             columns["return_ratio"],
             columns["returns_velocity_30d"],
             np.log1p(np.clip(columns["days_since_purchase"], 0.0, None)),
+            # The desk's own view: returns in the last day, and its count above the client's.
+            columns["desk_returns_24h"],
+            columns["desk_velocity_gap"],
         ]
     )
 

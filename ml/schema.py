@@ -5,9 +5,27 @@ from pathlib import Path
 
 import pandas as pd
 
-NUMERIC_FEATURES = ("order_value", "return_ratio", "returns_velocity_30d", "days_since_purchase")
+CLIENT_NUMERIC_FEATURES = (
+    "order_value",
+    "return_ratio",
+    "returns_velocity_30d",
+    "days_since_purchase",
+)
+# Computed by the desk from the returns it has seen (ml.history), never sent by a client.
+DESK_FEATURES = (
+    "desk_returns_24h",
+    "desk_returns_30d",
+    "desk_value_24h",
+    "desk_value_30d",
+    "desk_categories_30d",
+    "desk_hours_since_previous",
+    "desk_velocity_gap",
+)
+NUMERIC_FEATURES = CLIENT_NUMERIC_FEATURES + DESK_FEATURES
 CATEGORICAL_FEATURES = ("product_category", "payment_method")
 FEATURES = NUMERIC_FEATURES + CATEGORICAL_FEATURES
+# What a client sends about a return, as against what the desk computes.
+CLIENT_FEATURES = CLIENT_NUMERIC_FEATURES + CATEGORICAL_FEATURES
 LABEL = "is_fraud"
 ID_COLUMNS = ("order_id", "customer_id")
 

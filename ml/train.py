@@ -15,6 +15,7 @@ import pandas as pd
 import sklearn
 from sklearn.model_selection import train_test_split
 
+from ml.history import with_desk_view
 from ml.metrics import evaluation_report
 from ml.model import FraudModel
 from ml.ood import OODGate
@@ -51,7 +52,9 @@ def _code_version() -> str:
 
 
 def holdout_split(df: pd.DataFrame, config: TrainingConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(training rows, held-out rows): the stratified split train() fits and reports on."""
+    """(training rows, held-out rows): the stratified split train() fits and reports on, with
+    the desk's features computed over the whole frame first, as train() does."""
+    df = with_desk_view(df)
     return train_test_split(
         df, test_size=config.holdout_fraction, stratify=df[LABEL], random_state=config.random_state
     )
@@ -63,9 +66,11 @@ def train(
     """Fit model and gate on a stratified training split; evaluate everything on the rest.
 
     The gate sets its threshold on a slice of the training split, so the false-alarm rate
-    reported here comes from held-out rows that played no part in choosing it.
+    reported here comes from held-out rows that played no part in choosing it. The desk's own
+    features are computed over the whole frame in its order (ml.history) unless it has them.
     """
     say = progress or (lambda message: None)
+    df = with_desk_view(df)
     missing = [column for column in (*FEATURES, LABEL) if column not in df.columns]
     if missing:
         raise ValueError(f"training data lacks columns: {', '.join(missing)}")

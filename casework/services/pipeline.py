@@ -38,10 +38,11 @@ from casework.services.wakeups import returns_decided_notify
 from intake.choices import Outcome, ReturnStatus
 from intake.constants import DECIDE_MAX_ATTEMPTS
 from intake.models import ReturnRequest
+from intake.selectors import returns_desk_view
 from intake.services.intake import return_decide_failed
 from ml.artifacts import TamperedArtifactError
 from ml.inference import ScoreBatch, score_returns
-from ml.schema import FEATURES
+from ml.schema import CLIENT_FEATURES
 from scoring.choices import Action, ReasonCode
 from scoring.constants import (
     AUDIT_MIN_APPROVALS_PER_DAY,
@@ -75,12 +76,20 @@ decision_log = structlog.get_logger("casework.decisions")
 OUTCOME_OF_ACTION = {Action.APPROVE: Outcome.APPROVED, Action.REJECT: Outcome.REJECTED}
 
 
-def returns_feature_rows(returns: list[ReturnRequest]) -> list[dict]:
-    return [{name: getattr(r, name) for name in FEATURES} for r in returns]
+def returns_feature_rows(returns: list[ReturnRequest], *, clock: str = "received_at") -> list[dict]:
+    """The model's inputs: the return as the client sent it, and the desk's own view of its
+    customer (intake.selectors.returns_desk_view, by `clock`)."""
+    desk = returns_desk_view(returns=returns, clock=clock)
+    return [
+        {**{name: getattr(r, name) for name in CLIENT_FEATURES}, **view}
+        for r, view in zip(returns, desk, strict=True)
+    ]
 
 
-def returns_score(*, returns: list[ReturnRequest], bundle) -> ScoreBatch:
-    rows = returns_feature_rows(returns)
+def returns_score(
+    *, returns: list[ReturnRequest], bundle, clock: str = "received_at"
+) -> ScoreBatch:
+    rows = returns_feature_rows(returns, clock=clock)
     for row in rows:
         row["order_value"] = float(row["order_value"])
     return score_returns(bundle, rows)

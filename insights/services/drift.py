@@ -18,9 +18,11 @@ from casework.models import Label
 from insights.choices import DriftStatus
 from insights.models import DriftSnapshot
 from intake.models import ReturnRequest
+from intake.selectors import returns_desk_view
 from ml.drift import drift_reference, drift_table, profile_psi, psi_status, worst_status
+from ml.history import with_desk_view
 from ml.metrics import expected_calibration_error
-from ml.schema import FEATURES, LABEL, NUMERIC_FEATURES, read_returns_csv
+from ml.schema import CLIENT_FEATURES, FEATURES, LABEL, NUMERIC_FEATURES, read_returns_csv
 from scoring.constants import DRIFT_BINS, DRIFT_MIN_RETURNS, DRIFT_WINDOW_DAYS
 from scoring.models import ModelVersion
 from scoring.services.models import model_active
@@ -52,7 +54,9 @@ def drift_reference_for(model_version: ModelVersion, bundle) -> dict:
             f"model {model_version.version} stores no drift reference and its training data "
             f"{model_version.training_data!r} is not in {path.parent}"
         )
-    return drift_reference(read_returns_csv(path), model=bundle.model, bins=DRIFT_BINS)
+    return drift_reference(
+        with_desk_view(read_returns_csv(path)), model=bundle.model, bins=DRIFT_BINS
+    )
 
 
 def drift_measure(*, frame: pd.DataFrame, labels: np.ndarray | None = None) -> DriftMeasurement:
@@ -86,9 +90,10 @@ def drift_measure(*, frame: pd.DataFrame, labels: np.ndarray | None = None) -> D
 def drift_measure_file(*, path: Path) -> DriftMeasurement:
     """Drift of a CSV of the shared columns; its is_fraud column, if any, gives the ECE."""
     frame = pd.read_csv(path, dtype={"product_category": str, "payment_method": str})
-    missing = [name for name in FEATURES if name not in frame.columns]
+    missing = [name for name in (*CLIENT_FEATURES, "customer_id") if name not in frame.columns]
     if missing:
         raise ValueError(f"{path}: missing columns: {', '.join(missing)}")
+    frame = with_desk_view(frame)
     labels = frame[LABEL].to_numpy(dtype=np.int64) if LABEL in frame.columns else None
     return drift_measure(frame=frame, labels=labels)
 
@@ -96,13 +101,15 @@ def drift_measure_file(*, path: Path) -> DriftMeasurement:
 def drift_measure_live(*, days: int = DRIFT_WINDOW_DAYS, now=None) -> DriftMeasurement:
     """Drift of the returns received in the last `days` days."""
     now = now or timezone.now()
-    rows = list(
+    returns = list(
         ReturnRequest.objects.filter(
             received_at__gte=now - timedelta(days=days), received_at__lt=now
-        )
-        .order_by("id")
-        .values("id", *FEATURES)
+        ).order_by("id")
     )
+    rows = [
+        {"id": r.pk, **{name: getattr(r, name) for name in CLIENT_FEATURES}, **view}
+        for r, view in zip(returns, returns_desk_view(returns=returns), strict=True)
+    ]
     frame = pd.DataFrame(rows, columns=["id", *FEATURES])
     frame = frame.astype(dict.fromkeys(NUMERIC_FEATURES, "float64"))
     truth = dict(

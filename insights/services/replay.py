@@ -234,7 +234,8 @@ def replay_run(
         .order_by("id")
     )
     returns.sort(key=lambda r: (r.submitted_at, r.pk))
-    scores = returns_score(returns=returns, bundle=bundle)
+    # The replayed returns arrive at their simulated times, all stored before they are scored.
+    scores = returns_score(returns=returns, bundle=bundle, clock="submitted_at")
     threshold = float(bundle.ood_gate.threshold_)
     peak_queue = 0
     chunk_size = min(review_every, SCORING_BATCH_SIZE)

@@ -22,8 +22,9 @@ from insights.models import ModelComparison
 from insights.selectors import labelled_returns_newest
 from ml.drift import drift_reference
 from ml.economics import ACTIONS
+from ml.history import with_desk_view
 from ml.metrics import expected_calibration_error
-from ml.schema import COLUMNS, LABEL, read_returns_csv
+from ml.schema import COLUMNS, DESK_FEATURES, LABEL, read_returns_csv
 from ml.train import TrainedBundle, TrainingConfig
 from scoring.constants import (
     AUDIT_SAMPLE_WEIGHT,
@@ -50,7 +51,8 @@ class NotEnoughLabels(Exception):
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(
-        rows, columns=[*COLUMNS, "is_audit_sample", "audit_probability", "observed_at"]
+        rows,
+        columns=[*COLUMNS, *DESK_FEATURES, "is_audit_sample", "audit_probability", "observed_at"],
     )
     return frame.astype(
         {
@@ -101,7 +103,10 @@ def training_sets_build(
     audit = learn[learn["is_audit_sample"]]
     extra = audit.loc[audit.index.repeat(audit_copies(audit["audit_probability"]) - 1)]
     weighted = pd.concat([learn, extra], ignore_index=True)
-    training = pd.concat([base[list(COLUMNS)], weighted[list(COLUMNS)]], ignore_index=True)
+    # The original file's desk features come from its own order; the labelled returns carry
+    # the ones the worker computed from the desk's history.
+    columns = [*COLUMNS, *DESK_FEATURES]
+    training = pd.concat([with_desk_view(base)[columns], weighted[columns]], ignore_index=True)
     sizes = {
         "base_rows": len(base),
         "labelled_returns": len(labelled),

@@ -162,10 +162,10 @@ def test_a_return_that_cannot_be_decided_does_not_hold_back_its_batch(
     # Fault injection: scoring fails for one order id, as a data bug would make it.
     real_rows = pipeline.returns_feature_rows
 
-    def failing_rows(returns):
+    def failing_rows(returns, **options):
         if any(r.order_id == "POISON" for r in returns):
             raise ValueError("cannot score this row")
-        return real_rows(returns)
+        return real_rows(returns, **options)
 
     monkeypatch.setattr(pipeline, "returns_feature_rows", failing_rows)
     ReturnRequestFactory(order_id="POISON")
@@ -179,7 +179,7 @@ def test_a_return_that_cannot_be_decided_does_not_hold_back_its_batch(
 
 @pytest.mark.django_db
 def test_when_no_return_can_be_decided_none_is_set_aside(active_model, monkeypatch):
-    def broken(returns):
+    def broken(returns, **options):
         raise ValueError("the model cannot score anything")
 
     monkeypatch.setattr(pipeline, "returns_feature_rows", broken)
@@ -196,11 +196,11 @@ def test_a_return_that_keeps_failing_is_set_aside_and_an_admin_can_retry_it(
     real_rows = pipeline.returns_feature_rows
     scored_batches = []
 
-    def failing_rows(returns):
+    def failing_rows(returns, **options):
         scored_batches.append([r.order_id for r in returns])
         if any(r.order_id == "POISON" for r in returns):
             raise ValueError("cannot score this row")
-        return real_rows(returns)
+        return real_rows(returns, **options)
 
     monkeypatch.setattr(pipeline, "returns_feature_rows", failing_rows)
     ReturnRequestFactory(order_id="POISON")
@@ -229,7 +229,7 @@ def test_a_return_that_keeps_failing_is_set_aside_and_an_admin_can_retry_it(
 def test_the_fallback_honours_the_soft_time_limit(active_model, monkeypatch):
     calls = []
 
-    def out_of_time(returns):
+    def out_of_time(returns, **options):
         calls.append(len(returns))
         if len(returns) == 1:
             raise SoftTimeLimitExceeded()

@@ -18,6 +18,7 @@ from ml.drift import (
     worst_status,
 )
 from ml.generate import generate_returns
+from ml.history import with_desk_view
 
 
 def psi_by_hand(reference_shares, current_shares):
@@ -122,7 +123,7 @@ def test_unusable_samples_are_refused(reference, current, categorical):
 
 
 def test_profiles_are_plain_json_and_cover_every_feature():
-    frame = generate_returns(rows=2_000, scenario="normal", seed=3)
+    frame = with_desk_view(generate_returns(rows=2_000, scenario="normal", seed=3))
     profiles = feature_profiles(frame)
     assert json.loads(json.dumps(profiles)) == profiles
     assert UNSEEN not in profiles["payment_method"]["shares"]
@@ -132,13 +133,19 @@ def test_profiles_are_plain_json_and_cover_every_feature():
 
 
 def test_payment_method_shift_of_severe_drift_alarms_and_a_fresh_normal_sample_does_not():
-    profiles = feature_profiles(generate_returns(rows=10_000, scenario="normal", seed=21))
+    profiles = feature_profiles(
+        with_desk_view(generate_returns(rows=10_000, scenario="normal", seed=21))
+    )
     severe = {
         row["feature"]: row
         for row in drift_table(
-            profiles, generate_returns(rows=5_000, scenario="severe_drift", seed=22)
+            profiles, with_desk_view(generate_returns(rows=5_000, scenario="severe_drift", seed=22))
         )
     }
-    fresh = drift_table(profiles, generate_returns(rows=3_000, scenario="normal", seed=23))
+    # As many rows as the reference: how often a customer returns again within the day grows
+    # with the day's returns, so the desk's own counts compare between days of like traffic.
+    fresh = drift_table(
+        profiles, with_desk_view(generate_returns(rows=10_000, scenario="normal", seed=23))
+    )
     assert severe["payment_method"]["status"] == "alarm"
     assert {row["status"] for row in fresh} == {"ok"}

@@ -13,12 +13,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from ml.features import ReturnFeatures
 from ml.generate import generate_returns
+from ml.history import with_desk_view
 from ml.schema import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
 
 
 @pytest.fixture(scope="module")
 def returns():
-    return generate_returns(rows=300, scenario="normal", seed=2)
+    return with_desk_view(generate_returns(rows=300, scenario="normal", seed=2))
 
 
 def test_every_output_column_has_a_readable_name(returns):

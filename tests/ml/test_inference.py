@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 
 from ml.generate import CATEGORIES, PAYMENT_METHODS, generate_returns
+from ml.history import with_desk_view
 from ml.inference import score_returns
-from ml.schema import FEATURES
+from ml.schema import DESK_FEATURES, FEATURES
 
 
 def test_unknown_categories_are_scored_and_flagged(bundle):
-    rows = generate_returns(rows=500, scenario="novel", seed=8)
+    rows = with_desk_view(generate_returns(rows=500, scenario="novel", seed=8))
     scores = score_returns(bundle, rows)
     assert np.isfinite(scores.fraud_probability).all()
     assert ((scores.fraud_probability >= 0) & (scores.fraud_probability <= 1)).all()
@@ -41,6 +42,7 @@ def test_a_single_django_style_row_with_decimal_money(bundle):
         "returns_velocity_30d": 1,
         "days_since_purchase": 2,
         "payment_method": "Gift Card",
+        **dict.fromkeys(DESK_FEATURES, 0.0),
     }
     scores = score_returns(bundle, [row])
     assert scores.ood_flag.tolist() == [True]

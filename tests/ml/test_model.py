@@ -13,6 +13,7 @@ from sklearn.utils.estimator_checks import (
 from sklearn.utils.validation import check_is_fitted
 
 from ml.generate import generate_returns
+from ml.history import with_desk_view
 from ml.metrics import expected_calibration_error
 from ml.model import FraudModel
 from ml.schema import FEATURES
@@ -20,7 +21,7 @@ from ml.schema import FEATURES
 
 @pytest.fixture(scope="module")
 def large_split():
-    df = generate_returns(rows=40_000, scenario="normal", seed=7)
+    df = with_desk_view(generate_returns(rows=40_000, scenario="normal", seed=7))
     return train_test_split(df, test_size=0.25, stratify=df["is_fraud"], random_state=0)
 
 

@@ -12,12 +12,13 @@ from sklearn.utils.estimator_checks import (
 from sklearn.utils.validation import check_is_fitted
 
 from ml.generate import generate_returns
+from ml.history import with_desk_view
 from ml.ood import OODGate
 
 
 @pytest.fixture(scope="module")
 def gate():
-    training = generate_returns(rows=8_000, scenario="normal", seed=21)
+    training = with_desk_view(generate_returns(rows=8_000, scenario="normal", seed=21))
     return OODGate(random_state=0).fit(training)
 
 
@@ -26,7 +27,7 @@ def codes(reasons):
 
 
 def test_unseen_categorical_values_are_flagged_with_their_name(gate):
-    rows = generate_returns(rows=3, scenario="normal", seed=1).assign(
+    rows = with_desk_view(generate_returns(rows=3, scenario="normal", seed=1)).assign(
         payment_method=["Crypto", "Credit Card", "Credit Card"],
         product_category=["Clothing", "Jewelry", "Clothing"],
         order_value=50.0,
@@ -44,7 +45,7 @@ def test_unseen_categorical_values_are_flagged_with_their_name(gate):
 
 
 def test_values_beyond_the_training_range_are_flagged(gate):
-    rows = generate_returns(rows=3, scenario="normal", seed=1).assign(
+    rows = with_desk_view(generate_returns(rows=3, scenario="normal", seed=1)).assign(
         order_value=[80.0, 80.0, 80.0],
         returns_velocity_30d=[9, 0, 0],
         return_ratio=[0.15, 0.95, 0.15],
@@ -64,14 +65,14 @@ def test_values_beyond_the_training_range_are_flagged(gate):
 
 def test_small_overshoot_of_the_maximum_is_tolerated(gate):
     low, high = gate.numeric_ranges_["order_value"]
-    rows = generate_returns(rows=1, scenario="normal", seed=1).assign(
+    rows = with_desk_view(generate_returns(rows=1, scenario="normal", seed=1)).assign(
         order_value=high + 0.01 * (high - low)
     )
     assert "ood_out_of_range" not in codes(gate.check(rows).reasons[0])
 
 
 def test_anomaly_reason_quotes_score_and_threshold(gate):
-    rows = generate_returns(rows=1, scenario="normal", seed=1).assign(
+    rows = with_desk_view(generate_returns(rows=1, scenario="normal", seed=1)).assign(
         returns_velocity_30d=5, return_ratio=0.6, order_value=2_000.0, days_since_purchase=1
     )
     result = gate.check(rows)
@@ -86,13 +87,13 @@ def test_anomaly_reason_quotes_score_and_threshold(gate):
 
 
 def test_fresh_in_distribution_rows_alarm_near_the_target_rate(gate):
-    fresh = generate_returns(rows=10_000, scenario="normal", seed=99)
+    fresh = with_desk_view(generate_returns(rows=10_000, scenario="normal", seed=99))
     assert abs(gate.check(fresh).flag.mean() - gate.target_false_alarm_rate) < 0.01
 
 
 @pytest.mark.parametrize("calibration_fraction", [0.5, 0.25])
 def test_threshold_hits_the_target_exactly_on_the_held_out_calibration_rows(calibration_fraction):
-    training = generate_returns(rows=4_000, scenario="normal", seed=3)
+    training = with_desk_view(generate_returns(rows=4_000, scenario="normal", seed=3))
     gate = OODGate(
         target_false_alarm_rate=0.05, calibration_fraction=calibration_fraction, random_state=0
     ).fit(training)
@@ -121,7 +122,7 @@ def test_estimator_contract():
         "random_state": 4,
     }
     assert OODGate().set_params(**params).get_params() == params
-    rows = generate_returns(rows=500, scenario="normal", seed=0)
+    rows = with_desk_view(generate_returns(rows=500, scenario="normal", seed=0))
     with pytest.raises(NotFittedError):
         check_is_fitted(gate)
     with pytest.raises(NotFittedError):
@@ -144,13 +145,13 @@ def test_estimator_contract():
     ],
 )
 def test_fit_refuses_rates_outside_zero_to_one(params, message):
-    rows = generate_returns(rows=200, scenario="normal", seed=0)
+    rows = with_desk_view(generate_returns(rows=200, scenario="normal", seed=0))
     with pytest.raises(ValueError, match=message):
         OODGate(**params).fit(rows)
 
 
 def test_ranges_and_values_cover_every_training_row_not_only_the_density_half():
-    training = generate_returns(rows=2_000, scenario="normal", seed=5)
+    training = with_desk_view(generate_returns(rows=2_000, scenario="normal", seed=5))
     training.loc[7, "returns_velocity_30d"] = 6  # one rare but real value
     training.loc[8, "payment_method"] = "Store Credit"
     gate = OODGate(random_state=0).fit(training)
@@ -162,7 +163,7 @@ def test_ranges_and_values_cover_every_training_row_not_only_the_density_half():
 
 
 def test_a_negative_amount_is_flagged_out_of_range_not_a_crash(gate):
-    rows = generate_returns(rows=2, scenario="normal", seed=1).assign(
+    rows = with_desk_view(generate_returns(rows=2, scenario="normal", seed=1)).assign(
         order_value=[-500.0, 50.0], days_since_purchase=[5, -30]
     )
     result = gate.check(rows)

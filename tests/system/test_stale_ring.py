@@ -1,0 +1,102 @@
+"""A ring whose client sends stale aggregates (a 30-day velocity of 1 to 3 while each account
+returns ten or more times in the day), through the real API and worker; and what the ring costs
+with and without the desk's own view of its customers. Run with `-s` to see the figures."""
+
+import csv
+import io
+from collections import defaultdict
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from casework.models import ReviewCase
+from core.choices import ApiRole
+from core.services.api_clients import api_client_create
+from insights.live_day import REVIEW_COST, live_day_rows_read, live_day_run
+from intake.choices import Outcome
+from intake.models import ReturnRequest
+from ml.generate import generate_returns
+from ml.history import NO_PREVIOUS_HOURS
+from ml.schema import COLUMNS, DESK_FEATURES
+
+pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+RING = "STALE-"
+
+
+@pytest.fixture
+def ring_day(tmp_path):
+    """An ordinary day of 400 returns with a ring of four accounts mixed in."""
+    path = tmp_path / "stale_ring.csv"
+    generate_returns(rows=400, scenario="stale_ring", seed=3)[list(COLUMNS)].to_csv(
+        path, index=False
+    )
+    return path
+
+
+def test_a_ring_with_stale_client_aggregates_is_stopped_within_six_returns_per_account(
+    ring_day, live_server, active_model, worker, submitter
+):
+    _, reviewer_key = api_client_create(name="ring-reviewer", role=ApiRole.REVIEWER)
+    rows = live_day_rows_read(path=ring_day)
+    reported = {row.payload["customer_id"]: row.payload["returns_velocity_30d"] for row in rows}
+
+    result = live_day_run(
+        url=live_server.url,
+        submitter_key=submitter.key,
+        reviewer_key=reviewer_key,
+        rows=rows,
+        batch_size=10,
+        timeout=120,
+    )
+
+    assert result.pending_left == 0
+    ring = defaultdict(list)
+    for r in (
+        ReturnRequest.objects.filter(customer__external_id__startswith=RING)
+        .select_related("customer")
+        .order_by("received_at", "id")
+    ):
+        ring[r.customer.external_id].append(r)
+    assert len(ring) == 4
+    owners = set(ReviewCase.objects.values_list("return_request_id", flat=True))
+    cost = Decimal("0.00")
+    for account, returns in ring.items():
+        assert len(returns) >= 10
+        assert 1 <= int(reported[account]) <= 3
+        approved = [r.outcome == Outcome.APPROVED for r in returns]
+        stopped_at = approved.index(False)  # 0-based: the return the desk stopped
+        print(f"\n{account}: {len(returns)} returns, stopped at return {stopped_at + 1}")
+        # Not within two: at its second or third return an account looks like the many
+        # ordinary customers who return twice in a day (see the README's results).
+        assert stopped_at <= 5
+        assert not any(approved[stopped_at:])
+        # Every ring return is fraud: an approval loses its value, a review costs the review.
+        cost += sum((r.order_value for r, a in zip(returns, approved, strict=True) if a), Decimal())
+        cost += Decimal(str(REVIEW_COST)) * sum(r.pk in owners for r in returns)
+    print(f"the ring through the API, with the desk's own view: ${cost}")
+    print(result.format_line(label="stale ring day"))
+
+
+def ring_cost_in_replay(path, out) -> Decimal:
+    call_command("replay", "--data", str(path), "--out", str(out), stdout=io.StringIO())
+    with (out / "decisions.csv").open() as handle:
+        rows = [row for row in csv.DictReader(handle) if row["customer_id"].startswith(RING)]
+    return sum((Decimal(row["cost"]) for row in rows), Decimal("0.00"))
+
+
+def test_the_desks_own_view_cuts_what_the_ring_costs(ring_day, tmp_path, active_model, monkeypatch):
+    with_view = ring_cost_in_replay(ring_day, tmp_path / "with")
+
+    # The same model and desk, blind to its own history: every customer looks new to it, so
+    # only what the client reports is left.
+    def blind(*, returns, clock):
+        empty = dict.fromkeys(DESK_FEATURES, 0.0) | {"desk_hours_since_previous": NO_PREVIOUS_HOURS}
+        return [dict(empty) for _ in returns]
+
+    monkeypatch.setattr("casework.services.pipeline.returns_desk_view", blind)
+    without_view = ring_cost_in_replay(ring_day, tmp_path / "without")
+
+    print(f"\nthe ring in a replay: ${with_view} with the desk's own view, ${without_view} without")
+    assert with_view < without_view
