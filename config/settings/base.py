@@ -143,6 +143,14 @@ DEFAULT_TRAINING_DATA = Path(env("DEFAULT_TRAINING_DATA", default=str(OWN_TRAINI
 # Every amount (order values, costs, budgets, the ledger) is in this currency; returns in any
 # other are refused at intake.
 DESK_CURRENCY = env("DESK_CURRENCY", default="USD")
+# Budgets, portfolio days and review capacity count a return at the time it was received; its
+# `submitted_at` is the retailer's information, accepted this far from now. A week back covers
+# a retailer whose batch uploads lag by days (a weekend, an outage); older history goes through
+# `manage.py import_returns`. Ahead of now only clock drift.
+SUBMITTED_AT_MAX_AGE = timedelta(hours=env.int("SUBMITTED_AT_MAX_AGE_HOURS", default=7 * 24))
+SUBMITTED_AT_MAX_AHEAD = timedelta(
+    seconds=env.int("SUBMITTED_AT_MAX_AHEAD_SECONDS", default=5 * 60)
+)
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_SERIALIZER = "json"

@@ -186,11 +186,11 @@ def decisions_redecide(
         r = decision.return_request
         settings = policy_settings_from(snapshot, day=decision.decided_at.date())
         prices = decision.prices
-        since = r.submitted_at - window
+        since = r.received_at - window
         extra = sum(
             (amount for at, amount in booking_delta[r.customer_id] if at > since), Decimal("0")
         )
-        day = (r.payment_method, r.submitted_at.date())
+        day = (r.payment_method, r.received_at.date())
         facts = ReturnFacts(
             order_value=r.order_value,
             fraud_probability=decision.fraud_probability,
@@ -234,7 +234,7 @@ def decisions_redecide(
             else Decimal("0")
         )
         if booked != recorded:
-            booking_delta[r.customer_id].append((r.submitted_at, booked - recorded))
+            booking_delta[r.customer_id].append((r.received_at, booked - recorded))
             portfolio_delta[day] += booked - recorded
         actions.append(str(outcome.action))
     return actions
