@@ -61,18 +61,26 @@ def browser(django_db_setup):
 
 @pytest.fixture
 def new_page(browser, live_server):
-    """Opens a page in a fresh browser context (its own cookies) at 1280×800."""
-    contexts = []
+    """Opens a page in a fresh browser context (its own cookies) at 1280×800. Anything the
+    Content-Security-Policy refuses on it fails the test."""
+    contexts, refused = [], []
+
+    def note_refusal(message):
+        if message.type == "error" and "Content Security Policy" in message.text:
+            refused.append(f"{message.location['url']}: {message.text}")
 
     def open_page():
         context = browser.new_context(viewport=VIEWPORT, base_url=live_server.url)
         context.set_default_timeout(5000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", note_refusal)
+        return page
 
     yield open_page
     for context in contexts:
         context.close()
+    assert not refused, refused
 
 
 def log_in(page, username):
