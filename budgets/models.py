@@ -35,7 +35,7 @@ class LedgerEntry(models.Model):
     )
     kind = models.CharField(max_length=16, choices=EntryKind.choices)
     amount = models.DecimalField(max_digits=14, decimal_places=2)
-    # The business time the booking counts at: the return's submission time.
+    # The time the booking counts at: when the return was received (see ReturnRequest).
     effective_at = models.DateTimeField()
     payment_method = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)

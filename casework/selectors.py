@@ -288,7 +288,7 @@ def customer_history_for(
         ReturnRequest.objects.filter(customer=customer)
         .select_related("decision", "review_case__verdict__reviewer")
         .prefetch_related(Prefetch("labels", queryset=Label.objects.newest_first()))
-        .order_by("-submitted_at", "-id")
+        .order_by("-received_at", "-id")
     )
     if exclude_case is not None:
         returns = returns.exclude(pk=exclude_case.return_request_id)

@@ -3,6 +3,7 @@
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from core.models import ApiClient
 from intake.choices import Outcome, ReturnStatus
@@ -52,8 +53,10 @@ class ReturnRequest(models.Model):
     days_since_purchase = models.PositiveIntegerField()
     # Which of return_ratio / returns_velocity_30d were derived rather than submitted.
     derived_fields = models.JSONField(default=list, blank=True)
+    # The retailer's own time, kept as information; budgets, portfolio days and velocity count
+    # the return at `received_at`, which only history imports set to the past.
     submitted_at = models.DateTimeField()
-    received_at = models.DateTimeField(auto_now_add=True)
+    received_at = models.DateTimeField(default=timezone.now)
     # Hash of the submitted body, to tell an idempotent resubmission from a conflicting one.
     payload_hash = models.CharField(max_length=64)
     status = models.CharField(
@@ -83,7 +86,7 @@ class ReturnRequest(models.Model):
             models.Index(
                 fields=["received_at"], condition=Q(status="pending"), name="return_pending_idx"
             ),
-            models.Index(fields=["customer", "submitted_at"], name="return_customer_time_idx"),
+            models.Index(fields=["customer", "received_at"], name="return_customer_received_idx"),
             models.Index(fields=["order_id"], name="return_order_idx"),
         ]
 

@@ -14,27 +14,28 @@ def returns_failed(*, limit: int = 20) -> tuple[list[ReturnRequest], int]:
     return list(failed.select_related("client").order_by("-received_at")[:limit]), failed.count()
 
 
-def returns_desk_view(
-    *, returns: list[ReturnRequest], clock: str = "received_at"
-) -> list[dict[str, float]]:
+def returns_desk_view(*, returns: list[ReturnRequest]) -> list[dict[str, float]]:
     """The desk's own features of each return (ml.history), in the order given.
 
     One query fetches the customers' stored returns of the 30 days up to the latest of
     `returns`; ml.history computes each return's numbers from those before it. The time is the
     desk's receipt (`received_at`), not the client's `submitted_at`, which a client can
-    backdate; a replay passes `submitted_at`, its simulated arrival times.
+    backdate (history imported by the replay or import_returns is received at its own times).
     """
     if not returns:
         return []
-    times = [getattr(r, clock) for r in returns]
+    times = [r.received_at for r in returns]
     stored = ReturnRequest.objects.filter(
         customer_id__in={r.customer_id for r in returns},
-        **{
-            f"{clock}__gt": min(times) - timedelta(days=WINDOW_DAYS),
-            f"{clock}__lte": max(times),
-        },
+        received_at__gt=min(times) - timedelta(days=WINDOW_DAYS),
+        received_at__lte=max(times),
     ).values_list(
-        "pk", "customer_id", clock, "order_value", "product_category", "returns_velocity_30d"
+        "pk",
+        "customer_id",
+        "received_at",
+        "order_value",
+        "product_category",
+        "returns_velocity_30d",
     )
     # The returns themselves are among them: each is stored before it is scored.
     ordered = sorted(stored, key=lambda row: (row[2], row[0]))

@@ -4,7 +4,6 @@ The API and the CSV imports both validate here, so a return means the same from 
 """
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -19,9 +18,6 @@ from core.validation import (
     StrictIntegerField,
     StrictSerializer,
 )
-
-# Clients' clocks drift; a few minutes ahead of ours is still "now".
-SUBMITTED_AT_CLOCK_SKEW = timedelta(minutes=5)
 
 # Ids become path segments (/api/v1/returns/<order_id>, /customers/<customer_id>/).
 RESERVED_ORDER_IDS = {"batch"}
@@ -66,6 +62,9 @@ class OrderValueField(StrictDecimalField):
 
 
 class ReturnInputSerializer(StrictSerializer):
+    """A return's fields. With `history` in the context (the CSV import and the replay), a
+    `submitted_at` of any past time is accepted: it becomes the time the return was received."""
+
     order_id = StrictCharField(
         max_length=64, validators=[_usable_in_a_path, _not_reserved], pattern=ORDER_ID_PATTERN
     )
@@ -95,10 +94,27 @@ class ReturnInputSerializer(StrictSerializer):
     )
 
     def validate_submitted_at(self, value):
-        # A future time would keep its ledger booking inside every later budget window.
-        if value > timezone.now() + SUBMITTED_AT_CLOCK_SKEW:
-            raise serializers.ValidationError("Must not be in the future.")
+        now = timezone.now()
+        if value > now + settings.SUBMITTED_AT_MAX_AHEAD:
+            raise serializers.ValidationError(
+                f"Must not be in the future (more than {_span(settings.SUBMITTED_AT_MAX_AHEAD)} "
+                "ahead of the desk's clock)."
+            )
+        if not self.context.get("history") and value < now - settings.SUBMITTED_AT_MAX_AGE:
+            raise serializers.ValidationError(
+                f"Must be within the last {_span(settings.SUBMITTED_AT_MAX_AGE)}; "
+                "older returns are imported as history (manage.py import_returns)."
+            )
         return value
+
+
+def _span(delta) -> str:
+    seconds = int(delta.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} seconds"
 
 
 @dataclass(frozen=True)
@@ -114,11 +130,11 @@ class ValidatedReturn:
     errors: dict = field(default_factory=dict)
 
 
-def return_payloads_validate(payloads: list) -> list[ValidatedReturn]:
-    """Validates each item of a batch, in order."""
+def return_payloads_validate(payloads: list, *, history: bool = False) -> list[ValidatedReturn]:
+    """Validates each item of a batch, in order; `history` as for ReturnInputSerializer."""
     items = []
     for raw in payloads:
-        serializer = ReturnInputSerializer(data=raw)
+        serializer = ReturnInputSerializer(data=raw, context={"history": history})
         if serializer.is_valid():
             data = serializer.validated_data
             items.append(ValidatedReturn(order_id=data["order_id"], data=data))

@@ -88,6 +88,7 @@ class ReturnRequestFactory(factory.django.DjangoModelFactory):
     returns_velocity_30d = 0
     days_since_purchase = 5
     submitted_at = factory.LazyFunction(timezone.now)
+    received_at = factory.SelfAttribute("submitted_at")
     payload_hash = factory.Sequence(lambda n: f"{n:064x}")
     status = ReturnStatus.PENDING
 

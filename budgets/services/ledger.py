@@ -98,7 +98,7 @@ def ledger_entry_for(*, account, return_request, kind, amount, note="") -> Ledge
         return_request=return_request,
         kind=kind,
         amount=amount,
-        effective_at=return_request.submitted_at,
+        effective_at=return_request.received_at,
         payment_method=return_request.payment_method,
         note=note,
     )

@@ -76,10 +76,10 @@ decision_log = structlog.get_logger("casework.decisions")
 OUTCOME_OF_ACTION = {Action.APPROVE: Outcome.APPROVED, Action.REJECT: Outcome.REJECTED}
 
 
-def returns_feature_rows(returns: list[ReturnRequest], *, clock: str = "received_at") -> list[dict]:
+def returns_feature_rows(returns: list[ReturnRequest]) -> list[dict]:
     """The model's inputs: the return as the client sent it, and the desk's own view of its
-    customer (intake.selectors.returns_desk_view, by `clock`)."""
-    desk = returns_desk_view(returns=returns, clock=clock)
+    customer (intake.selectors.returns_desk_view)."""
+    desk = returns_desk_view(returns=returns)
     return [
         {**{name: getattr(r, name) for name in CLIENT_FEATURES}, **view}
         for r, view in zip(returns, desk, strict=True)
@@ -87,9 +87,9 @@ def returns_feature_rows(returns: list[ReturnRequest], *, clock: str = "received
 
 
 def returns_score(
-    *, returns: list[ReturnRequest], bundle, clock: str = "received_at"
+    *, returns: list[ReturnRequest], bundle
 ) -> ScoreBatch:
-    rows = returns_feature_rows(returns, clock=clock)
+    rows = returns_feature_rows(returns)
     for row in rows:
         row["order_value"] = float(row["order_value"])
     return score_returns(bundle, rows)
@@ -139,7 +139,7 @@ class BatchContext:
     def booked_before(self, return_request: ReturnRequest) -> Decimal:
         """The customer's expected loss booked within the budget window before this return."""
         account = self.accounts[return_request.customer_id]
-        since = return_request.submitted_at - self.window
+        since = return_request.received_at - self.window
         return sum(
             (amount for at, amount in self.bookings[account.pk] if at > since), Decimal("0.00")
         )
@@ -160,7 +160,7 @@ def _batch_context(
     accounts = ledger_accounts_lock(customer_ids=[r.customer_id for r in returns])
     methods = {r.payment_method for r in returns}
     ledger_portfolio_lock(payment_methods=methods)
-    earliest = min(r.submitted_at for r in returns)
+    earliest = min(r.received_at for r in returns)
     flagged, total = ood_flags_since(since=now - timedelta(hours=OOD_RATE_WINDOW_HOURS))
     return BatchContext(
         settings=settings,
@@ -179,7 +179,7 @@ def _batch_context(
         ),
         typical={
             day: ledger_portfolio_typical_day(payment_methods=methods, day=day)
-            for day in {r.submitted_at.date() for r in returns}
+            for day in {r.received_at.date() for r in returns}
         },
         holds=holds_active_for(customer_ids=accounts.keys()),
         open_cases=cases_open_lock(customer_ids=accounts.keys()),
@@ -212,7 +212,7 @@ def _return_facts(
     context: BatchContext,
     rules: RuleEffects,
 ) -> ReturnFacts:
-    day = (return_request.payment_method, return_request.submitted_at.date())
+    day = (return_request.payment_method, return_request.received_at.date())
     return ReturnFacts(
         **score_facts(
             scores,
@@ -282,8 +282,8 @@ def _record(
                 amount=outcome.expected_loss,
             )
         )
-        context.bookings[account.pk].append((return_request.submitted_at, outcome.expected_loss))
-        day = (return_request.payment_method, return_request.submitted_at.date())
+        context.bookings[account.pk].append((return_request.received_at, outcome.expected_loss))
+        day = (return_request.payment_method, return_request.received_at.date())
         context.portfolio[day] += outcome.expected_loss
     if outcome.action == Action.REVIEW:
         return_request.status = ReturnStatus.IN_REVIEW

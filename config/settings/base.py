@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 from config.logs import logging_settings
 
@@ -34,6 +35,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "django_prometheus",
+    "csp",
     # The desk's apps, lowest layer first; docs/architecture.md draws them.
     "core",
     "intake",
@@ -59,6 +61,7 @@ MIDDLEWARE = [
     "django_structlog.middlewares.RequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, so that it sees the lockout the login's authenticate() flagged on the request.
     "axes.middleware.AxesMiddleware",
@@ -154,6 +157,14 @@ DEFAULT_TRAINING_DATA = Path(env("DEFAULT_TRAINING_DATA", default=str(OWN_TRAINI
 # Every amount (order values, costs, budgets, the ledger) is in this currency; returns in any
 # other are refused at intake.
 DESK_CURRENCY = env("DESK_CURRENCY", default="USD")
+# Budgets, portfolio days and review capacity count a return at the time it was received; its
+# `submitted_at` is the retailer's information, accepted this far from now. A week back covers
+# a retailer whose batch uploads lag by days (a weekend, an outage); older history goes through
+# `manage.py import_returns`. Ahead of now only clock drift.
+SUBMITTED_AT_MAX_AGE = timedelta(hours=env.int("SUBMITTED_AT_MAX_AGE_HOURS", default=7 * 24))
+SUBMITTED_AT_MAX_AHEAD = timedelta(
+    seconds=env.int("SUBMITTED_AT_MAX_AHEAD_SECONDS", default=5 * 60)
+)
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_SERIALIZER = "json"
@@ -236,7 +247,30 @@ DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = env.bool("TRUST_UPSTREAM_REQUEST_ID
 # lead can read it.
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 
+# Sessions are the desk's staff only (retailers use API keys): one idle for this long is signed
+# out, since every request renews it.
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
+SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
+# Where HTTPS is enforced (production), load balancers still probe health over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^healthz/pipeline$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Pages run only the desk's own scripts and styles, served from here (the API docs' too).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # Gauges and bars are sized by style attributes (width: N%); attributes cannot run code.
+        "style-src-attr": [UNSAFE_INLINE],
+        # The reports' charts and the API docs' icons are inline images.
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}

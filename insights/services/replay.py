@@ -2,7 +2,8 @@
 
 By default the whole file arrives as one day, as a live desk meets it: daily portfolio budgets
 and review capacity bind as they would. A `submitted_at` column, where the file has one, gives
-each return its own time instead; `per_day` spreads a file without one over several days.
+each return its own time instead; `per_day` spreads a file without one over several days. The
+rows go in as history: each return counts as received at that time.
 
 Returns go through intake, `decisions_make` (policy, ledger, holds, cases) and, with the oracle
 reviewer, `case_claim` + `case_resolve`, exactly as in production. The caller provides the
@@ -223,7 +224,7 @@ def replay_run(
     truth = {row["order_id"]: csv_boolean(row["is_fraud"]) for row in rows}
     invalid = []
     # The replay decides its returns itself, in file order; no worker may take them.
-    for results in csv_rows_submit(client=client, rows=rows, nudge=False):
+    for results in csv_rows_submit(client=client, rows=rows, nudge=False, history=True):
         invalid += [r for r in results if r.status != "accepted"]
     if invalid:
         raise ValueError(f"{len(invalid)} rows were not accepted, first: {invalid[0]}")
@@ -233,9 +234,8 @@ def replay_run(
         .select_related("customer")
         .order_by("id")
     )
-    returns.sort(key=lambda r: (r.submitted_at, r.pk))
-    # The replayed returns arrive at their simulated times, all stored before they are scored.
-    scores = returns_score(returns=returns, bundle=bundle, clock="submitted_at")
+    returns.sort(key=lambda r: (r.received_at, r.pk))
+    scores = returns_score(returns=returns, bundle=bundle)
     threshold = float(bundle.ood_gate.threshold_)
     peak_queue = 0
     chunk_size = min(review_every, SCORING_BATCH_SIZE)
@@ -249,7 +249,7 @@ def replay_run(
                 ood_false_alarm_rate=bundle.ood_gate.target_false_alarm_rate,
                 model_version=model_version,
                 policy_version=policy_version,
-                now=chunk[0].submitted_at,
+                now=chunk[0].received_at,
             )
         waiting = ReviewCase.objects.filter(
             return_request__client=client, status=CaseStatus.OPEN

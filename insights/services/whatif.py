@@ -226,11 +226,11 @@ def decisions_redecide(
         r = decision.return_request
         settings = policy_settings_from(snapshot, day=decision.decided_at.date())
         prices = decision.prices
-        since = r.submitted_at - window
+        since = r.received_at - window
         extra = sum(
             (amount for at, amount in booking_delta[r.customer_id] if at > since), Decimal("0")
         )
-        day = (r.payment_method, r.submitted_at.date())
+        day = (r.payment_method, r.received_at.date())
         inputs = rule_inputs(r, customer_mean=means.get(r.customer_id))
         effects = rules_evaluate(rules, inputs, lists=lists)
         facts = ReturnFacts(
@@ -280,7 +280,7 @@ def decisions_redecide(
             else Decimal("0")
         )
         if booked != recorded:
-            booking_delta[r.customer_id].append((r.submitted_at, booked - recorded))
+            booking_delta[r.customer_id].append((r.received_at, booked - recorded))
             portfolio_delta[day] += booked - recorded
         actions.append(Redecided(str(outcome.action), effects.fired))
     return actions

@@ -48,9 +48,17 @@ def _chunks(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
 
 
 def csv_rows_submit(
-    *, client: ApiClient, rows: Iterable[dict], chunk_size: int = BATCH_LIMIT, nudge: bool = True
+    *,
+    client: ApiClient,
+    rows: Iterable[dict],
+    chunk_size: int = BATCH_LIMIT,
+    nudge: bool = True,
+    history: bool = False,
 ) -> Iterator[list[BatchItemResult]]:
-    """Submits rows in API-sized batches, yielding each batch's results as it is stored."""
+    """Submits rows in API-sized batches, yielding each batch's results as it is stored;
+    `history` as for return_submit_batch."""
     for chunk in _chunks(rows, chunk_size):
-        items = return_payloads_validate([csv_row_to_payload(row) for row in chunk])
-        yield return_submit_batch(client=client, items=items, nudge=nudge)
+        items = return_payloads_validate(
+            [csv_row_to_payload(row) for row in chunk], history=history
+        )
+        yield return_submit_batch(client=client, items=items, nudge=nudge, history=history)

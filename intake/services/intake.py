@@ -80,8 +80,8 @@ def _derive_missing(items: list[dict], customers: dict[str, Customer]) -> None:
     history = {}
     for row in (
         ReturnRequest.objects.filter(customer_id__in=customer_ids)
-        .values("customer_id", "submitted_at", "return_ratio")
-        .order_by("submitted_at")
+        .values("customer_id", "received_at", "return_ratio")
+        .order_by("received_at")
     ):
         history.setdefault(row["customer_id"], []).append(row)
     window = timedelta(days=VELOCITY_WINDOW_DAYS)
@@ -89,9 +89,9 @@ def _derive_missing(items: list[dict], customers: dict[str, Customer]) -> None:
         past = history.get(customers[item["customer_id"]].pk, [])
         derived = []
         if item.get("returns_velocity_30d") is None:
-            start = item["submitted_at"] - window
+            start = item["received_at"] - window
             item["returns_velocity_30d"] = sum(
-                1 for row in past if start <= row["submitted_at"] < item["submitted_at"]
+                1 for row in past if start <= row["received_at"] < item["received_at"]
             )
             derived.append("returns_velocity_30d")
         if item.get("return_ratio") is None:
@@ -112,12 +112,13 @@ def _build(client, item: dict, customers: dict[str, Customer], body_hash: str) -
     )
 
 
-def _with_defaults(data: dict) -> dict:
+def _with_defaults(data: dict, *, history: bool = False) -> dict:
+    """The item as stored: received now, or as history at its `submitted_at` when it has one."""
     item = dict(data)
     item.setdefault("currency", settings.DESK_CURRENCY)
-    item.setdefault("submitted_at", None)
-    if item["submitted_at"] is None:
-        item["submitted_at"] = timezone.now()
+    submitted_at = item.get("submitted_at")
+    item["received_at"] = submitted_at if history and submitted_at else timezone.now()
+    item["submitted_at"] = submitted_at or item["received_at"]
     return item
 
 
@@ -146,11 +147,13 @@ def return_submit(*, client: ApiClient, data: dict) -> tuple[ReturnRequest, bool
 
 @transaction.atomic
 def return_submit_batch(
-    *, client: ApiClient, items: list[ValidatedReturn], nudge: bool = True
+    *, client: ApiClient, items: list[ValidatedReturn], nudge: bool = True, history: bool = False
 ) -> list[BatchItemResult]:
     """Stores the valid items of a batch in one transaction; reports every item, in order.
 
     With `nudge` a worker is asked to decide the new returns once the transaction commits.
+    With `history` (imports of past returns, the replay) each return counts as received at its
+    `submitted_at`, for its budgets, portfolio day and velocity.
     """
     _lock_client_intake(client)
     order_ids = {item.order_id for item in items if item.data is not None}
@@ -184,7 +187,7 @@ def return_submit_batch(
                 )
             continue
         seen[order_id] = body_hash
-        new_items.append((_with_defaults(data), body_hash))
+        new_items.append((_with_defaults(data, history=history), body_hash))
         results.append(BatchItemResult(order_id, "accepted", {}))
     if new_items:
         customers = _customers_get_or_create(

@@ -21,6 +21,7 @@ from casework.models import ReviewCase
 from casework.services.pipeline import returns_decide_pending
 from casework.services.review import case_claim, case_resolve
 from intake.models import Customer, ReturnRequest
+from intake.services.csv_intake import csv_rows_submit
 from scoring.services.tuning import budget_policy_save
 from tests.conftest import iso
 from tests.factories import UserFactory
@@ -60,18 +61,26 @@ def browser(django_db_setup):
 
 @pytest.fixture
 def new_page(browser, live_server):
-    """Opens a page in a fresh browser context (its own cookies) at 1280×800."""
-    contexts = []
+    """Opens a page in a fresh browser context (its own cookies) at 1280×800. Anything the
+    Content-Security-Policy refuses on it fails the test."""
+    contexts, refused = [], []
+
+    def note_refusal(message):
+        if message.type == "error" and "Content Security Policy" in message.text:
+            refused.append(f"{message.location['url']}: {message.text}")
 
     def open_page():
         context = browser.new_context(viewport=VIEWPORT, base_url=live_server.url)
         context.set_default_timeout(5000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", note_refusal)
+        return page
 
     yield open_page
     for context in contexts:
         context.close()
+    assert not refused, refused
 
 
 def log_in(page, username):
@@ -102,6 +111,14 @@ def submit(api, *, ago: timedelta, **fields):
     ReturnRequest.objects.filter(order_id=fields["order_id"]).update(received_at=at)
 
 
+def import_history(client, *, ago: timedelta, **fields):
+    """Imports one past return as history, as `manage.py import_returns` does: it counts as
+    received `ago` before now."""
+    rows = [{**fields, "submitted_at": iso(timezone.now() - ago)}]
+    for results in csv_rows_submit(client=client, rows=rows, history=True):
+        assert [result.status for result in results] == ["accepted"], results
+
+
 def return_body(order_id, customer_id, value, category, payment, ratio, velocity, purchased):
     """A return's API body; `purchased` is how many days before the return."""
     return {
@@ -121,7 +138,7 @@ def case_of(order_id):
 
 
 @pytest.fixture
-def desk_scenario(api, labeler_api, active_model):
+def desk_scenario(api, submitter, labeler_api, active_model):
     """A realistic morning on the desk, made the way production makes it: returns submitted
     through the API and decided by the worker with the session's trained model, so every case,
     price and reason a reviewer sees is the policy's own. One customer's history has almost
@@ -147,7 +164,7 @@ def desk_scenario(api, labeler_api, active_model):
         (9, "ORD-7802219", "CUST-20417", "540.00", "Electronics", "Credit Card", 0.28, 1, 3),
     ]
     for days_ago, *fields in history:
-        submit(api, ago=timedelta(days=days_ago), **return_body(*fields))
+        import_history(submitter, ago=timedelta(days=days_ago), **return_body(*fields))
         returns_decide_pending()
     reviewed = case_of("ORD-7802219")
     case_claim(case_id=reviewed.pk, actor=colleague)

@@ -51,6 +51,7 @@ BAD_FIELDS = [
     ("currency", "JPY", "not the desk's currency"),
     ("submitted_at", "yesterday", "not ISO 8601"),
     ("submitted_at", "9999-12-31T23:59:59Z", "in the future"),
+    ("submitted_at", "2020-01-01T00:00:00Z", "years in the past: history is imported"),
     ("colour", "red", "unknown field"),
 ]
 

@@ -18,8 +18,9 @@ from tests.factories import ReturnRequestFactory, ReviewCaseFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 # Session, user, role groups, failed returns and their count, snapshots, the audit-sample
-# aggregate and its weighted estimate, recent comparisons.
-MONITORING_PAGE_QUERIES = 9
+# aggregate and its weighted estimate, recent comparisons, and the session renewed for its idle
+# timeout (a savepoint, the update, its release).
+MONITORING_PAGE_QUERIES = 12
 
 
 def snapshot(days_ago, status, payment_psi):

@@ -91,7 +91,7 @@ def test_the_desks_own_view_cuts_what_the_ring_costs(ring_day, tmp_path, active_
 
     # The same model and desk, blind to its own history: every customer looks new to it, so
     # only what the client reports is left.
-    def blind(*, returns, clock):
+    def blind(*, returns):
         empty = dict.fromkeys(DESK_FEATURES, 0.0) | {"desk_hours_since_previous": NO_PREVIOUS_HOURS}
         return [dict(empty) for _ in returns]
 

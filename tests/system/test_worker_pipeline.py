@@ -2,7 +2,6 @@
 
 import csv
 from collections import Counter
-from datetime import timedelta
 
 import pytest
 from django.conf import settings
@@ -10,7 +9,6 @@ from django.db.models import Count
 
 from casework.services.pipeline import returns_pending_overdue
 from casework.tasks import sweep_pending_returns
-from insights.services.replay import replay_start
 from intake.models import ReturnRequest
 from intake.services.csv_intake import csv_row_to_payload
 from scoring.models import Decision
@@ -21,19 +19,10 @@ SEVERE = settings.SHARED_DATASETS / "returns_severe_drift.csv"
 pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
-def csv_payloads(path, per_day=1000):
-    """The file's rows as API bodies, submitted over the past days at `per_day` a day.
-
-    All 5,200 on one day would spend the daily portfolio budget of each payment method and send
-    the rest to review; spread like a shop's week, the review share reflects the policy itself.
-    """
+def csv_payloads(path):
+    """The file's rows as API bodies: a day of traffic, counted on the day it is received."""
     with path.open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    start, step = replay_start(len(rows), per_day), timedelta(days=1) / per_day
-    return [
-        {**csv_row_to_payload(row), "submitted_at": (start + i * step).isoformat()}
-        for i, row in enumerate(rows)
-    ]
+        return [csv_row_to_payload(row) for row in csv.DictReader(handle)]
 
 
 def submit_in_batches(api, payloads, size=1000):

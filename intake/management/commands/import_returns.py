@@ -26,7 +26,11 @@ REQUIRED_COLUMNS = (
 
 
 class Command(BaseCommand):
-    help = "Submit every row of a returns CSV (the shared columns) for decision."
+    help = (
+        "Submit every row of a returns CSV (the shared columns) for decision, as history: a row's "
+        "submitted_at, of any past time, is when the return counts as received for its budgets "
+        "and portfolio day (a row without one is received now)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
@@ -58,7 +62,7 @@ class Command(BaseCommand):
         counts, invalid = Counter(), []
         with tqdm(total=total, unit="row", desc="importing") as bar:
             try:
-                for results in csv_rows_submit(client=submitter, rows=rows):
+                for results in csv_rows_submit(client=submitter, rows=rows, history=True):
                     for result in results:
                         counts[result.status] += 1
                         if result.status in ("invalid", "conflict") and len(invalid) < 20:
