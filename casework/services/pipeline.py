@@ -86,9 +86,7 @@ def returns_feature_rows(returns: list[ReturnRequest]) -> list[dict]:
     ]
 
 
-def returns_score(
-    *, returns: list[ReturnRequest], bundle
-) -> ScoreBatch:
+def returns_score(*, returns: list[ReturnRequest], bundle) -> ScoreBatch:
     rows = returns_feature_rows(returns)
     for row in rows:
         row["order_value"] = float(row["order_value"])
