@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from ml.schema import CATEGORICAL_FEATURES, FEATURES
+from ml.schema import CATEGORICAL_FEATURES, CLIENT_FEATURES, FEATURES
 
 EPSILON = 1e-4
 PSI_WARN = 0.1
@@ -97,10 +97,15 @@ def worst_status(statuses: Iterable[str]) -> str:
 
 
 def feature_profiles(columns: Mapping, *, bins: int = 10) -> dict[str, dict]:
-    """A reference profile for every model feature of a frame or column mapping."""
+    """A reference profile for every client-sent feature of a frame or column mapping.
+
+    The desk's own view of each customer (returns in the last day, ...) grows with the day's
+    traffic, so its PSI would measure volume rather than who returns what; what it does to the
+    model shows in the fraud score's PSI, which is profiled beside these.
+    """
     return {
         name: reference_profile(columns[name], categorical=name in CATEGORICAL_FEATURES, bins=bins)
-        for name in FEATURES
+        for name in CLIENT_FEATURES
     }
 
 

@@ -29,7 +29,8 @@ from insights.services.retrain import (
     training_sets_build,
 )
 from insights.tasks import retrain_model
-from ml.schema import COLUMNS
+from ml.history import with_desk_view
+from ml.schema import COLUMNS, DESK_FEATURES
 from scoring.constants import AUDIT_SAMPLE_WEIGHT, PROMOTION_MARGIN
 from scoring.models import ModelVersion
 from scoring.policy import PolicySettings
@@ -132,7 +133,10 @@ def test_the_hold_out_is_priced_as_the_workers_decide(trained_bundle):
     )
 
     scores = holdout_evaluate(
-        bundle=trained_bundle, holdout=pd.DataFrame([row])[list(COLUMNS)], settings=settings
+        bundle=trained_bundle,
+        # The customer's first return the desk has seen: its own view of them is empty.
+        holdout=with_desk_view(pd.DataFrame([row]))[[*COLUMNS, *DESK_FEATURES]],
+        settings=settings,
     )
 
     assert scores["action_mix"]["review"] == 1.0
@@ -179,7 +183,7 @@ def test_newest_quarter_is_held_out_and_audit_labels_count_several_times():
     assert len(training) == 10 + 75 + 8 * (AUDIT_SAMPLE_WEIGHT - 1)
     assert (training["order_id"] == "L-10").sum() == AUDIT_SAMPLE_WEIGHT
     assert (training["order_id"] == "L-11").sum() == 1
-    assert list(training.columns) == list(COLUMNS)
+    assert list(training.columns) == [*COLUMNS, *DESK_FEATURES]
 
 
 @pytest.mark.parametrize(
