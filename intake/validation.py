@@ -61,6 +61,15 @@ class OrderValueField(StrictDecimalField):
         )
 
 
+def _span(delta) -> str:
+    seconds = int(delta.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} seconds"
+
+
 class ReturnInputSerializer(StrictSerializer):
     """A return's fields. With `history` in the context (the CSV import and the replay), a
     `submitted_at` of any past time is accepted: it becomes the time the return was received."""
@@ -90,7 +99,9 @@ class ReturnInputSerializer(StrictSerializer):
     submitted_at = serializers.DateTimeField(
         required=False,
         help_text="When the customer asked to return the order; not in the future (a few "
-        "minutes of clock difference are allowed). The server's time when left out.",
+        "minutes of clock difference are allowed) and not older than the desk's accepted age "
+        f"({_span(settings.SUBMITTED_AT_MAX_AGE)} unless set otherwise): older returns are "
+        "imported as history. The server's time when left out.",
     )
 
     def validate_submitted_at(self, value):
@@ -106,15 +117,6 @@ class ReturnInputSerializer(StrictSerializer):
                 "older returns are imported as history (manage.py import_returns)."
             )
         return value
-
-
-def _span(delta) -> str:
-    seconds = int(delta.total_seconds())
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size and seconds % size == 0:
-            count = seconds // size
-            return f"{count} {unit}{'s' if count != 1 else ''}"
-    return f"{seconds} seconds"
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import pytest
 import schemathesis
+from django.conf import settings as django_settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
@@ -96,14 +97,19 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 def not_in_the_future(body):
-    """OpenAPI cannot say "not in the future" of a date-time; the fields that refuse one say it
-    in their description, and this moves a generated future moment into the past."""
+    """OpenAPI cannot bound a date-time by the server's clock: the fields that refuse a future
+    moment (and `submitted_at` one older than the accepted age) say so in their description,
+    and this moves a generated moment outside those bounds to yesterday."""
     if not isinstance(body, dict):
         return
+    now = timezone.now()
     for name in NOT_IN_THE_FUTURE & body.keys():
         moment = parse_datetime(body[name]) if isinstance(body[name], str) else None
-        if moment is not None and moment.tzinfo is not None and moment > timezone.now():
-            body[name] = iso(timezone.now() - timedelta(days=1))
+        if moment is None or moment.tzinfo is None:
+            continue
+        too_old = name == "submitted_at" and moment < now - django_settings.SUBMITTED_AT_MAX_AGE
+        if moment > now or too_old:
+            body[name] = iso(now - timedelta(days=1))
 
 
 @schema.parametrize()

@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 
 from ml.generate import generate_returns
+from ml.history import with_desk_view
 from ml.inference import score_returns
 from ml.schema import COLUMNS, FEATURES, read_returns_csv
 from ml.train import TrainingConfig
@@ -54,7 +55,7 @@ def test_the_training_report_prices_its_held_out_rows_with_the_published_setting
 
 
 def test_the_hold_out_is_decided_return_by_return_as_the_workers_decide(trained_bundle):
-    severe = read_returns_csv(settings.SHARED_DATASETS / "returns_severe_drift.csv")
+    severe = with_desk_view(read_returns_csv(settings.SHARED_DATASETS / "returns_severe_drift.csv"))
     holdout = severe.iloc[np.r_[4_500:5_200:2]]  # ordinary returns, then the ring's
     decided = holdout_decide(bundle=trained_bundle, holdout=holdout, settings=HOLDING)
 
