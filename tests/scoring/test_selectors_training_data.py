@@ -5,7 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 
 from insights.services.drift import drift_reference_for
-from ml.schema import FEATURES, read_returns_csv
+from ml.schema import CLIENT_FEATURES, read_returns_csv
 from scoring.selectors import training_data_default
 from tests.factories import ModelVersionFactory
 
@@ -27,7 +27,7 @@ def test_own_data_is_generated_on_first_need(own_data):
 def test_drift_finds_the_generated_file_a_model_was_trained_on(own_data, trained_bundle):
     model_version = ModelVersionFactory.build(training_data=training_data_default().name)
     reference = drift_reference_for(model_version, trained_bundle)
-    assert set(reference["features"]) == set(FEATURES)
+    assert set(reference["features"]) == set(CLIENT_FEATURES)
 
 
 def test_a_missing_override_names_the_setting(settings, tmp_path):
