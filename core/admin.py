@@ -21,7 +21,13 @@ from core.services.api_clients import (
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """For records that are evidence: visible to staff, never editable or deletable."""
+    """For records that are evidence: visible to the admin role, never editable or deletable."""
+
+    def has_module_permission(self, request):
+        return user_is_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return user_is_admin(request.user)
 
     def has_add_permission(self, request):
         return False

@@ -9,7 +9,9 @@ from intake.services.intake import returns_retry_failed
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ReadOnlyAdmin):
+    """A customer is whoever a retailer's returns name; holds and budgets change on their pages."""
+
     list_display = ["external_id", "client", "created_at"]
     list_filter = ["client"]
     search_fields = ["external_id"]

@@ -121,16 +121,16 @@ ADMIN_MODELS = {
     "budgets/customerhold": {"delete", "change:POST"},  # holds are released, not edited
     "budgets/ledgeraccount": READ_ONLY,
     "budgets/ledgerentry": READ_ONLY,
-    "casework/feedevent": NO_ACCESS,
+    "casework/feedevent": READ_ONLY,
     "casework/label": READ_ONLY,
     "casework/reviewcase": READ_ONLY,
     "casework/verdict": READ_ONLY,
     "core/apiclient": {"add", "delete"},  # made by manage.py, revoked here
     "core/apikey": {"delete"},  # revoked, never deleted
     "core/auditevent": READ_ONLY,
-    "insights/modelcomparison": NO_ACCESS,
-    "intake/customer": NO_ACCESS,
-    "intake/idempotencyrecord": NO_ACCESS,
+    "insights/modelcomparison": READ_ONLY,
+    "intake/customer": READ_ONLY,
+    "intake/idempotencyrecord": READ_ONLY,
     "intake/returnrequest": READ_ONLY,
     "scoring/costsettings": {"add", "delete"},
     "scoring/decision": READ_ONLY,
