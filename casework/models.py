@@ -205,3 +205,28 @@ class FeedEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.return_request_id}"
+
+
+class QueueTally(models.Model):
+    """Open cases per queue reason, product category and payment method, kept as changes.
+
+    Triggers on the cases table (migration 0002) append a row whenever cases open, resolve or
+    change reasons, so writers never wait on a shared counter row; the queue sums the rows
+    instead of counting every open case, and the sweeper folds them together
+    (casework.services.queue_tallies). `reason` is a QUEUE_REASONS key, or TALLY_ALL.
+    """
+
+    reason = models.CharField(max_length=16)
+    product_category = models.CharField(max_length=64)
+    payment_method = models.CharField(max_length=64)
+    open_cases = models.IntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["reason", "product_category", "payment_method"], name="queue_tally_idx"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.reason} {self.product_category} {self.payment_method}: {self.open_cases:+d}"

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import BooleanField, Count, Func, Prefetch, Q
+from django.db.models import BooleanField, Count, F, Func, Prefetch, Q, Sum, Value
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.dateparse import parse_datetime
@@ -15,14 +15,13 @@ from django.utils.dateparse import parse_datetime
 from budgets.models import CustomerHold
 from budgets.selectors import budget_for, budget_snapshot, ledger_running_balance
 from casework.choices import CaseStatus
-from casework.constants import QUEUE_PAGE_SIZE
-from casework.models import FeedEvent, Label, ReviewCase
+from casework.constants import QUEUE_COUNT_CAP, QUEUE_PAGE_SIZE, TALLY_ALL
+from casework.models import FeedEvent, Label, QueueTally, ReviewCase
 from core.constants import GROUP_ADMIN, GROUP_LEAD, GROUP_REVIEWER
 from core.keyset import InvalidCursor, cursor_decode, cursor_encode, keyset_after
 from core.models import ApiClient, AuditEvent
 from core.roles import user_is_reviewer
 from intake.models import Customer, ReturnRequest
-from scoring.choices import ReasonCode
 
 RETURN_RELATED = ("customer", "decision__model_version", "review_case", "joined__case")
 
@@ -137,26 +136,35 @@ def case_get(*, case_id: int) -> ReviewCase:
 
 # --- Reviewer workspace ----------------------------------------------------------------------
 
+
+class InQueueReason(Func):
+    """True where a case's reason codes put it under the queue reason `key`: the database's
+    casework_queue_reasons (casework migration 0002), which the queue tally counts by too."""
+
+    output_field = BooleanField()
+
+    def __init__(self, key: str):
+        super().__init__(Value(key), F("reason_codes"))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        key_sql, key_params = compiler.compile(self.source_expressions[0])
+        codes_sql, codes_params = compiler.compile(self.source_expressions[1])
+        return f"{key_sql} = ANY(casework_queue_reasons({codes_sql}))", [
+            *key_params,
+            *codes_params,
+        ]
+
+
 # Reason filters of the queue: a short key, its label, and which cases it matches.
 QUEUE_REASONS = {
-    "ood": (
-        "Out of distribution",
-        Q(
-            Func(
-                "reason_codes",
-                template="jsonb_path_exists(%(expressions)s, '$[*] ? (@ starts with \"ood_\")')",
-                output_field=BooleanField(),
-            )
-        ),
-    ),
-    "budget": (
-        "Budget",
-        Q(reason_codes__contains=[ReasonCode.BUDGET_EXCEEDED.value])
-        | Q(reason_codes__contains=[ReasonCode.PORTFOLIO_BUDGET_EXCEEDED.value]),
-    ),
-    "uncertain": ("Uncertain", Q(reason_codes__contains=[ReasonCode.UNCERTAIN.value])),
-    "hold": ("Customer hold", Q(reason_codes__contains=[ReasonCode.CUSTOMER_HOLD.value])),
-    "audit": ("Audit sample", Q(reason_codes__contains=[ReasonCode.AUDIT_SAMPLE.value])),
+    key: (label, Q(InQueueReason(key)))
+    for key, label in {
+        "ood": "Out of distribution",
+        "budget": "Budget",
+        "uncertain": "Uncertain",
+        "hold": "Customer hold",
+        "audit": "Audit sample",
+    }.items()
 }
 ROLE_GROUPS = (GROUP_REVIEWER, GROUP_LEAD, GROUP_ADMIN)
 
@@ -180,8 +188,53 @@ class QueuePage:
     next_cursor: str | None
     reason_counts: dict
     total: int
+    # Counts past QUEUE_COUNT_CAP: the page shows them as "at least" (TALLY_ALL for the total).
+    counts_at_least: frozenset = frozenset()
     categories: list = field(default_factory=list)
     payment_methods: list = field(default_factory=list)
+
+
+def _tallied(filters: QueueFilters) -> bool:
+    """Whether the tally can count for these filters: it knows reasons, categories and payment
+    methods, not values, assignees or searches."""
+    return (
+        filters.value_min is None
+        and filters.value_max is None
+        and not (filters.assignee or filters.q)
+    )
+
+
+def queue_tallies() -> dict[tuple[str, str, str], int]:
+    """Open cases by (queue reason or TALLY_ALL, product category, payment method)."""
+    rows = (
+        QueueTally.objects.values_list("reason", "product_category", "payment_method")
+        .annotate(open_cases=Sum("open_cases"))
+        .order_by()
+    )
+    return {(reason, category, method): n for reason, category, method, n in rows if n}
+
+
+def _counts_tallied(filters: QueueFilters, tallies: dict) -> dict[str, int]:
+    counts = dict.fromkeys([TALLY_ALL, *QUEUE_REASONS], 0)
+    for (reason, category, method), n in tallies.items():
+        if filters.category and category != filters.category:
+            continue
+        if filters.payment and method != filters.payment:
+            continue
+        counts[reason] = counts.get(reason, 0) + n
+    return counts
+
+
+def _counts_capped(counted) -> tuple[dict[str, int], frozenset]:
+    """Counts in one pass over at most QUEUE_COUNT_CAP + 1 of the cases: exact when no more
+    match; otherwise every count is a floor, and all of them come back as "at least"."""
+    counts = counted.order_by()[: QUEUE_COUNT_CAP + 1].aggregate(
+        **{TALLY_ALL: Count("id")},
+        **{key: Count("id", filter=q) for key, (_, q) in QUEUE_REASONS.items()},
+    )
+    if counts[TALLY_ALL] <= QUEUE_COUNT_CAP:
+        return counts, frozenset()
+    return {**counts, TALLY_ALL: QUEUE_COUNT_CAP}, frozenset(counts)
 
 
 def _queue_filtered(*, reviewer, filters: QueueFilters, with_reason: bool):
@@ -214,12 +267,16 @@ def case_queue_for(*, reviewer, filters: QueueFilters, cursor: str | None) -> Qu
     """Unresolved cases, most valuable review first, then oldest; one keyset page of them.
 
     Reason counts are over the other filters, so each count says what picking it would show.
-    An unreadable cursor starts from the top rather than failing the page.
+    They come from the queue tally when the filters are ones it knows, and otherwise are
+    counted up to QUEUE_COUNT_CAP. An unreadable cursor starts from the top rather than failing
+    the page.
     """
-    counted = _queue_filtered(reviewer=reviewer, filters=filters, with_reason=False)
-    counts = counted.aggregate(
-        total=Count("id"), **{key: Count("id", filter=q) for key, (_, q) in QUEUE_REASONS.items()}
-    )
+    tallies = queue_tallies()
+    if _tallied(filters):
+        counts, at_least = _counts_tallied(filters, tallies), frozenset()
+    else:
+        counted = _queue_filtered(reviewer=reviewer, filters=filters, with_reason=False)
+        counts, at_least = _counts_capped(counted)
     cases = _queue_filtered(reviewer=reviewer, filters=filters, with_reason=True).select_related(
         "return_request__customer", "decision", "assignee", "assignee_client"
     )
@@ -227,16 +284,15 @@ def case_queue_for(*, reviewer, filters: QueueFilters, cursor: str | None) -> Qu
         page, next_cursor = _cases_page(cases, cursor=cursor, limit=QUEUE_PAGE_SIZE)
     except InvalidCursor:
         page, next_cursor = _cases_page(cases, cursor=None, limit=QUEUE_PAGE_SIZE)
-    open_returns = ReturnRequest.objects.filter(
-        review_case__status__in=[CaseStatus.OPEN, CaseStatus.CLAIMED]
-    ).order_by()
+    open_anywhere = [key for key in tallies if key[0] == TALLY_ALL]
     return QueuePage(
         cases=page,
         next_cursor=next_cursor,
         reason_counts={key: counts[key] for key in QUEUE_REASONS},
-        total=counts["total"],
-        categories=sorted(open_returns.values_list("product_category", flat=True).distinct()),
-        payment_methods=sorted(open_returns.values_list("payment_method", flat=True).distinct()),
+        total=counts[TALLY_ALL],
+        counts_at_least=at_least,
+        categories=sorted({category for _, category, _ in open_anywhere}),
+        payment_methods=sorted({method for _, _, method in open_anywhere}),
     )
 
 

@@ -7,6 +7,7 @@ from celery import shared_task
 
 from casework.services.health import sweeper_heartbeat_record
 from casework.services.pipeline import returns_decide_pending, returns_pending_overdue
+from casework.services.queue_tallies import queue_tallies_fold
 from casework.services.review import cases_expire_stale_claims
 from intake.constants import DECIDE_PENDING_TASK
 from intake.services.idempotency import idempotency_purge_expired
@@ -61,6 +62,11 @@ def sweep_pending_returns():
 @shared_task
 def expire_stale_claims():
     return cases_expire_stale_claims()
+
+
+@shared_task
+def fold_queue_tallies():
+    return queue_tallies_fold()
 
 
 @shared_task

@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from casework.constants import TALLY_ALL
 from casework.forms import QueueFilterForm
 from casework.selectors import QUEUE_REASONS, case_queue_for
 from casework.services.review import case_claim_next
@@ -30,7 +31,12 @@ def queue_page(request):
     query = request.GET.copy()
     query.pop("cursor", None)
     reasons = [
-        {"key": key, "label": label, "count": page.reason_counts[key]}
+        {
+            "key": key,
+            "label": label,
+            "count": page.reason_counts[key],
+            "at_least": key in page.counts_at_least,
+        }
         for key, (label, _) in QUEUE_REASONS.items()
     ]
     return render(
@@ -40,6 +46,7 @@ def queue_page(request):
             "form": form,
             "page": page,
             "reasons": reasons,
+            "total_at_least": TALLY_ALL in page.counts_at_least,
             "sla_hours": sla_hours,
             "filter_query": query.urlencode(),
             "reason_query": _without(query, "reason"),
