@@ -137,6 +137,11 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"
+# Behind this many load balancers or reverse proxies, each of which appends the address it was
+# reached from to X-Forwarded-For, the client is that many entries from the header's right end.
+# With 0 the header is ignored (anyone can send one) and the client is the connection's peer.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "config.lockout.client_ip_address"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
