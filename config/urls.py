@@ -19,6 +19,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", include(("core.two_factor_urls", "two-factor"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The docs page is for people: signed out, they are sent to sign in rather than refused.
     # Its script is served apart from the page (?script), as the Content-Security-Policy wants.

@@ -1,5 +1,5 @@
-"""Admin base classes every app uses, and the admin for API clients, their keys and the audit
-trail.
+"""Admin base classes every app uses, and the admin for API clients, their keys, the audit
+trail and staff sign-in devices.
 
 Tuning pages are deny-by-default by role (core.roles), not by Django model permissions.
 """
@@ -7,6 +7,8 @@ Tuning pages are deny-by-default by role (core.roles), not by Django model permi
 from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.models import ApiClient, ApiKey, AuditEvent
 from core.roles import user_is_admin
@@ -18,6 +20,7 @@ from core.services.api_clients import (
     api_key_rotate,
     api_keys_revoke,
 )
+from core.services.two_factor import two_factor_devices_delete
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -215,3 +218,42 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ["action", "object_type"]
     search_fields = ["actor_label", "object_id", "action"]
     date_hierarchy = "created_at"
+
+
+class SignInDeviceAdmin(AdminRoleOnly, admin.ModelAdmin):
+    """Who has enrolled which device, for admins; a lost one is deleted here (audited), and its
+    owner enrolls again at the next sign-in. Secrets and recovery codes are never shown."""
+
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    list_filter = ["confirmed"]
+    search_fields = ["user__username"]
+    fields = [
+        "user",
+        "name",
+        "confirmed",
+        "created_at",
+        "last_used_at",
+        "throttling_failure_count",
+        "throttling_failure_timestamp",
+    ]
+    readonly_fields = fields
+    list_select_related = ["user"]
+
+    def has_add_permission(self, request):
+        return False  # each owner enrolls their own, at sign-in
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        two_factor_devices_delete(devices=[obj], actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        two_factor_devices_delete(devices=list(queryset), actor=request.user)
+
+
+# django-otp's own admin shows each app's secret to anyone with model permissions.
+for device_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(device_model):
+        admin.site.unregister(device_model)
+    admin.site.register(device_model, SignInDeviceAdmin)

@@ -28,3 +28,10 @@ def user_is_lead(user) -> bool:
 
 def user_is_admin(user) -> bool:
     return _has_role(user, GROUP_ADMIN)
+
+
+def user_is_desk_staff(user) -> bool:
+    """Anyone with a desk role, or the admin site's staff: the accounts a second factor guards."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_staff or user_is_reviewer(user)

@@ -1,6 +1,7 @@
-"""Reads of the platform layer: API clients and their keys."""
+"""Reads of the platform layer: API clients and their keys, staff sign-in devices."""
 
 from django.db.models import QuerySet
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.choices import ApiRole
 from core.models import ApiClient, ApiKey
@@ -24,3 +25,8 @@ def api_key_get(*, client_name: str, key_name: str) -> ApiKey | None:
 def api_keys_list(*, client_name: str | None = None) -> QuerySet[ApiKey]:
     keys = ApiKey.objects.select_related("client")
     return keys.filter(client__name=client_name) if client_name else keys
+
+
+def two_factor_app_enrolled(*, user) -> bool:
+    """Whether the account has a confirmed authenticator app (else it enrolls one)."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()

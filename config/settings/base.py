@@ -34,6 +34,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_prometheus",
     "csp",
     # The desk's apps, lowest layer first; docs/architecture.md draws them.
@@ -56,6 +59,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Which second factor, if any, verified the session (request.user.is_verified()).
+    "django_otp.middleware.OTPMiddleware",
+    # Staff sessions open desk pages and the admin only once their code is verified.
+    "core.two_factor_middleware.StaffTwoFactorMiddleware",
     # A request id (the caller's X-Request-ID, else a new one) on every log line of the request;
     # stored on the returns it submits, so the worker's log of each decision carries it too.
     "django_structlog.middlewares.RequestMiddleware",
@@ -137,6 +144,19 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"
+# Behind this many load balancers or reverse proxies, each of which appends the address it was
+# reached from to X-Forwarded-For, the client is that many entries from the header's right end.
+# With 0 the header is ignored (anyone can send one) and the client is the connection's peer.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "config.lockout.client_ip_address"
+
+# Staff accounts (any desk role, or Django staff) sign in with a password and then a TOTP code
+# from an authenticator app; the first time, they enroll one (core.two_factor_views). The API's
+# keys are not affected. Off only where no real account lives (make run's demo, the tests).
+STAFF_TOTP_REQUIRED = env.bool("STAFF_TOTP_REQUIRED", default=True)
+OTP_TOTP_ISSUER = "Returns desk"
+# The admin lists who has which device, never a device's secret or its QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -7,6 +7,8 @@ from config.settings.base import env
 DEBUG = env.bool("DEBUG", default=True)
 # Only a developer's machine has a fallback key; production settings require SECRET_KEY.
 SECRET_KEY = env("SECRET_KEY", default="insecure-local-development-key-change-me")
+# The demo logins sign in with a password alone; STAFF_TOTP_REQUIRED=1 tries the second step.
+STAFF_TOTP_REQUIRED = env.bool("STAFF_TOTP_REQUIRED", default=False)
 # Log lines for a person at a terminal; LOG_FORMAT=json gives what a log pipeline reads.
 LOGGING = logging_settings(
     env("LOG_FORMAT", default="console"), level=env("LOG_LEVEL", default="INFO")

@@ -7,6 +7,8 @@ from config.settings.base import VAR_DIR, env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY", default="insecure-test-key")
+# Tests of the second step turn it on for themselves.
+STAFF_TOTP_REQUIRED = env.bool("STAFF_TOTP_REQUIRED", default=False)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MODEL_ARTIFACT_DIR = Path(env("MODEL_ARTIFACT_DIR", default=str(VAR_DIR / "test-models")))
 STORAGES = {

@@ -56,6 +56,10 @@ TABLE = {
     "healthz/redis": {"GET": EVERYONE},
     "accounts/login/": {"GET": EVERYONE, "POST": EVERYONE, "PUT": EVERYONE},
     "accounts/logout/": {"POST": EVERYONE},
+    # The second sign-in step (on under STAFF_TOTP_REQUIRED; tests/core/test_two_factor_sign_in.py
+    # shows that until it is passed, every other page here sends a staff session to it).
+    "accounts/two-factor/": {"GET": STAFF, "POST": STAFF},
+    "accounts/two-factor/enroll/": {"GET": STAFF, "POST": STAFF},
     "api/schema/": {"GET": KEYS | STAFF},
     "api/docs/": {"GET": STAFF},
     "api/v1/returns": {"POST": {SUBMITTER}},
@@ -132,6 +136,8 @@ ADMIN_MODELS = {
     "intake/customer": READ_ONLY,
     "intake/idempotencyrecord": READ_ONLY,
     "intake/returnrequest": READ_ONLY,
+    "otp_static/staticdevice": {"add", "change:POST"},  # each owner enrolls; a lost one is deleted
+    "otp_totp/totpdevice": {"add", "change:POST"},
     "scoring/costsettings": {"add", "delete"},
     "scoring/decision": READ_ONLY,
     "scoring/modelversion": READ_ONLY,
