@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.crypto import salted_hmac
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -36,6 +37,12 @@ def _normalized(code: str) -> str:
     return "".join(code.split()).lower()
 
 
+def recovery_code_stored_form(code: str) -> str:
+    """What is kept of a recovery code: a hash keyed with SECRET_KEY, cut to the 16 characters
+    django-otp's token field holds, so the table never holds a code that signs in."""
+    return salted_hmac("two_factor.recovery_code", _normalized(code)).hexdigest()[:16]
+
+
 def _throttled_message(info: dict) -> str:
     return (
         f"Too many wrong codes ({info['failure_count']} in a row): try again after "
@@ -55,7 +62,8 @@ def _check(*, device, code: str, user, ip_address: str | None) -> str | None:
             after={"device": device.name, "ip_address": ip_address, **_plain(info)},
         )
         return _throttled_message(info)
-    if device.verify_token(code):
+    is_recovery = isinstance(device, StaticDevice)
+    if device.verify_token(recovery_code_stored_form(code) if is_recovery else code):
         return None
     audit_record(
         action="two_factor.failed",
@@ -67,7 +75,7 @@ def _check(*, device, code: str, user, ip_address: str | None) -> str | None:
             "failure_count": device.throttling_failure_count,
         },
     )
-    if isinstance(device, StaticDevice):
+    if is_recovery:
         return "Wrong code: not one of this account's unused recovery codes."
     return "Wrong or expired code: enter the code your app shows now."
 
@@ -90,7 +98,7 @@ def two_factor_enrollment_start(*, user) -> TOTPDevice:
 
 def two_factor_enrollment_confirm(*, user, code: str, ip_address: str | None) -> Enrollment:
     """Confirms the app device with a code it shows, and replaces the user's recovery codes with
-    RECOVERY_CODE_COUNT new ones, returned once in plain text."""
+    RECOVERY_CODE_COUNT new ones, returned once in plain text and stored only hashed."""
     code = _normalized(code)
     with transaction.atomic():
         if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
@@ -116,7 +124,8 @@ def two_factor_enrollment_confirm(*, user, code: str, ip_address: str | None) ->
             recovery = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME)
             codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
             StaticToken.objects.bulk_create(
-                StaticToken(device=recovery, token=token) for token in codes
+                StaticToken(device=recovery, token=recovery_code_stored_form(code))
+                for code in codes
             )
             audit_record(
                 action="two_factor.enrolled",

@@ -15,6 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.choices import ApiRole
 from core.models import AuditEvent
+from core.services.two_factor import recovery_code_stored_form
 from tests.conftest import bearer
 from tests.factories import UserFactory
 
@@ -57,7 +58,7 @@ def enrolled(username="dana", role="reviewer", **fields):
     user = UserFactory(username=username, role=role, **fields)
     device = TOTPDevice.objects.create(user=user, name="authenticator app", confirmed=True)
     recovery = StaticDevice.objects.create(user=user, name="recovery codes")
-    recovery.token_set.create(token="abcd2345")
+    recovery.token_set.create(token=recovery_code_stored_form("abcd2345"))
     return user, device
 
 
@@ -104,7 +105,9 @@ def test_a_new_staff_account_enrolls_an_app_and_gets_recovery_codes_once(client)
     assert confirmed["Cache-Control"].startswith("max-age=0")
     device.refresh_from_db()
     assert device.confirmed
-    assert sorted(StaticToken.objects.filter(device__user=user).values_list("token", flat=True))
+    stored = set(StaticToken.objects.filter(device__user=user).values_list("token", flat=True))
+    assert stored == {recovery_code_stored_form(code) for code in codes}
+    assert not stored & set(codes)  # only hashes are kept
     assert client.get("/").status_code == 200
     # Enrolled, the page sends to the code step rather than showing a new secret.
     assert client.get("/accounts/two-factor/enroll/").status_code == 302
