@@ -48,3 +48,15 @@ def grant_roles(app_label: str, grants: dict[str, list[str]]) -> migrations.RunP
                 )
 
     return migrations.RunPython(grant, migrations.RunPython.noop)
+
+
+def jsonb_storable(value):
+    """`value` with every NUL in its strings and keys replaced by U+FFFD: PostgreSQL's jsonb
+    cannot hold NUL, and an error answer may quote what a client sent."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {jsonb_storable(key): jsonb_storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [jsonb_storable(item) for item in value]
+    return value

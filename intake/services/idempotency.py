@@ -8,6 +8,7 @@ from collections.abc import Callable
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.db import jsonb_storable
 from core.models import ApiClient
 from intake.constants import IDEMPOTENCY_KEY_TTL
 from intake.models import IdempotencyRecord
@@ -44,6 +45,8 @@ def idempotent_call(
             return record.response_status, record.response_body
         status, body = call()
         if status < 400:
+            # Stored and answered alike, so the first answer and its replays are the same.
+            body = jsonb_storable(body)
             IdempotencyRecord.objects.filter(client=client, key=key).delete()
             IdempotencyRecord.objects.create(
                 client=client,

@@ -71,6 +71,21 @@ def test_unusable_idempotency_key_is_named_and_nothing_is_stored(api, key):
 
 
 @pytest.mark.django_db
+def test_a_batch_answer_quoting_a_nul_is_kept_for_its_idempotency_key(api):
+    # The answer names the unknown field as sent; jsonb cannot hold NUL, so it is kept as U+FFFD.
+    body = {"returns": [{**VALID, "order_id": "B-1"}, {**VALID, "order_id": "B-2", "x\x00": 1}]}
+    headers = {"HTTP_IDEMPOTENCY_KEY": "nul-batch"}
+
+    first = api.post("/api/v1/returns/batch", body, format="json", **headers)
+    replay = api.post("/api/v1/returns/batch", body, format="json", **headers)
+
+    assert first.status_code == replay.status_code == 202
+    assert first.json() == replay.json()
+    assert list(first.json()["results"][1]["errors"]) == ["x\ufffd"]
+    assert ReturnRequest.objects.filter(order_id="B-1").count() == 1
+
+
+@pytest.mark.django_db
 def test_missing_velocity_and_ratio_are_derived_from_customer_history(api):
     api.post(
         "/api/v1/returns", {**VALID, "return_ratio": 0.4, "returns_velocity_30d": 2}, format="json"
