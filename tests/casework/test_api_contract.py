@@ -4,10 +4,14 @@ check must pass — a request the schema allows is accepted, one it forbids is r
 answer (errors included) is one the schema documents, in JSON.
 
 The app runs in this process (WSGI), inside the test's database transaction: the keys and the
-cases it works are made through the desk's own services and factories, and each settings
-profile builds a fresh WSGI handler under `override_settings`, so its middleware reads them.
+cases it works are made through the desk's own services and factories. Each settings profile is
+what config.settings.local or config.settings.production sets otherwise than the test settings
+(settings_profile), applied with `override_settings` to a fresh WSGI handler, so its middleware
+reads them.
 """
 
+import importlib
+import os
 import uuid
 from datetime import timedelta
 
@@ -32,16 +36,32 @@ from tests.factories import ReviewCaseFactory
 # Per operation, examples and fuzzing each; the coverage phase adds its own boundary cases.
 EXAMPLES_PER_OPERATION = 25
 
-# `make run` serves config.settings.local (DEBUG on); production serves HTTPS behind a proxy
-# that says so, and turns DEBUG off. These are the settings that change what the API answers.
+# Where the servers run from, not how the API answers: the test suite's own values stay.
+WHERE_IT_RUNS = {"SECRET_KEY", "ALLOWED_HOSTS", "MODEL_ARTIFACT_DIR", "STORAGES", "LOGGING"}
+# Production reads these from the environment; a minimal one, as deploy/ sets it.
+PRODUCTION_ENVIRONMENT = {"SECRET_KEY": "contract-suite-key", "ALLOWED_HOSTS": "testserver"}
+
+
+def settings_profile(module_name: str) -> dict:
+    """Every setting `module_name` gives otherwise than the test suite's settings, bar those in
+    WHERE_IT_RUNS: what `make run` (config.settings.local) or production changes in what the
+    API answers, read from the settings modules themselves rather than listed here."""
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in PRODUCTION_ENVIRONMENT.items():
+            env.setenv(name, os.environ.get(name, value))
+        module = importlib.import_module(module_name)
+    return {
+        name: value
+        for name in dir(module)
+        if name.isupper()
+        and name not in WHERE_IT_RUNS
+        and getattr(django_settings, name, object()) != (value := getattr(module, name))
+    }
+
+
 SETTINGS_PROFILES = {
-    "make-run": {"DEBUG": True},
-    "production": {
-        "DEBUG": False,
-        "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https"),
-        "SECURE_SSL_REDIRECT": True,
-        "SECURE_HSTS_SECONDS": 3600,
-    },
+    "make-run": settings_profile("config.settings.local"),
+    "production": settings_profile("config.settings.production"),
 }
 FORWARDED_HTTPS = {"X-Forwarded-Proto": "https"}
 SEEDED_CASES = 6
