@@ -43,7 +43,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sizes = {
         "returns": (20_000, "returns posted end to end"),
-        "clients": (4, "clients posting at once"),
+        "clients": (4, "clients (API clients, retailers) posting at once"),
         "batch": (1_000, "returns per batch POST"),
         "single": (200, "single returns timed submit → decision"),
         "queue_returns": (1_000_000, "returns seeded for the page timings"),
@@ -51,6 +51,7 @@ def parse_args(argv=None):
         "page_loads": (50, "loads of each page timed"),
         "replay_rows": (5_200, "rows of the day replayed"),
         "scoring_calls": (2_000, "single-row scoring calls timed"),
+        "profile_returns": (0, "returns decided under cProfile after the table (0: none)"),
     }
     for name, (default, help_text) in sizes.items():
         parser.add_argument(
@@ -72,7 +73,7 @@ def parse_args(argv=None):
         help="start its own servers even when make run's are up",
     )
     args = parser.parse_args(argv)
-    too_small = [name for name in sizes if getattr(args, name) < 1]
+    too_small = [name for name in sizes if getattr(args, name) < (name != "profile_returns")]
     if too_small:
         parser.error(f"must be at least 1: {', '.join(too_small)}")
     if args.batch > 1000:
@@ -243,25 +244,21 @@ def measure(args, servers: Servers) -> dict:
     figures = {}
     devstack.say("raw scoring rate of the active model")
     figures["scoring"] = bench.model_scoring_rates(calls=args.scoring_calls)
-    client, key = api_client_create(
-        name=f"bench-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}",
-        role="submitter",
-        actor_label="bench",
-    )
+    stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    keys = [
+        api_client_create(name=f"bench-{stamp}-{n}", role="submitter", actor_label="bench")[1]
+        for n in range(args.clients)
+    ]
     devstack.say(
-        f"end to end: {args.returns:,} returns, {args.clients} clients, batches of {args.batch:,}"
+        f"end to end: {args.returns:,} returns from {args.clients} clients at once, "
+        f"batches of {args.batch:,}"
     )
     figures["throughput"] = bench.batch_throughput(
-        url=servers.url,
-        key=key,
-        client_id=client.pk,
-        clients=args.clients,
-        returns=args.returns,
-        batch=args.batch,
+        url=servers.url, keys=keys, returns=args.returns, batch=args.batch
     )
     devstack.say(f"{args.single} single returns, submit → decision")
     figures["single"], figures["undecided"] = bench.single_return_latencies(
-        url=servers.url, key=key, count=args.single
+        url=servers.url, key=keys[0], count=args.single
     )
     # Right after the traffic, while the worker and web processes hold what serving it took.
     figures["worker_rss"] = bench.rss_megabytes(servers.worker_pids())
@@ -275,6 +272,11 @@ def measure(args, servers: Servers) -> dict:
     )
     devstack.say(f"replay of {args.replay_rows:,} rows as one day (scratch database)")
     figures["replay"] = bench.replay_rate(data=args.replay_data, rows=args.replay_rows)
+    if args.profile_returns:
+        devstack.say(f"profiling the decide path on {args.profile_returns:,} returns")
+        figures["profile"] = bench.decide_path_profile(
+            returns=args.profile_returns, batch=args.batch
+        )
     return figures
 
 
@@ -329,7 +331,14 @@ def table(args, figures: dict) -> str:
         _row("  end to end / raw batch scoring", f"{share:.1%}", "share", share),
         _row(
             "  lock-wait share of active sessions (pg_stat_activity)",
-            "n/a" if lock_share is None else f"{lock_share:.1%}",
+            "n/a"
+            if lock_share is None
+            else f"{lock_share:.0%} of {throughput.busy_sessions:.1f} active sessions"
+            + "".join(
+                f"; {event} {n / sum(throughput.lock_types.values()):.0%}"
+                for event, n in throughput.lock_types.most_common(2)
+            )
+            + f"; {throughput.idle_in_transaction:.1f} idle in transaction",
         ),
         _row(
             f"single return submit → decision p50 ({args.single} in a row)",
@@ -394,6 +403,13 @@ def main(argv=None) -> int:
         flush=True,
     )
     print(table(args, figures), flush=True)
+    if "profile" in figures:
+        rate, profile = figures["profile"]
+        print(
+            f"\nreturns_decide_pending under cProfile, {args.profile_returns:,} returns "
+            f"(scratch database): {rate:,.0f} returns/s\n{profile}",
+            flush=True,
+        )
     return 0
 
 

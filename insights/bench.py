@@ -1,16 +1,22 @@
 """The measurements behind `make bench` (and `manage.py bench_latency`): each runs against a
 running desk's HTTP API or in a scratch database, and returns its figures."""
 
+import cProfile
 import csv
+import io
+import pstats
+import re
 import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client
@@ -19,12 +25,16 @@ from tqdm import tqdm
 
 from casework.bench import queue_bench_seed
 from casework.models import ReviewCase
+from casework.services.pipeline import returns_decide_pending
 from core.constants import GROUP_LEAD
 from core.scratch_db import scratch_database
+from core.services.api_clients import api_client_create
 from insights.live_day import JsonApi
 from insights.services.replay import replay_model_copy, replay_rows_read, replay_run, replay_start
 from intake.choices import ReturnStatus
 from intake.models import ReturnRequest
+from intake.services.intake import return_submit_batch
+from intake.validation import return_payloads_validate
 from ml.generate import own_returns
 from ml.history import with_desk_view
 from ml.schema import FEATURES
@@ -80,29 +90,48 @@ def single_return_latencies(
 
 class LockWaitSampler(threading.Thread):
     """Samples pg_stat_activity while it runs: of the desk's active sessions, how many wait for
-    a lock (wait_event_type = 'Lock'). The share is lock-waiting samples over active ones."""
+    a lock (wait_event_type = 'Lock'), and which; and how many sessions sit idle in a
+    transaction (a worker holding its locks while Python works). The share is lock-waiting
+    samples over active ones."""
 
     def __init__(self):
         super().__init__(daemon=True)
         self.stopping = threading.Event()
-        self.active = self.waiting = self.samples = 0
+        self.active = self.waiting = self.samples = self.idle_in_transaction = 0
+        self.lock_types = Counter()
 
     def run(self):
         try:
             with connection.cursor() as cursor:
                 while not self.stopping.is_set():
                     cursor.execute(
-                        "SELECT count(*), count(*) FILTER (WHERE wait_event_type = 'Lock')"
-                        " FROM pg_stat_activity WHERE datname = current_database()"
-                        " AND state = 'active' AND pid <> pg_backend_pid()"
+                        "SELECT state = 'active', wait_event_type IS NOT DISTINCT FROM 'Lock',"
+                        " wait_event, query FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                        " AND state IN ('active', 'idle in transaction')"
                     )
-                    active, waiting = cursor.fetchone()
-                    self.active += active
-                    self.waiting += waiting
+                    rows = cursor.fetchall()
+                    sessions = [
+                        (locked, event, query) for active, locked, event, query in rows if active
+                    ]
+                    self.idle_in_transaction += len(rows) - len(sessions)
+                    self.active += len(sessions)
+                    self.waiting += sum(locked for locked, _, _ in sessions)
+                    self.lock_types.update(
+                        self._lock_name(event, query) for locked, event, query in sessions if locked
+                    )
                     self.samples += 1
                     self.stopping.wait(LOCK_SAMPLE_SECONDS)
         finally:
             connection.close()
+
+    @staticmethod
+    def _lock_name(event: str, query: str) -> str:
+        # The desk's advisory locks name what they serialise in the statement's text.
+        for name in ("portfolio", "intake"):
+            if f"'{name}:" in query:
+                return f"{name} advisory lock"
+        return event
 
     @property
     def share(self) -> float | None:
@@ -115,7 +144,9 @@ class Throughput:
     intake_seconds: float
     decided_seconds: float
     lock_wait_share: float | None
+    lock_types: Counter
     busy_sessions: float
+    idle_in_transaction: float
 
     @property
     def intake_rate(self) -> float:
@@ -129,42 +160,48 @@ class Throughput:
 def batch_throughput(
     *,
     url: str,
-    key: str,
-    client_id: int,
-    clients: int,
+    keys: list[str],
     returns: int,
     batch: int,
     timeout: float = 900.0,
     progress: bool = True,
 ) -> Throughput:
-    """`clients` threads post `returns` ordinary returns in batches of `batch` at once; the clock
-    runs from the first POST to the last answered (intake) and to the last decided. Customers
-    repeat (three returns each), so batches share ledger accounts as real traffic does."""
+    """One thread per key (a retailer each) posts its share of `returns` ordinary returns in
+    batches of `batch`, all at once; the clock runs from the first POST to the last answered
+    (intake) and to the last decided. A retailer's customers return three times each, in
+    different batches, so batches share ledger accounts as real traffic does."""
+    clients = len(keys)
     run = uuid.uuid4().hex[:8]
-    bodies = [
-        _ordinary_return(
-            order_id=f"TP-{run}-{n}", customer_id=f"TP-{run}-{n % max(returns // 3, 1)}", n=n
-        )
-        for n in range(returns)
-    ]
-    batches = [bodies[i : i + batch] for i in range(0, returns, batch)]
-    lanes = [batches[i::clients] for i in range(clients)]
+    lanes = []
+    for lane in range(clients):
+        count = returns // clients + (lane < returns % clients)
+        customers = max(count // 3, 1)
+        bodies = [
+            _ordinary_return(
+                order_id=f"TP-{run}-{lane}-{n}", customer_id=f"TP-{run}-{n % customers}", n=n
+            )
+            for n in range(count)
+        ]
+        lanes.append([bodies[i : i + batch] for i in range(0, count, batch)])
     bar = tqdm(total=returns, desc="end to end", unit="return", disable=not progress)
 
-    def post_lane(lane):
+    def post_lane(lane, key):
         api = JsonApi(base_url=url, key=key, who="submitter")
         for chunk in lane:
             api.call("POST", "/api/v1/returns/batch", body={"returns": chunk})
 
     pending = ReturnRequest.objects.filter(
-        client_id=client_id, order_id__startswith=f"TP-{run}-", status=ReturnStatus.PENDING
+        order_id__startswith=f"TP-{run}-", status=ReturnStatus.PENDING
     )
     sampler = LockWaitSampler()
     sampler.start()
     began = time.perf_counter()
     try:
         with ThreadPoolExecutor(clients) as pool:
-            for future in [pool.submit(post_lane, lane) for lane in lanes]:
+            lanes_posted = [
+                pool.submit(post_lane, lane, key) for lane, key in zip(lanes, keys, strict=True)
+            ]
+            for future in lanes_posted:
                 future.result()
         intake_seconds = time.perf_counter() - began
         while True:
@@ -186,7 +223,9 @@ def batch_throughput(
         intake_seconds=intake_seconds,
         decided_seconds=decided_seconds,
         lock_wait_share=sampler.share,
+        lock_types=sampler.lock_types,
         busy_sessions=sampler.active / max(sampler.samples, 1),
+        idle_in_transaction=sampler.idle_in_transaction / max(sampler.samples, 1),
     )
 
 
@@ -284,3 +323,35 @@ def rss_megabytes(pids: list[int]) -> list[float]:
             if line.startswith("VmRSS:"):
                 found.append(int(line.split()[1]) / 1024)
     return found
+
+
+def decide_path_profile(*, returns: int, batch: int, top: int = 25) -> tuple[float, str]:
+    """cProfile of the worker's own function, returns_decide_pending, deciding `returns` ordinary
+    returns (stored through intake in batches of `batch`, untimed) in a scratch database with
+    the active model. Returns the rate per second under the profiler, and the `top` entries by
+    own time."""
+    model_version, _ = model_active()
+    with scratch_database(purpose="profile", say=lambda message: None):
+        replay_model_copy(model_version)
+        client, _ = api_client_create(name="profile", role="submitter", actor_label="bench")
+        customers = max(returns // 3, 1)
+        bodies = [
+            _ordinary_return(order_id=f"PR-{n}", customer_id=f"PR-{n % customers}", n=n)
+            for n in range(returns)
+        ]
+        for start in range(0, returns, batch):
+            items = return_payloads_validate(bodies[start : start + batch])
+            return_submit_batch(client=client, items=items, nudge=False)
+        profiler = cProfile.Profile()
+        began = time.perf_counter()
+        profiler.enable()
+        while returns_decide_pending():
+            pass
+        profiler.disable()
+        seconds = time.perf_counter() - began
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    project_code = re.escape(f"{settings.BASE_DIR}/") + r"(?!\.venv)"
+    stats.sort_stats("cumulative").print_stats(project_code, top)
+    stats.sort_stats("tottime").print_stats(top)
+    return returns / seconds, out.getvalue().replace(f"{settings.BASE_DIR}/", "")
