@@ -1,9 +1,10 @@
 """`make bench`: the desk's figures in one table, each beside its target.
 
-Uses `make run`'s servers when they are up (this checkout's gunicorn on PORT, default 8000, with
-its PostgreSQL and Redis), else starts its own PostgreSQL, Redis, gunicorn, Celery worker and
-beat under var/ on free ports, as `make run` would, and stops them afterwards. Sizes come from
-the flags below or BENCH_* variables of the same names (BENCH_RETURNS=2000 is --returns 2000).
+Uses `make run`'s servers when they are up (this checkout's gunicorn on PORT, default 8000,
+with its PostgreSQL, Redis and model files under var/), else starts its own PostgreSQL, Redis,
+gunicorn, Celery worker and beat under var/ on free ports, as `make run` would, and stops them
+afterwards. Sizes come from the flags below or BENCH_* variables of the same names
+(BENCH_RETURNS=2000 is --returns 2000).
 """
 
 import argparse
@@ -144,7 +145,8 @@ def servers_running() -> Servers | None:
     port = int(os.environ.get("PORT", "8000"))
     url = f"http://127.0.0.1:{port}"
     up = all(_listening(p) for p in (devstack.RUN_PG_PORT, devstack.RUN_REDIS_PORT, port))
-    if not (up and _ready(url)):
+    # Another checkout's make run keeps its model files under its own var/: not ours to use.
+    if not (up and _ready(url) and _pids_of("gunicorn", "config.wsgi")):
         return None
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings.local")
     return Servers(url=url, env=env, own=False)
@@ -265,7 +267,8 @@ def measure(args, servers: Servers) -> dict:
     figures["web_rss"] = bench.rss_megabytes(servers.web_pids())
     devstack.say(
         f"queue and case pages at {args.queue_returns:,} returns, "
-        f"{args.queue_returns // args.case_every:,} open cases (scratch database)"
+        f"{args.queue_returns // args.case_every:,} open cases (scratch database; seeding them "
+        "is one SQL statement, minutes at full size)"
     )
     figures["pages"] = bench.page_server_times(
         returns=args.queue_returns, case_every=args.case_every, repeat=args.page_loads
