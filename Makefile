@@ -54,10 +54,10 @@ lock:
 	$(PIP_COMPILE) --output-file requirements/base.txt requirements/base.in
 	$(PIP_COMPILE) --output-file requirements/dev.txt requirements/dev.in
 
-# bench_queue needs a PostgreSQL server: the one `make run` starts, or DATABASE_URL.
+# One table of the desk's figures against their targets, on `make run`'s servers when they are
+# up, else on its own (config/bench.py; BENCH_* variables size it).
 bench: $(TEST_STAMP)
-	$(VENV)/bin/python -m ml.bench
-	$(VENV)/bin/python manage.py bench_queue
+	$(VENV)/bin/python -m config.bench
 
 reset-var:
 	rm -rf var/

@@ -162,7 +162,7 @@ def live_day_rows_read(*, path: Path, scale: int = 1) -> list[LiveDayRow]:
     return day
 
 
-class _Http:
+class JsonApi:
     """JSON over HTTP with one API key; an unexpected status is a LiveDayError naming it."""
 
     def __init__(self, *, base_url: str, key: str | None, who: str):
@@ -203,8 +203,8 @@ class _Day:
     def __init__(
         self,
         *,
-        submitter: _Http,
-        reviewer: _Http,
+        submitter: JsonApi,
+        reviewer: JsonApi,
         total: int,
         progress: Callable[[LiveDayProgress], None] | None,
     ):
@@ -383,8 +383,8 @@ class _Day:
             )
 
 
-def _preflight(*, base_url: str, submitter: _Http, reviewer: _Http) -> None:
-    status, body = _Http(base_url=base_url, key=None, who="anonymous").call(
+def _preflight(*, base_url: str, submitter: JsonApi, reviewer: JsonApi) -> None:
+    status, body = JsonApi(base_url=base_url, key=None, who="anonymous").call(
         "GET", "/readyz", allow=(503,)
     )
     if status != 200:
@@ -417,8 +417,8 @@ def live_day_run(
         raise LiveDayError("batch size and review interval must be at least 1")
     if not rows:
         raise LiveDayError("no returns to submit")
-    submitter = _Http(base_url=url, key=submitter_key, who="submitter")
-    reviewer = _Http(base_url=url, key=reviewer_key, who="reviewer")
+    submitter = JsonApi(base_url=url, key=submitter_key, who="submitter")
+    reviewer = JsonApi(base_url=url, key=reviewer_key, who="reviewer")
     _preflight(base_url=url, submitter=submitter, reviewer=reviewer)
     day = _Day(submitter=submitter, reviewer=reviewer, total=len(rows), progress=progress)
     day.feed_read()  # to the feed's end: what this submitter sent before is not the day's

@@ -191,6 +191,18 @@ def replay_rows_read(path: Path) -> list[dict]:
     return rows
 
 
+def replay_model_copy(model_version: ModelVersion) -> ModelVersion:
+    """The live database's model version, registered again in the scratch database a replay
+    runs in (its files stay where they are)."""
+    return ModelVersion.objects.create(
+        **{
+            f.name: getattr(model_version, f.name)
+            for f in ModelVersion._meta.concrete_fields
+            if f.name != "id"
+        }
+    )
+
+
 def replay_run(
     *,
     data: Path,

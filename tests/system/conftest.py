@@ -16,10 +16,12 @@ ROOT = Path(__file__).resolve().parents[2]
 class WorkerProcess:
     """`log`: a file the worker's log lines go to, at `loglevel`; else they go to the console."""
 
-    def __init__(self, *, loglevel="WARNING", log=None):
+    def __init__(self, *, loglevel="WARNING", log=None, hostname=None):
         self.process = None
         self.loglevel = loglevel
         self.log = log
+        # A name of its own, as a worker on another machine has: `name@host`.
+        self.hostname = hostname
 
     def start(self):
         db = settings.DATABASES["default"]
@@ -45,6 +47,7 @@ class WorkerProcess:
                 "--without-heartbeat",
                 "--without-gossip",
                 "--without-mingle",
+                *(["--hostname", self.hostname] if self.hostname else []),
             ],
             cwd=ROOT,
             env=env,

@@ -1,16 +1,10 @@
 """Times single returns from submission to a visible decision, through a running desk's API."""
 
-import json
-import time
-import urllib.error
-import urllib.request
-import uuid
-
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
-HTTP_TIMEOUT_SECONDS = 30
+from insights.bench import single_return_latencies
+from insights.live_day import LiveDayError
 
 
 class Command(BaseCommand):
@@ -30,37 +24,13 @@ class Command(BaseCommand):
     def handle(self, *args, url, submitter_key, count, **options):
         if count < 1:
             raise CommandError("--count must be at least 1.")
-        headers = {"Authorization": f"Bearer {submitter_key}", "Content-Type": "application/json"}
-        run = uuid.uuid4().hex[:8]
-        timings, undecided = [], 0
-        for n in tqdm(range(count), desc="returns", unit="return", disable=None):
-            order_id = f"LAT-{run}-{n}"
-            body = {
-                "order_id": order_id,
-                "customer_id": f"LAT-{run}-{n}",
-                "order_value": "64.00",
-                "product_category": "Clothing",
-                "payment_method": "Credit Card",
-                "return_ratio": 0.1,
-                "returns_velocity_30d": 0,
-                "days_since_purchase": 6,
-            }
-            began = time.perf_counter()
-            self._call(f"{url}/api/v1/returns", headers, json.dumps(body).encode())
-            answer = self._call(f"{url}/api/v1/returns/{order_id}?wait=10000", headers)
-            timings.append((time.perf_counter() - began) * 1000)
-            undecided += answer["decision"] is None
+        try:
+            timings, undecided = single_return_latencies(url=url, key=submitter_key, count=count)
+        except LiveDayError as exc:
+            raise CommandError(str(exc)) from exc
         p50, p90, p99 = np.percentile(timings, [50, 90, 99])
         self.stdout.write(
             f"{count} returns, one at a time: submit → decision p50 {p50:.0f} ms, "
             f"p90 {p90:.0f} ms, p99 {p99:.0f} ms, max {max(timings):.0f} ms"
             + (f"; {undecided} not decided within the wait" if undecided else "")
         )
-
-    def _call(self, url, headers, data=None):
-        request = urllib.request.Request(url, data=data, headers=headers)
-        try:
-            with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:
-                return json.load(response)
-        except (urllib.error.URLError, TimeoutError) as exc:
-            raise CommandError(f"{url}: {exc}") from exc

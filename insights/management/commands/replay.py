@@ -14,6 +14,7 @@ from core.scratch_db import scratch_database
 from insights.services.replay import (
     REVIEW_EVERY,
     ReplayOverrides,
+    replay_model_copy,
     replay_rows_read,
     replay_rules_read,
     replay_run,
@@ -136,13 +137,7 @@ class Command(BaseCommand):
 
     def _replay(self, *, total, model_version, label="replaying", **arguments):
         with scratch_database(purpose="replay", say=self.stdout.write):
-            scratch_model = ModelVersion.objects.create(
-                **{
-                    f.name: getattr(model_version, f.name)
-                    for f in ModelVersion._meta.concrete_fields
-                    if f.name != "id"
-                }
-            )
+            scratch_model = replay_model_copy(model_version)
             with tqdm(total=total, unit="return", desc=label) as bar:
                 return self._run(model_version=scratch_model, progress=bar.update, **arguments)
 
