@@ -11,7 +11,7 @@ from decimal import Decimal
 from statistics import median
 
 from django.db import connection, transaction
-from django.db.models import Case, DecimalField, F, Sum, Value, When
+from django.db.models import Sum
 
 from budgets.choices import EntryKind
 from budgets.constants import PORTFOLIO_HISTORY_DAYS, PORTFOLIO_MIN_HISTORY_DAYS
@@ -83,13 +83,15 @@ def ledger_post(*, entries: list[LedgerEntry]) -> None:
     if not totals:
         return
     # One UPDATE for the whole batch, each account moved by its own total.
-    LedgerAccount.objects.filter(pk__in=totals).update(
-        balance=F("balance")
-        + Case(
-            *(When(pk=account_id, then=Value(total)) for account_id, total in totals.items()),
-            output_field=DecimalField(max_digits=14, decimal_places=2),
+    # (Django's Case/When would compare every row with every account: quadratic in the batch.)
+    table = LedgerAccount._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET balance = balance + v.total "
+            "FROM unnest(%s::bigint[], %s::numeric[]) AS v(id, total) "
+            f"WHERE {table}.id = v.id",
+            [list(totals), list(totals.values())],
         )
-    )
 
 
 def ledger_entry_for(*, account, return_request, kind, amount, note="") -> LedgerEntry:

@@ -35,6 +35,7 @@ from casework.choices import FeedKind
 from casework.models import FeedEvent, JoinedReturn, ReviewCase
 from casework.selectors import cases_open_lock, cases_opened_on, labels_newest_for
 from casework.services.wakeups import returns_decided_notify
+from core.db import rows_update
 from intake.choices import Outcome, ReturnStatus
 from intake.constants import DECIDE_MAX_ATTEMPTS
 from intake.models import ReturnRequest
@@ -310,7 +311,13 @@ def _persist(returns: list[ReturnRequest], writes: BatchWrites) -> None:
     Decision.objects.bulk_create(writes.decisions)
     ReviewCase.objects.bulk_create(writes.cases)
     JoinedReturn.objects.bulk_create(writes.joins)
-    ReturnRequest.objects.bulk_update(returns, ["status", "outcome", "is_audit_sample"])
+    rows_update(
+        ReturnRequest,
+        pks=[r.pk for r in returns],
+        status=[r.status for r in returns],
+        outcome=[r.outcome for r in returns],
+        is_audit_sample=[r.is_audit_sample for r in returns],
+    )
     ledger_post(entries=writes.entries)
     # A label can arrive before its return is decided (a chargeback overtaking the queue); an
     # approval is then settled to it at once, as it would be had the label come after.
