@@ -3,9 +3,14 @@
 from datetime import timedelta
 
 from intake.choices import ReturnStatus
-from intake.models import ReturnRequest
+from intake.models import AttributeDefinition, ReturnRequest
 from ml.history import WINDOW_DAYS, desk_history
 from ml.schema import DESK_FEATURES
+
+
+def attribute_types_declared() -> dict[str, str]:
+    """The active declared attributes: their types by name."""
+    return dict(AttributeDefinition.objects.filter(active=True).values_list("name", "type"))
 
 
 def returns_failed(*, limit: int = 20) -> tuple[list[ReturnRequest], int]:
