@@ -11,7 +11,8 @@ on return fraud; the pipeline adds no engineered column of its own:
   returns the desk has seen) passes through beside the client's figures.
 - A retailer's declared attributes the model was trained with (``attributes``): a number passes
   through with 0 where it is missing and a missing indicator beside it; a category or a boolean
-  becomes one-hot columns, all zero where it is missing or unseen.
+  becomes one-hot columns, all zero where it is missing or unseen; an identifier enters only as
+  the number of other customers the desk saw with it in 30 days (ml.history), never its value.
 
 What is left out, and why:
 
@@ -36,15 +37,22 @@ from ml.schema import (
     NUMERIC_FEATURES,
     attribute_column,
     attribute_values,
+    shared_column,
 )
+
+ONE_HOT_TYPES = ("category", "boolean")
 
 
 def attribute_columns(attributes) -> tuple[tuple[str, str], ...]:
-    """(column, type) of each attribute a model learns from, in the order given."""
+    """(column, type) of each attribute a model learns from, in the order given: `attr_<name>`,
+    or for an identifier the desk's count of customers sharing it, `desk_shared_<name>`."""
     for name, kind in attributes:
         if kind not in MODEL_ATTRIBUTE_TYPES:
             raise ValueError(f"attribute {name}: a model learns from {MODEL_ATTRIBUTE_TYPES}")
-    return tuple((attribute_column(name), kind) for name, kind in attributes)
+    return tuple(
+        (shared_column(name) if kind == "identifier" else attribute_column(name), kind)
+        for name, kind in attributes
+    )
 
 
 def feature_arrays(X, attributes=()) -> dict[str, np.ndarray]:
@@ -62,6 +70,10 @@ def feature_arrays(X, attributes=()) -> dict[str, np.ndarray]:
     }
     rows = len(arrays[FEATURES[0]])
     for column, kind in attribute_columns(attributes):
+        if kind == "identifier":
+            shared = X[column] if column in X else np.zeros(rows)
+            arrays[column] = np.asarray(shared, dtype=np.float64)
+            continue
         values = list(X[column]) if column in X else [None] * rows
         arrays[column] = attribute_values(values, kind)
     return arrays
@@ -88,7 +100,7 @@ class ReturnFeatures(TransformerMixin, BaseEstimator):
             column: np.array(sorted(set(columns[column]) - {MISSING}), dtype=object)
             for column in (
                 *CATEGORICAL_FEATURES,
-                *(c for c, kind in attribute_columns(self.attributes) if kind != "number"),
+                *(c for c, kind in attribute_columns(self.attributes) if kind in ONE_HOT_TYPES),
             )
         }
         return self
@@ -100,7 +112,8 @@ class ReturnFeatures(TransformerMixin, BaseEstimator):
         not_finite += [
             c
             for c, kind in attribute_columns(self.attributes)
-            if kind == "number" and np.isinf(columns[c]).any()
+            if (kind == "number" and np.isinf(columns[c]).any())
+            or (kind == "identifier" and not np.isfinite(columns[c]).all())
         ]
         if not_finite:
             raise ValueError(f"numeric features must be finite numbers: {', '.join(not_finite)}")
@@ -109,6 +122,8 @@ class ReturnFeatures(TransformerMixin, BaseEstimator):
             if kind == "number":
                 absent = np.isnan(columns[column])
                 numeric += [np.where(absent, 0.0, columns[column]), absent]
+            elif kind == "identifier":
+                numeric.append(columns[column])
         one_hot = [columns[c][:, None] == values for c, values in self.categories_.items()]
         return np.column_stack([*numeric, *one_hot]).astype(np.float64)
 
@@ -118,6 +133,8 @@ class ReturnFeatures(TransformerMixin, BaseEstimator):
         for column, kind in attribute_columns(self.attributes):
             if kind == "number":
                 names += [column, f"{column}_missing"]
+            elif kind == "identifier":
+                names.append(column)
         for column, values in self.categories_.items():
             names += [f"{column}={value}" for value in values]
         return np.array(names, dtype=object)

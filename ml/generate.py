@@ -190,8 +190,9 @@ def _drift(rng: np.random.Generator, df: pd.DataFrame, scenario: str) -> pd.Data
 #   damaged or not_as_described.
 # - items_in_order: 1 + Poisson(1.2) for legitimate orders, 1 + Poisson(0.3) for fraud.
 # - order_hour: legitimate orders peak in the afternoon; 40% of fraud is ordered 0:00-5:59.
-# - device_id: one device per customer (a tenth of customers use a second); the accounts of a
-#   ring (stale_ring, the mimicry ring) share one to three devices.
+# - device_id: one device per customer (a tenth of customers use a second), shared with one
+#   other customer by 1 customer in 25 (a household); a ring (stale_ring, the mimicry ring)
+#   works all its accounts from one to three devices, each return from any of them.
 ATTRIBUTE_TYPES = {
     "account_age_days": "number",
     "email_domain_class": "category",
@@ -204,6 +205,15 @@ ATTRIBUTE_TYPES = {
 EMAIL_DOMAIN_CLASSES = ("free", "corporate", "disposable")
 RETURN_REASONS = ("size_fit", "changed_mind", "damaged", "not_as_described", "arrived_late")
 RINGS = ("stale_ring", "mimicry_ring")
+
+
+def _household(customer: str) -> str:
+    """Whose devices a customer uses: its own, or for one customer in 25 (numbered 1 past a
+    multiple of 25) its neighbour's, as a household shares a computer."""
+    prefix, _, number = customer.rpartition("-")
+    if number.isdigit() and int(number) % 25 == 1:
+        return f"{prefix}-{int(number) - 1:0{len(number)}d}"
+    return customer
 
 
 def _with_attributes(rng: np.random.Generator, df: pd.DataFrame) -> pd.DataFrame:
@@ -234,18 +244,18 @@ def _with_attributes(rng: np.random.Generator, df: pd.DataFrame) -> pd.DataFrame
     hour[night] = rng.integers(0, 6, night.sum())
     second = rng.random(n) < 0.1
     device = np.array(
-        [f"DEV-{c}-{2 if s else 1}" for c, s in zip(df["customer_id"], second, strict=True)],
+        [
+            f"DEV-{_household(c)}-{2 if s else 1}"
+            for c, s in zip(df["customer_id"], second, strict=True)
+        ],
         dtype=object,
     )
-    # Each ring shares one to three devices among its accounts.
+    # A ring works its accounts from one to three devices, any of them for any account.
     for pattern in RINGS:
         rows = (df["pattern"] == pattern).to_numpy()
-        accounts = sorted(set(df.loc[rows, "customer_id"]))
-        if not accounts:
-            continue
-        shared = [f"DEV-{pattern.upper()}-{i}" for i in range(int(rng.integers(1, 4)))]
-        chosen = {account: shared[i % len(shared)] for i, account in enumerate(accounts)}
-        device[rows] = df.loc[rows, "customer_id"].map(chosen).to_numpy()
+        if rows.any():
+            pool = [f"DEV-{pattern.upper()}-{i}" for i in range(int(rng.integers(1, 4)))]
+            device[rows] = rng.choice(pool, rows.sum())
     return df.assign(
         attr_account_age_days=account_age.astype(np.int64),
         attr_email_domain_class=email,

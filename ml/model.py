@@ -10,7 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 from threadpoolctl import ThreadpoolController
 
-from ml.features import ReturnFeatures, attribute_columns, feature_arrays
+from ml.features import ONE_HOT_TYPES, ReturnFeatures, attribute_columns, feature_arrays
 from ml.schema import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
 
 CALIBRATION_METHODS = ("isotonic", "sigmoid")
@@ -109,7 +109,7 @@ class FraudModel(ClassifierMixin, BaseEstimator):
         columns = feature_arrays(X, self.attributes)
         self.baseline_ = {column: float(np.median(columns[column])) for column in NUMERIC_FEATURES}
         for column, kind in attribute_columns(self.attributes):
-            if kind == "number":
+            if kind in ("number", "identifier"):
                 present = columns[column][~np.isnan(columns[column])]
                 self.baseline_[column] = float(np.median(present)) if len(present) else np.nan
         for column in (*CATEGORICAL_FEATURES, *self._attribute_categoricals()):
@@ -118,7 +118,7 @@ class FraudModel(ClassifierMixin, BaseEstimator):
         return self
 
     def _attribute_categoricals(self) -> list[str]:
-        return [c for c, kind in attribute_columns(self.attributes) if kind != "number"]
+        return [c for c, kind in attribute_columns(self.attributes) if kind in ONE_HOT_TYPES]
 
     def input_columns(self) -> tuple[str, ...]:
         """The columns a row is scored on: FEATURES, then the attributes' columns."""

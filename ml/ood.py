@@ -101,7 +101,7 @@ class OODGate(BaseEstimator):
             values = train[column]
             if kind == "category":
                 self.seen_values_[column] = sorted(set(values) - {MISSING})
-            elif kind == "number" and not np.isnan(values).all():
+            elif kind in ("number", "identifier") and not np.isnan(values).all():
                 self.numeric_ranges_[column] = (float(np.nanmin(values)), float(np.nanmax(values)))
         rows = np.arange(len(train["order_value"]))
         fit_rows, calibration_rows = train_test_split(

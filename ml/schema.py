@@ -29,10 +29,13 @@ FEATURES = NUMERIC_FEATURES + CATEGORICAL_FEATURES
 CLIENT_FEATURES = CLIENT_NUMERIC_FEATURES + CATEGORICAL_FEATURES
 LABEL = "is_fraud"
 # A retailer's declared attributes travel as columns `attr_<name>` (the CSV import's names). A
-# model learns from the number, category and boolean ones it was trained with (`attributes`,
-# pairs of name and type); an identifier names one thing (a device) and is never a raw feature.
+# model learns from those it was trained with (`attributes`, pairs of name and type). An
+# identifier names one thing (a device) and is never a raw feature: the model reads how many
+# other customers the desk saw with it in 30 days (ml.history.identifier_sharing), `desk_shared_
+# <name>`.
 ATTRIBUTE_PREFIX = "attr_"
-MODEL_ATTRIBUTE_TYPES = ("number", "category", "boolean")
+SHARED_PREFIX = "desk_shared_"
+MODEL_ATTRIBUTE_TYPES = ("number", "category", "boolean", "identifier")
 MISSING = ""
 ID_COLUMNS = ("order_id", "customer_id")
 
@@ -53,6 +56,10 @@ COLUMNS = tuple(_COLUMN_TYPES)
 
 def attribute_column(name: str) -> str:
     return f"{ATTRIBUTE_PREFIX}{name}"
+
+
+def shared_column(name: str) -> str:
+    return f"{SHARED_PREFIX}{name}"
 
 
 def attribute_values(values, kind: str) -> np.ndarray:

@@ -15,7 +15,7 @@ import pandas as pd
 import sklearn
 from sklearn.model_selection import train_test_split
 
-from ml.history import with_desk_view
+from ml.history import with_desk_view, with_shared_identifiers
 from ml.metrics import evaluation_report
 from ml.model import FraudModel
 from ml.ood import OODGate
@@ -54,10 +54,17 @@ def _code_version() -> str:
     return digest.hexdigest()
 
 
+def _with_desk_columns(df: pd.DataFrame, config: TrainingConfig) -> pd.DataFrame:
+    """`df` with the desk's own view and, for the identifier attributes of `config`, how many
+    customers share each (ml.history), over the whole frame in its order."""
+    identifiers = [name for name, kind in config.attributes if kind == "identifier"]
+    return with_shared_identifiers(with_desk_view(df), identifiers)
+
+
 def holdout_split(df: pd.DataFrame, config: TrainingConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(training rows, held-out rows): the stratified split train() fits and reports on, with
     the desk's features computed over the whole frame first, as train() does."""
-    df = with_desk_view(df)
+    df = _with_desk_columns(df, config)
     return train_test_split(
         df, test_size=config.holdout_fraction, stratify=df[LABEL], random_state=config.random_state
     )
@@ -73,7 +80,7 @@ def train(
     features are computed over the whole frame in its order (ml.history) unless it has them.
     """
     say = progress or (lambda message: None)
-    df = with_desk_view(df)
+    df = _with_desk_columns(df, config)
     columns = (*FEATURES, LABEL, *(attribute_column(name) for name, _ in config.attributes))
     missing = [column for column in columns if column not in df.columns]
     if missing:

@@ -38,7 +38,7 @@ from casework.services.wakeups import returns_decided_notify
 from intake.choices import Outcome, ReturnStatus
 from intake.constants import DECIDE_MAX_ATTEMPTS
 from intake.models import ReturnRequest
-from intake.selectors import returns_desk_view
+from intake.selectors import returns_desk_view, returns_identifier_sharing
 from intake.services.intake import return_decide_failed
 from ml.artifacts import TamperedArtifactError
 from ml.inference import ScoreBatch, score_returns
@@ -93,6 +93,11 @@ def returns_feature_rows(returns: list[ReturnRequest]) -> list[dict]:
 
 def returns_score(*, returns: list[ReturnRequest], bundle) -> ScoreBatch:
     rows = returns_feature_rows(returns)
+    identifiers = [name for name, kind in bundle.model.attributes if kind == "identifier"]
+    if identifiers:
+        shared = returns_identifier_sharing(returns=returns, names=identifiers)
+        for row, sharing in zip(rows, shared, strict=True):
+            row.update(sharing)
     for row in rows:
         row["order_value"] = float(row["order_value"])
     return score_returns(bundle, rows)

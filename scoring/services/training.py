@@ -65,8 +65,8 @@ def holdout_decide(
 
 def training_attributes(*, columns) -> tuple[tuple[str, str], ...]:
     """The declared attributes a model learns from, given a training file's `columns`: each
-    active number, category or boolean attribute the file has as `attr_<name>`. Identifiers
-    (a device id) name one thing and are never a model's input."""
+    active attribute the file has as `attr_<name>`. An identifier (a device id) enters only as
+    the number of other customers sharing it (ml.history.identifier_sharing)."""
     return tuple(
         (name, kind)
         for name, kind in sorted(attribute_types_declared().items())

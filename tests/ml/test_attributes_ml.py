@@ -56,7 +56,8 @@ def test_a_rings_accounts_share_one_to_three_devices():
     ring = df[df.pattern == "stale_ring"]
     assert ring.customer_id.nunique() >= 10
     assert 1 <= ring.attr_device_id.nunique() <= 3
-    assert ring.groupby("customer_id").attr_device_id.nunique().max() == 1
+    # Every device of the ring serves several of its accounts.
+    assert ring.groupby("attr_device_id").customer_id.nunique().min() >= 2
     others = df[df.pattern != "stale_ring"]
     assert not others.attr_device_id.isin(ring.attr_device_id).any()
 
