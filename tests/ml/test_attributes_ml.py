@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
+from ml.features import ReturnFeatures
 from ml.generate import ATTRIBUTE_TYPES, generate_returns
-from ml.history import with_desk_view
+from ml.history import with_desk_view, with_shared_identifiers
 from ml.inference import score_returns
 from ml.ood import OODGate
 from ml.train import TrainingConfig, train
@@ -103,9 +104,14 @@ def test_an_unseen_category_of_an_attribute_is_novel(bundles, with_signals):
         assert all(reason["code"] != "ood_unseen_value" for reason in reasons)
 
 
-def test_an_identifier_is_never_a_model_input(with_signals):
-    with pytest.raises(ValueError, match="device_id"):
-        OODGate(attributes=(("device_id", "identifier"),)).fit(with_signals)
+def test_an_identifier_enters_only_as_the_count_of_customers_sharing_it(with_signals):
+    rows = with_shared_identifiers(with_signals, ["device_id"])
+    features = ReturnFeatures(attributes=(("device_id", "identifier"),)).fit(rows)
+    names = list(features.get_feature_names_out())
+    assert "desk_shared_device_id" in names
+    assert not any("attr_device_id" in name for name in names)
+    renamed = rows.assign(attr_device_id="another-device")
+    assert np.array_equal(features.transform(rows), features.transform(renamed))
 
 
 def test_the_gate_with_attributes_keeps_the_estimator_contract():
