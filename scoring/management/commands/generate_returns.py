@@ -15,7 +15,8 @@ class Command(BaseCommand):
         "/ disposable; disposable 2%% of legitimate returns, 35%% of fraud), "
         "billing_shipping_mismatch (5%% / 40%%), return_reason (fraud claims damaged or "
         "not_as_described), items_in_order (fraud: single items), order_hour (40%% of fraud "
-        "at night) and device_id (one per customer; a ring's accounts share one to three). "
+        "at night) and device_id (one per customer, 1 in 25 shared by a household; a ring works "
+        "all its accounts from one to three devices). "
         "Declare them (see README) to import or train on them."
     )
 

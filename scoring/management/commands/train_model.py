@@ -14,8 +14,9 @@ from scoring.services.training import model_train, training_attributes
 class Command(BaseCommand):
     help = (
         "Train on a labelled returns CSV and register (and by default activate) the model. "
-        "Declared number, category and boolean attributes the file has as attr_<name> columns "
-        "are model inputs; the model version records which."
+        "Declared attributes the file has as attr_<name> columns are model inputs (an "
+        "identifier as the count of other customers sharing it); the model version records "
+        "which."
     )
 
     def add_arguments(self, parser):
