@@ -38,6 +38,8 @@ def test_train_model_learns_the_declared_attributes_the_file_has(training_file):
     assert version.feature_schema["attributes"] == {
         "account_age_days": "number",
         "billing_shipping_mismatch": "boolean",
+        # As the count of other customers sharing it, never its value.
+        "device_id": "identifier",
         "email_domain_class": "category",
         "items_in_order": "number",
         "return_reason": "category",
