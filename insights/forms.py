@@ -10,7 +10,7 @@ from budgets.constants import ANY_PAYMENT_METHOD, CUSTOMER_KEY_SEPARATOR
 from budgets.models import BudgetPolicy
 from core.models import ApiClient
 from insights.services.whatif import DEFAULT_DAYS
-from scoring.choices import ListKind
+from scoring.choices import ListField, ListKind
 from scoring.models import CostSettings
 from scoring.services.tuning import BUDGET_FIELDS, COST_FIELDS
 
@@ -265,12 +265,25 @@ class RuleForm(forms.Form):
 
 
 class RuleListForm(forms.Form):
-    name = forms.CharField(max_length=80, help_text="Rules name it: customer_id in_list NAME.")
+    name = forms.CharField(max_length=80, help_text="Rules name it: FIELD in_list NAME.")
     kind = forms.ChoiceField(choices=ListKind.choices)
+    field = forms.ChoiceField(
+        label="Values of",
+        required=False,
+        initial=ListField.CUSTOMER_ID,
+        help_text="Customer ids, or a category or identifier attribute such as a device id.",
+    )
+
+    def __init__(self, *args, field_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["field"].choices = field_choices
+
+    def clean_field(self):
+        return self.cleaned_data["field"] or ListField.CUSTOMER_ID
 
 
 class ListEntryForm(forms.Form):
-    value = forms.CharField(max_length=200, label="Customer id")
+    value = forms.CharField(max_length=200)
     reason = forms.CharField(max_length=500)
     expires_at = forms.CharField(
         max_length=40, required=False, label="Expires", help_text="Empty: never; or 2027-01-31."

@@ -15,16 +15,18 @@ from insights.forms import (
     add_service_errors,
 )
 from insights.services.rule_test_run import rules_test_run
+from intake.selectors import attribute_types_declared
 from scoring.choices import RuleMode
 from scoring.models import ListEntry, Rule, RuleList
 from scoring.rules import RuleInvalid, rule_definition_clean
-from scoring.selectors import list_names, rules_all
+from scoring.selectors import list_fields, rules_all
 from scoring.services.lists import (
     list_create,
     list_entries_csv,
     list_entries_upload,
     list_entry_put,
     list_entry_remove,
+    list_field_choices,
 )
 from scoring.services.rules import rule_name_clean, rule_publish, rule_save
 
@@ -84,7 +86,11 @@ def _test_run(form, rule):
         pk=rule.pk if rule else None,
         version=rule.version if rule else 0,
         name=rule_name_clean(form.cleaned_data["name"]),
-        definition=rule_definition_clean(form.cleaned_data["definition"], list_names=list_names()),
+        definition=rule_definition_clean(
+            form.cleaned_data["definition"],
+            lists=list_fields(),
+            attribute_types=attribute_types_declared(),
+        ),
     )
     return rules_test_run(drafts=[draft], days=form.cleaned_data["days"])
 
@@ -92,7 +98,7 @@ def _test_run(form, rule):
 @lead_required
 @require_http_methods(["GET", "POST"])
 def lists_page(request):
-    form = RuleListForm(request.POST or None)
+    form = RuleListForm(request.POST or None, field_choices=list_field_choices())
     if request.method == "POST" and form.is_valid():
         try:
             rule_list = list_create(actor=request.user, **form.cleaned_data)

@@ -2,9 +2,10 @@
 
 from django.contrib import admin, messages
 
-from core.admin import ReadOnlyAdmin
+from core.admin import AdminRoleOnly, ReadOnlyAdmin
 from core.roles import user_is_admin
-from intake.models import Customer, IdempotencyRecord, ReturnRequest
+from intake.models import AttributeDefinition, Customer, IdempotencyRecord, ReturnRequest
+from intake.services.attributes import attribute_definition_save
 from intake.services.intake import returns_retry_failed
 
 
@@ -53,3 +54,22 @@ class IdempotencyRecordAdmin(ReadOnlyAdmin):
     list_display = ["key", "client", "request_path", "response_status", "created_at"]
     search_fields = ["key"]
     list_filter = ["client"]
+
+
+@admin.register(AttributeDefinition)
+class AttributeDefinitionAdmin(AdminRoleOnly, admin.ModelAdmin):
+    """Admins declare the attributes retailers may send; a declaration is made inactive, never
+    deleted, and its name and type are fixed once saved."""
+
+    list_display = ["name", "type", "active", "description", "created_at"]
+    list_filter = ["type", "active"]
+    search_fields = ["name", "description"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["name", "type", "created_at"] if obj is not None else ["created_at"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # stored returns, rules and models name it: made inactive instead
+
+    def save_model(self, request, obj, form, change):
+        attribute_definition_save(definition=obj, actor=request.user)

@@ -15,3 +15,13 @@ class ReturnStatus(models.TextChoices):
 class Outcome(models.TextChoices):
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
+
+
+class AttributeType(models.TextChoices):
+    """What a declared attribute's values are."""
+
+    NUMBER = "number", "Number"
+    CATEGORY = "category", "Category"
+    BOOLEAN = "boolean", "Boolean"
+    # A string that names one thing, such as a device id: matched exactly, never a model input.
+    IDENTIFIER = "identifier", "Identifier"

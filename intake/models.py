@@ -1,12 +1,15 @@
 """Returns as retailers submitted them, the customers they belong to, and replayable responses."""
 
+from django.contrib.postgres.indexes import GinIndex
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from core.models import ApiClient
-from intake.choices import Outcome, ReturnStatus
+from intake.choices import AttributeType, Outcome, ReturnStatus
+from intake.constants import ATTRIBUTE_NAME_PATTERN
 
 
 class Customer(models.Model):
@@ -67,6 +70,9 @@ class ReturnRequest(models.Model):
     decide_attempts = models.PositiveSmallIntegerField(default=0)
     decide_error = models.TextField(blank=True)
     is_audit_sample = models.BooleanField(default=False)
+    # The retailer's own signals, by declared attribute name (AttributeDefinition); an
+    # attribute the return did not carry is absent, never null.
+    attributes = models.JSONField(default=dict, blank=True)
     # The API call that submitted it, so the worker's log of its decision names that call too.
     request_id = models.CharField(max_length=64, blank=True)
 
@@ -88,6 +94,10 @@ class ReturnRequest(models.Model):
             ),
             models.Index(fields=["customer", "received_at"], name="return_customer_received_idx"),
             models.Index(fields=["order_id"], name="return_order_idx"),
+            # Rules and lists look returns up by an attribute's value (`attributes @> {...}`).
+            GinIndex(
+                fields=["attributes"], opclasses=["jsonb_path_ops"], name="return_attributes_gin"
+            ),
         ]
 
     def __str__(self):
@@ -95,6 +105,44 @@ class ReturnRequest(models.Model):
 
     def get_absolute_url(self):
         return reverse("api:return-detail", args=[self.order_id])
+
+
+class AttributeDefinition(models.Model):
+    """A signal the desk's retailers may send with a return, in its `attributes` object.
+
+    The name and type are fixed once declared, since stored returns, rules and models refer to
+    them; an attribute no longer wanted is made inactive, and returns carrying it are refused.
+    """
+
+    name = models.CharField(
+        max_length=40,
+        unique=True,
+        validators=[
+            RegexValidator(
+                ATTRIBUTE_NAME_PATTERN,
+                "Lower-case letters, digits and '_', starting with a letter (at most 40).",
+            )
+        ],
+        help_text="The key in a return's `attributes`, e.g. device_id.",
+    )
+    type = models.CharField(max_length=16, choices=AttributeType.choices)
+    description = models.TextField(blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(name__regex=ATTRIBUTE_NAME_PATTERN), name="attribute_name_format"
+            ),
+            models.CheckConstraint(
+                condition=Q(type__in=AttributeType.values), name="attribute_type_known"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.type})"
 
 
 class IdempotencyRecord(models.Model):

@@ -2,10 +2,17 @@
 
 from datetime import timedelta
 
+from django.db.models import Q
+
 from intake.choices import ReturnStatus
-from intake.models import ReturnRequest
-from ml.history import WINDOW_DAYS, desk_history
-from ml.schema import DESK_FEATURES
+from intake.models import AttributeDefinition, ReturnRequest
+from ml.history import WINDOW_DAYS, desk_history, identifier_sharing
+from ml.schema import DESK_FEATURES, shared_column
+
+
+def attribute_types_declared() -> dict[str, str]:
+    """The active declared attributes: their types by name."""
+    return dict(AttributeDefinition.objects.filter(active=True).values_list("name", "type"))
 
 
 def returns_failed(*, limit: int = 20) -> tuple[list[ReturnRequest], int]:
@@ -51,3 +58,46 @@ def returns_desk_view(*, returns: list[ReturnRequest]) -> list[dict[str, float]]
     return [
         {name: float(features[name][position[r.pk]]) for name in DESK_FEATURES} for r in returns
     ]
+
+
+def returns_identifier_sharing(*, returns: list[ReturnRequest], names) -> list[dict[str, float]]:
+    """For each return, in the order given, and each identifier attribute in `names`: how many
+    other customers of its retailer the desk saw with the same value in the 30 days before it
+    (ml.history.identifier_sharing, as training computes it), as `desk_shared_<name>`.
+
+    One query per attribute fetches the stored returns carrying the batch's values (`attributes
+    @> {name: value}`, which the GIN index serves) within the window, by the time the desk
+    received them; the returns themselves are among them, stored before they are scored.
+    """
+    out = [{shared_column(name): 0.0 for name in names} for _ in returns]
+    if not returns:
+        return out
+    times = [r.received_at for r in returns]
+    for name in names:
+        values = {r.attributes.get(name) for r in returns} - {None}
+        if not values:
+            continue
+        carrying = Q()
+        for value in sorted(values):
+            carrying |= Q(attributes__contains={name: value})
+        stored = sorted(
+            ReturnRequest.objects.filter(
+                carrying,
+                client_id__in={r.client_id for r in returns},
+                received_at__gt=min(times) - timedelta(days=WINDOW_DAYS),
+                received_at__lte=max(times),
+            ).values_list("pk", "client_id", "customer_id", "received_at", "attributes"),
+            key=lambda row: (row[3], row[0]),
+        )
+        origin = stored[0][3]
+        shared = identifier_sharing(
+            customer=[row[2] for row in stored],
+            at=[(row[3] - origin).total_seconds() for row in stored],
+            # A retailer's identifiers are its own: another retailer's equal value is not shared.
+            identifier=[(row[1], row[4].get(name)) for row in stored],
+        )
+        position = {row[0]: i for i, row in enumerate(stored)}
+        for features, r in zip(out, returns, strict=True):
+            if r.pk in position and r.attributes.get(name) is not None:
+                features[shared_column(name)] = float(shared[position[r.pk]])
+    return out

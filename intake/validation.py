@@ -3,6 +3,8 @@
 The API and the CSV imports both validate here, so a return means the same from either.
 """
 
+import math
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -12,12 +14,16 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.validation import (
+    NOT_BLANK_PATTERN,
     StrictCharField,
     StrictDecimalField,
     StrictFloatField,
     StrictIntegerField,
     StrictSerializer,
 )
+from intake.choices import AttributeType
+from intake.constants import ATTRIBUTE_NUMBER_MAX, ATTRIBUTE_STRING_MAX
+from intake.selectors import attribute_types_declared
 
 # Ids become path segments (/api/v1/returns/<order_id>, /customers/<customer_id>/).
 RESERVED_ORDER_IDS = {"batch"}
@@ -59,6 +65,81 @@ class OrderValueField(StrictDecimalField):
             max_value=ORDER_VALUE_MAX,
             **kwargs,
         )
+
+
+def attribute_value_clean(kind: str, value):
+    """The value as stored for an attribute of type `kind`; raises ValueError saying what a
+    value of that type must be."""
+    if kind == AttributeType.NUMBER:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"Expected a number, got {type(value).__name__}.")
+        if not math.isfinite(value) or abs(value) > ATTRIBUTE_NUMBER_MAX:
+            raise ValueError(
+                f"Expected a number between -{ATTRIBUTE_NUMBER_MAX:g} and {ATTRIBUTE_NUMBER_MAX:g}."
+            )
+        return value
+    if kind == AttributeType.BOOLEAN:
+        if not isinstance(value, bool):
+            raise ValueError("Expected true or false.")
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"Expected a string ({kind}), got {type(value).__name__}.")
+    if len(value) > ATTRIBUTE_STRING_MAX:
+        raise ValueError(f"At most {ATTRIBUTE_STRING_MAX} characters.")
+    if not re.fullmatch(NOT_BLANK_PATTERN, value):
+        raise ValueError("Must not be blank or hold a NUL character.")
+    return value.strip()
+
+
+def attribute_value_schema(kind: str) -> dict:
+    """What the OpenAPI schema states of a value of an attribute of type `kind`; null is the
+    same as leaving the attribute out."""
+    if kind == AttributeType.NUMBER:
+        schema = {
+            "type": "number",
+            "minimum": -ATTRIBUTE_NUMBER_MAX,
+            "maximum": ATTRIBUTE_NUMBER_MAX,
+        }
+    elif kind == AttributeType.BOOLEAN:
+        schema = {"type": "boolean"}
+    else:
+        schema = {"type": "string", "maxLength": ATTRIBUTE_STRING_MAX, "pattern": NOT_BLANK_PATTERN}
+    return {**schema, "nullable": True}
+
+
+class AttributesField(serializers.Field):
+    """A return's `attributes`: an object whose keys are declared attributes (active
+    AttributeDefinitions), each value checked by its declared type. Errors come by key; the
+    return's serializer reports them as `attributes.<key>`. `attribute_types` in the context
+    saves a batch from reading the declarations once per item."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                f"Expected a JSON object of declared attributes, got {type(data).__name__}."
+            )
+        declared = self.context.get("attribute_types")
+        if declared is None:
+            declared = attribute_types_declared()
+        values, errors = {}, {}
+        for key, value in data.items():
+            kind = declared.get(key)
+            if kind is None:
+                errors[key] = ["Not a declared attribute."]
+            elif value is not None:
+                try:
+                    values[key] = attribute_value_clean(kind, value)
+                except ValueError as exc:
+                    errors[key] = [str(exc)]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return values
+
+    def to_representation(self, value):
+        return value
 
 
 def _span(delta) -> str:
@@ -103,6 +184,21 @@ class ReturnInputSerializer(StrictSerializer):
         f"({_span(settings.SUBMITTED_AT_MAX_AGE)} unless set otherwise): older returns are "
         "imported as history. The server's time when left out.",
     )
+    attributes = AttributesField(
+        help_text="The retailer's own signals, by the names the desk declared, each of its "
+        "declared type; an attribute left out (or null) is missing. An undeclared name is "
+        "refused as `attributes.<name>`."
+    )
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            by_key = exc.detail.get("attributes") if isinstance(exc.detail, dict) else None
+            if isinstance(by_key, dict):
+                del exc.detail["attributes"]
+                exc.detail.update({f"attributes.{key}": msgs for key, msgs in by_key.items()})
+            raise
 
     def validate_submitted_at(self, value):
         now = timezone.now()
@@ -135,8 +231,9 @@ class ValidatedReturn:
 def return_payloads_validate(payloads: list, *, history: bool = False) -> list[ValidatedReturn]:
     """Validates each item of a batch, in order; `history` as for ReturnInputSerializer."""
     items = []
+    context = {"history": history, "attribute_types": attribute_types_declared()}
     for raw in payloads:
-        serializer = ReturnInputSerializer(data=raw, context={"history": history})
+        serializer = ReturnInputSerializer(data=raw, context=context)
         if serializer.is_valid():
             data = serializer.validated_data
             items.append(ValidatedReturn(order_id=data["order_id"], data=data))

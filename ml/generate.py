@@ -177,13 +177,107 @@ def _drift(rng: np.random.Generator, df: pd.DataFrame, scenario: str) -> pd.Data
     return df
 
 
-def generate_returns(*, rows: int, scenario: str, seed: int) -> pd.DataFrame:
+# The retailer signals `attributes=True` adds, as the declared attributes' CSV columns
+# (attr_<name>), with their types. Each is drawn after the label, from the label (and for the
+# rings, the account), so the fraud relationships are these and nothing else:
+# - account_age_days: legitimate accounts are months to years old (log-normal around 14
+#   months); 60% of fraudulent returns come from accounts under 30 days old; a ring's accounts
+#   are all under 3 weeks old.
+# - email_domain_class: free / corporate / disposable; disposable is 2% of legitimate returns,
+#   35% of fraudulent ones.
+# - billing_shipping_mismatch: 5% of legitimate returns, 40% of fraudulent ones.
+# - return_reason: legitimate returns are mostly size_fit and changed_mind; fraud mostly claims
+#   damaged or not_as_described.
+# - items_in_order: 1 + Poisson(1.2) for legitimate orders, 1 + Poisson(0.3) for fraud.
+# - order_hour: legitimate orders peak in the afternoon; 40% of fraud is ordered 0:00-5:59.
+# - device_id: one device per customer (a tenth of customers use a second), shared with one
+#   other customer by 1 customer in 25 (a household); a ring (stale_ring, the mimicry ring)
+#   works all its accounts from one to three devices, each return from any of them.
+ATTRIBUTE_TYPES = {
+    "account_age_days": "number",
+    "email_domain_class": "category",
+    "billing_shipping_mismatch": "boolean",
+    "return_reason": "category",
+    "items_in_order": "number",
+    "order_hour": "number",
+    "device_id": "identifier",
+}
+EMAIL_DOMAIN_CLASSES = ("free", "corporate", "disposable")
+RETURN_REASONS = ("size_fit", "changed_mind", "damaged", "not_as_described", "arrived_late")
+RINGS = ("stale_ring", "mimicry_ring")
+
+
+def _household(customer: str) -> str:
+    """Whose devices a customer uses: its own, or for one customer in 25 (numbered 1 past a
+    multiple of 25) its neighbour's, as a household shares a computer."""
+    prefix, _, number = customer.rpartition("-")
+    if number.isdigit() and int(number) % 25 == 1:
+        return f"{prefix}-{int(number) - 1:0{len(number)}d}"
+    return customer
+
+
+def _with_attributes(rng: np.random.Generator, df: pd.DataFrame) -> pd.DataFrame:
+    n = len(df)
+    fraud = df[LABEL].to_numpy() == 1
+    ring = df["pattern"].isin(RINGS).to_numpy()
+    account_age = np.round(rng.lognormal(6.0, 0.9, n))
+    young = fraud & (rng.random(n) < 0.6)
+    account_age[young] = rng.integers(0, 30, young.sum())
+    # A ring's account keeps one age across its returns.
+    ring_accounts = df.loc[ring, "customer_id"]
+    ages = {account: rng.integers(0, 21) for account in sorted(set(ring_accounts))}
+    account_age[ring] = ring_accounts.map(ages).to_numpy()
+    email = np.where(
+        fraud,
+        rng.choice(EMAIL_DOMAIN_CLASSES, n, p=(0.55, 0.10, 0.35)),
+        rng.choice(EMAIL_DOMAIN_CLASSES, n, p=(0.60, 0.38, 0.02)),
+    )
+    mismatch = rng.random(n) < np.where(fraud, 0.40, 0.05)
+    reason = np.where(
+        fraud,
+        rng.choice(RETURN_REASONS, n, p=(0.05, 0.10, 0.35, 0.40, 0.10)),
+        rng.choice(RETURN_REASONS, n, p=(0.40, 0.30, 0.12, 0.13, 0.05)),
+    )
+    items = 1 + rng.poisson(np.where(fraud, 0.3, 1.2))
+    hour = np.round(rng.normal(15.0, 3.5, n)).astype(int) % 24
+    night = fraud & (rng.random(n) < 0.4)
+    hour[night] = rng.integers(0, 6, night.sum())
+    second = rng.random(n) < 0.1
+    device = np.array(
+        [
+            f"DEV-{_household(c)}-{2 if s else 1}"
+            for c, s in zip(df["customer_id"], second, strict=True)
+        ],
+        dtype=object,
+    )
+    # A ring works its accounts from one to three devices, any of them for any account.
+    for pattern in RINGS:
+        rows = (df["pattern"] == pattern).to_numpy()
+        if rows.any():
+            pool = [f"DEV-{pattern.upper()}-{i}" for i in range(int(rng.integers(1, 4)))]
+            device[rows] = rng.choice(pool, rows.sum())
+    return df.assign(
+        attr_account_age_days=account_age.astype(np.int64),
+        attr_email_domain_class=email,
+        attr_billing_shipping_mismatch=np.where(mismatch, "true", "false"),
+        attr_return_reason=reason,
+        attr_items_in_order=items.astype(np.int64),
+        attr_order_hour=hour,
+        attr_device_id=device,
+    )
+
+
+def generate_returns(
+    *, rows: int, scenario: str, seed: int, attributes: bool = False
+) -> pd.DataFrame:
     """Generate ``rows`` returns (plus a mimicry ring for severe_drift, a ring with stale client
     aggregates mixed in for stale_ring); same seed, same frame.
 
     The ``pattern`` column names the fraud pattern whose rule set the row's fraud chance,
     ``noise`` for background fraud outside every pattern, or ``none``. Drift changes the inputs
-    only: labels are drawn after it from the same pattern rules.
+    only: labels are drawn after it from the same pattern rules. With ``attributes`` the
+    retailer signals of ATTRIBUTE_TYPES follow as attr_<name> columns, drawn from a stream of
+    their own, so the other columns are the same as without them.
     """
     if scenario not in SCENARIOS:
         raise ValueError(f"unknown scenario {scenario!r}; expected one of {', '.join(SCENARIOS)}")
@@ -205,7 +299,10 @@ def generate_returns(*, rows: int, scenario: str, seed: int) -> pd.DataFrame:
     # Same rounding as the shared files: cents, three-decimal ratios.
     df["order_value"] = df["order_value"].round(2)
     df["return_ratio"] = df["return_ratio"].round(3)
-    return df[[*COLUMNS, "pattern"]]
+    df = df[[*COLUMNS, "pattern"]]
+    if attributes:
+        df = _with_attributes(np.random.default_rng([seed, 1]), df)
+    return df
 
 
 def summarize(df: pd.DataFrame) -> str:

@@ -8,15 +8,18 @@ above the client's (the gap).
 
 `desk_history` is the one place these numbers are computed: training runs it over a file in the
 file's order, the live desk over each batch and its customers' stored returns, the replay over
-the replayed returns at their simulated times.
+the replayed returns at their simulated times. `identifier_sharing` does the same for a
+retailer's identifier attribute (a device id): how many other customers the desk saw with the
+same value in the last 30 days, which is how the accounts of a ring sharing devices show.
 """
 
 from bisect import bisect_right
+from collections import deque
 
 import numpy as np
 import pandas as pd
 
-from ml.schema import DESK_FEATURES
+from ml.schema import DESK_FEATURES, MISSING, attribute_column, shared_column
 
 DAY_SECONDS = 86_400.0
 WINDOW_DAYS = 30
@@ -67,6 +70,59 @@ def desk_history(
     return out
 
 
+def identifier_sharing(*, customer, at, identifier) -> np.ndarray:
+    """For each row, the number of other customers whose rows before it (in arrival order,
+    within the 30-day window) carried the same identifier; 0 where the row has none (None, "",
+    NaN). Rows are in arrival order, `at` in seconds, as for desk_history."""
+    customer = np.asarray(customer, dtype=object)
+    at = np.asarray(at, dtype=np.float64)
+    if len(at) > 1 and np.any(np.diff(at) < 0):
+        raise ValueError("rows must be in arrival order")
+    out = np.zeros(len(at))
+    seen: dict[object, deque] = {}
+    for i, value in enumerate(identifier):
+        if value is None or value == MISSING or (isinstance(value, float) and value != value):
+            continue
+        recent = seen.setdefault(value, deque())
+        while recent and recent[0][0] <= at[i] - WINDOW_DAYS * DAY_SECONDS:
+            recent.popleft()
+        out[i] = len({who for _, who in recent} - {customer[i]})
+        recent.append((at[i], customer[i]))
+    return out
+
+
+def _arrival(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(arrival seconds, arrival order) of a frame's rows: at its `submitted_at` when it has
+    one, else evenly over one day in row order, as the replay spreads such a file."""
+    if "submitted_at" in df.columns:
+        times = pd.to_datetime(df["submitted_at"], utc=True)
+        at = (times - times.min()).dt.total_seconds().to_numpy()
+        return at, np.argsort(at, kind="stable")
+    return np.arange(len(df)) * (DAY_SECONDS / max(len(df), 1)), np.arange(len(df))
+
+
+def with_shared_identifiers(df: pd.DataFrame, names) -> pd.DataFrame:
+    """`df` with `desk_shared_<name>` for each identifier attribute in `names`, computed over
+    its own rows in arrival order (see _arrival); a frame without the attribute's column
+    shares nothing."""
+    at, order = _arrival(df)
+    columns = {}
+    for name in names:
+        source = attribute_column(name)
+        if source not in df.columns:
+            columns[shared_column(name)] = np.zeros(len(df))
+            continue
+        shared = identifier_sharing(
+            customer=df["customer_id"].to_numpy()[order],
+            at=at[order],
+            identifier=df[source].to_numpy()[order],
+        )
+        column = np.empty(len(df))
+        column[order] = shared
+        columns[shared_column(name)] = column
+    return df.assign(**columns)
+
+
 def with_desk_view(df: pd.DataFrame) -> pd.DataFrame:
     """`df` with DESK_FEATURES computed over its own rows, in the file's order.
 
@@ -76,13 +132,7 @@ def with_desk_view(df: pd.DataFrame) -> pd.DataFrame:
     """
     if all(column in df.columns for column in DESK_FEATURES):
         return df
-    if "submitted_at" in df.columns:
-        times = pd.to_datetime(df["submitted_at"], utc=True)
-        at = (times - times.min()).dt.total_seconds().to_numpy()
-        order = np.argsort(at, kind="stable")
-    else:
-        at = np.arange(len(df)) * (DAY_SECONDS / max(len(df), 1))
-        order = np.arange(len(df))
+    at, order = _arrival(df)
     features = desk_history(
         customer=df["customer_id"].to_numpy()[order],
         at=at[order],

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ml.features import feature_arrays
+from ml.features import attribute_columns, feature_arrays
 from ml.schema import FEATURES
 from ml.train import TrainedBundle
 
@@ -25,14 +25,17 @@ class ScoreBatch:
     contributions: list[list[dict[str, float]]]
 
 
-def _feature_columns(rows: pd.DataFrame | list[dict]) -> dict[str, np.ndarray]:
+def _feature_columns(rows: pd.DataFrame | list[dict], attributes=()) -> dict[str, np.ndarray]:
     # Plain arrays rather than a DataFrame: building a frame costs more than scoring one row.
     if isinstance(rows, pd.DataFrame):
-        return feature_arrays(rows)
+        return feature_arrays(rows, attributes)
     missing = sorted({column for row in rows for column in FEATURES if column not in row})
     if missing:
         raise ValueError(f"returns lack feature columns: {', '.join(missing)}")
-    return feature_arrays({column: [row[column] for row in rows] for column in FEATURES})
+    columns = {column: [row[column] for row in rows] for column in FEATURES}
+    for column, _kind in attribute_columns(attributes):
+        columns[column] = [row.get(column) for row in rows]  # absent: the attribute is missing
+    return feature_arrays(columns, attributes)
 
 
 def score_returns(
@@ -40,10 +43,12 @@ def score_returns(
 ) -> ScoreBatch:
     """Score all rows in one vectorised pass; unseen categories are scored and flagged, not refused.
 
+    A row's attributes are its `attr_<name>` columns; those the model was not trained with are
+    ignored, and those it was trained with that a row lacks are missing.
     Contributions list up to ``top_k`` features per row as {"feature", "effect"}, the effect in
     probability (see FraudModel.predict_with_contributions).
     """
-    columns = _feature_columns(rows)
+    columns = _feature_columns(rows, bundle.model.attributes)
     if len(columns[FEATURES[0]]) == 0:
         return ScoreBatch(np.empty(0), np.empty(0), np.empty(0, dtype=bool), [], [])
     probability, contributions = bundle.model.predict_with_contributions(columns, top_k)

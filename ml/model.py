@@ -10,7 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 from threadpoolctl import ThreadpoolController
 
-from ml.features import ReturnFeatures, feature_arrays
+from ml.features import ONE_HOT_TYPES, ReturnFeatures, attribute_columns, feature_arrays
 from ml.schema import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
 
 CALIBRATION_METHODS = ("isotonic", "sigmoid")
@@ -31,7 +31,13 @@ class FraudModel(ClassifierMixin, BaseEstimator):
 
     ``calibration="auto"`` fits both isotonic and sigmoid calibration on part of the training
     rows and keeps the one with the lower Brier score on the rest.
+
+    ``attributes`` are the (name, type) pairs of the retailer's declared attributes it learns
+    from, read from columns ``attr_<name>`` (ml.features); a row without one has it missing.
     """
+
+    # Read by models pickled before attributes existed, which learned from none.
+    attributes = ()
 
     def __init__(
         self,
@@ -44,6 +50,7 @@ class FraudModel(ClassifierMixin, BaseEstimator):
         min_samples_leaf=40,
         cv=5,
         random_state=None,
+        attributes=(),
     ):
         self.calibration = calibration
         self.class_weight = class_weight
@@ -53,6 +60,7 @@ class FraudModel(ClassifierMixin, BaseEstimator):
         self.min_samples_leaf = min_samples_leaf
         self.cv = cv
         self.random_state = random_state
+        self.attributes = attributes
 
     def _calibrated(self, method: str) -> CalibratedClassifierCV:
         trees = HistGradientBoostingClassifier(
@@ -78,7 +86,7 @@ class FraudModel(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         if set(np.unique(y)) != {0, 1}:
             raise ValueError("y must contain both classes, labelled 0 and 1")
-        self.features_ = ReturnFeatures().fit(X)
+        self.features_ = ReturnFeatures(attributes=self.attributes).fit(X)
         matrix = self.features_.transform(X)
         if len(y) != len(matrix):
             raise ValueError(f"X has {len(matrix)} rows but y has {len(y)}")
@@ -98,12 +106,23 @@ class FraudModel(ClassifierMixin, BaseEstimator):
         self.calibrated_ = self._calibrated(self.calibration_method_).fit(matrix, y)
         self.classes_ = self.calibrated_.classes_
         # The "typical return" each feature is swapped to when explaining a prediction.
-        columns = feature_arrays(X)
+        columns = feature_arrays(X, self.attributes)
         self.baseline_ = {column: float(np.median(columns[column])) for column in NUMERIC_FEATURES}
-        for column in CATEGORICAL_FEATURES:
+        for column, kind in attribute_columns(self.attributes):
+            if kind in ("number", "identifier"):
+                present = columns[column][~np.isnan(columns[column])]
+                self.baseline_[column] = float(np.median(present)) if len(present) else np.nan
+        for column in (*CATEGORICAL_FEATURES, *self._attribute_categoricals()):
             values, counts = np.unique(columns[column], return_counts=True)
             self.baseline_[column] = values[np.argmax(counts)]
         return self
+
+    def _attribute_categoricals(self) -> list[str]:
+        return [c for c, kind in attribute_columns(self.attributes) if kind in ONE_HOT_TYPES]
+
+    def input_columns(self) -> tuple[str, ...]:
+        """The columns a row is scored on: FEATURES, then the attributes' columns."""
+        return (*FEATURES, *(column for column, _ in attribute_columns(self.attributes)))
 
     @_THREADPOOLS.wrap(limits=1)
     def predict_proba(self, X) -> np.ndarray:
@@ -126,22 +145,23 @@ class FraudModel(ClassifierMixin, BaseEstimator):
         is a step function, under which most single-feature swaps land on the same step.
         """
         check_is_fitted(self, "calibrated_")
-        columns = feature_arrays(X)
+        columns = feature_arrays(X, self.attributes)
+        inputs = self.input_columns()
         n = len(columns[FEATURES[0]])
         # Block 0 is the rows as given; block j + 1 has feature j replaced by its typical value.
-        stacked = {column: np.tile(values, len(FEATURES) + 1) for column, values in columns.items()}
-        for j, column in enumerate(FEATURES, start=1):
+        stacked = {column: np.tile(values, len(inputs) + 1) for column, values in columns.items()}
+        for j, column in enumerate(inputs, start=1):
             stacked[column][j * n : (j + 1) * n] = self.baseline_[column]
         matrix = self.features_.transform(stacked)
         with _THREADPOOLS.limit(limits=1):
             calibrated = self.calibrated_.predict_proba(matrix[:n])[:, 1]
             trees = self.calibrated_.calibrated_classifiers_[0].estimator
-            raw = trees.predict_proba(matrix)[:, 1].reshape(len(FEATURES) + 1, n)
+            raw = trees.predict_proba(matrix)[:, 1].reshape(len(inputs) + 1, n)
         p = np.vstack([calibrated, raw[1:]])
         effects = (raw[0] - raw[1:]).T
         order = np.argsort(-np.abs(effects), axis=1, kind="stable")[:, :top_k]
         contributions = [
-            [(FEATURES[j], float(effects[i, j])) for j in order[i] if effects[i, j] != 0.0]
+            [(inputs[j], float(effects[i, j])) for j in order[i] if effects[i, j] != 0.0]
             for i in range(n)
         ]
         return p[0], contributions

@@ -10,8 +10,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from ml.features import feature_arrays
-from ml.schema import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
+from ml.features import attribute_columns, feature_arrays
+from ml.schema import CATEGORICAL_FEATURES, FEATURES, MISSING, NUMERIC_FEATURES
 
 # A value slightly past the training extremes is what a fresh sample of the same heavy-tailed
 # data produces; 5% of the training span absorbs that yet still flags a returns velocity of 6
@@ -53,7 +53,14 @@ class OODGate(BaseEstimator):
     The anomaly score is the negative log-density under a Gaussian mixture over the numeric
     features. Against an IsolationForest it caught the same share of the mimicry ring and drifted
     rows at the same false-alarm rate, while scoring one row about ten times faster.
+
+    ``attributes`` (the model's, ml.features) are covered by the value and range checks: a
+    category attribute's value unseen in training is novel, a number far outside its training
+    range is out of range; a missing attribute is neither.
     """
+
+    # Read by gates pickled before attributes existed, which covered none.
+    attributes = ()
 
     def __init__(
         self,
@@ -62,11 +69,13 @@ class OODGate(BaseEstimator):
         calibration_fraction=0.5,
         n_components=4,
         random_state=None,
+        attributes=(),
     ):
         self.target_false_alarm_rate = target_false_alarm_rate
         self.calibration_fraction = calibration_fraction
         self.n_components = n_components
         self.random_state = random_state
+        self.attributes = attributes
 
     def fit(self, X, y=None):
         """Learn the training distribution from ``X``; ``y`` is ignored.
@@ -81,13 +90,19 @@ class OODGate(BaseEstimator):
             raise ValueError("target_false_alarm_rate must be between 0 and 1")
         if not 0.0 < self.calibration_fraction < 1.0:
             raise ValueError("calibration_fraction must be between 0 and 1")
-        train = feature_arrays(X)
+        train = feature_arrays(X, self.attributes)
         # Values and ranges are what the model saw: every row, not only the density's share.
         self.seen_values_ = {column: sorted(set(train[column])) for column in CATEGORICAL_FEATURES}
         self.numeric_ranges_ = {
             column: (float(train[column].min()), float(train[column].max()))
             for column in NUMERIC_FEATURES
         }
+        for column, kind in attribute_columns(self.attributes):
+            values = train[column]
+            if kind == "category":
+                self.seen_values_[column] = sorted(set(values) - {MISSING})
+            elif kind in ("number", "identifier") and not np.isnan(values).all():
+                self.numeric_ranges_[column] = (float(np.nanmin(values)), float(np.nanmax(values)))
         rows = np.arange(len(train["order_value"]))
         fit_rows, calibration_rows = train_test_split(
             rows, test_size=self.calibration_fraction, random_state=self.random_state
@@ -128,18 +143,18 @@ class OODGate(BaseEstimator):
 
     def _rule_reasons(self, columns: dict[str, np.ndarray]) -> list[list[dict[str, str]]]:
         reasons = [[] for _ in range(len(columns[FEATURES[0]]))]
-        for column in CATEGORICAL_FEATURES:
+        for column, seen in self.seen_values_.items():
             values = columns[column]
-            for i in np.flatnonzero(~np.isin(values, self.seen_values_[column])):
+            novel = ~np.isin(values, seen) & (values != MISSING)
+            for i in np.flatnonzero(novel):
                 reasons[i].append(
                     {
                         "code": "ood_unseen_value",
                         "text": f"{column} {values[i]!r} never seen in training",
                     }
                 )
-        for column in NUMERIC_FEATURES:
+        for column, (low, high) in self.numeric_ranges_.items():
             values = columns[column]
-            low, high = self.numeric_ranges_[column]
             slack = RANGE_TOLERANCE * (high - low)
             for i in np.flatnonzero(values > high + slack):
                 reasons[i].append(
@@ -159,7 +174,7 @@ class OODGate(BaseEstimator):
 
     def check(self, X) -> OODResult:
         """Score and flag each row, with a readable reason for every flag raised."""
-        columns = feature_arrays(X)
+        columns = feature_arrays(X, self.attributes)
         scores = self.score(columns)
         reasons = self._rule_reasons(columns)
         for i in np.flatnonzero(scores > self.threshold_):

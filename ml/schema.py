@@ -3,6 +3,7 @@
 import hashlib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 CLIENT_NUMERIC_FEATURES = (
@@ -27,6 +28,15 @@ FEATURES = NUMERIC_FEATURES + CATEGORICAL_FEATURES
 # What a client sends about a return, as against what the desk computes.
 CLIENT_FEATURES = CLIENT_NUMERIC_FEATURES + CATEGORICAL_FEATURES
 LABEL = "is_fraud"
+# A retailer's declared attributes travel as columns `attr_<name>` (the CSV import's names). A
+# model learns from those it was trained with (`attributes`, pairs of name and type). An
+# identifier names one thing (a device) and is never a raw feature: the model reads how many
+# other customers the desk saw with it in 30 days (ml.history.identifier_sharing), `desk_shared_
+# <name>`.
+ATTRIBUTE_PREFIX = "attr_"
+SHARED_PREFIX = "desk_shared_"
+MODEL_ATTRIBUTE_TYPES = ("number", "category", "boolean", "identifier")
+MISSING = ""
 ID_COLUMNS = ("order_id", "customer_id")
 
 # Every column of a returns file, in the shared files' order, with the type it is parsed as.
@@ -42,6 +52,47 @@ _COLUMN_TYPES = {
     LABEL: "int64",
 }
 COLUMNS = tuple(_COLUMN_TYPES)
+
+
+def attribute_column(name: str) -> str:
+    return f"{ATTRIBUTE_PREFIX}{name}"
+
+
+def shared_column(name: str) -> str:
+    return f"{SHARED_PREFIX}{name}"
+
+
+def attribute_values(values, kind: str) -> np.ndarray:
+    """An attribute's values as the model reads them: numbers as floats with NaN for missing,
+    categories and booleans as text with MISSING ("") for missing (booleans "true"/"false").
+    Raises ValueError naming a value that does not parse."""
+    if kind == "number":
+        out = np.empty(len(values), dtype=np.float64)
+        for i, value in enumerate(values):
+            if value is None or value == MISSING or (isinstance(value, float) and value != value):
+                out[i] = np.nan
+            elif isinstance(value, bool):
+                raise ValueError(f"a number attribute holds {value!r}")
+            else:
+                out[i] = float(value)
+        return out
+    out = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        if value is None or (isinstance(value, float) and value != value):
+            out[i] = MISSING
+        elif kind == "boolean":
+            text = str(value).strip().lower()
+            if text in ("true", "1", "yes"):
+                out[i] = "true"
+            elif text in ("false", "0", "no"):
+                out[i] = "false"
+            elif text == MISSING:
+                out[i] = MISSING
+            else:
+                raise ValueError(f"a boolean attribute holds {value!r}")
+        else:
+            out[i] = str(value)
+    return out
 
 
 def read_returns_csv(path: str | Path) -> pd.DataFrame:

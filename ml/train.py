@@ -15,11 +15,11 @@ import pandas as pd
 import sklearn
 from sklearn.model_selection import train_test_split
 
-from ml.history import with_desk_view
+from ml.history import with_desk_view, with_shared_identifiers
 from ml.metrics import evaluation_report
 from ml.model import FraudModel
 from ml.ood import OODGate
-from ml.schema import FEATURES, LABEL, data_hash
+from ml.schema import FEATURES, LABEL, attribute_column, data_hash
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,9 @@ class TrainingConfig:
     holdout_fraction: float = 0.25
     calibration: str = "auto"
     ood_false_alarm_rate: float = 0.02
+    # The declared attributes to learn from, (name, type) pairs with types in
+    # ml.schema.MODEL_ATTRIBUTE_TYPES, read from the data's attr_<name> columns.
+    attributes: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -51,10 +54,17 @@ def _code_version() -> str:
     return digest.hexdigest()
 
 
+def _with_desk_columns(df: pd.DataFrame, config: TrainingConfig) -> pd.DataFrame:
+    """`df` with the desk's own view and, for the identifier attributes of `config`, how many
+    customers share each (ml.history), over the whole frame in its order."""
+    identifiers = [name for name, kind in config.attributes if kind == "identifier"]
+    return with_shared_identifiers(with_desk_view(df), identifiers)
+
+
 def holdout_split(df: pd.DataFrame, config: TrainingConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(training rows, held-out rows): the stratified split train() fits and reports on, with
     the desk's features computed over the whole frame first, as train() does."""
-    df = with_desk_view(df)
+    df = _with_desk_columns(df, config)
     return train_test_split(
         df, test_size=config.holdout_fraction, stratify=df[LABEL], random_state=config.random_state
     )
@@ -70,17 +80,23 @@ def train(
     features are computed over the whole frame in its order (ml.history) unless it has them.
     """
     say = progress or (lambda message: None)
-    df = with_desk_view(df)
-    missing = [column for column in (*FEATURES, LABEL) if column not in df.columns]
+    df = _with_desk_columns(df, config)
+    columns = (*FEATURES, LABEL, *(attribute_column(name) for name, _ in config.attributes))
+    missing = [column for column in columns if column not in df.columns]
     if missing:
         raise ValueError(f"training data lacks columns: {', '.join(missing)}")
     training, holdout = holdout_split(df, config)
     say(f"fitting fraud model on {len(training):,} rows")
-    model = FraudModel(calibration=config.calibration, random_state=config.random_state)
+    attributes = tuple(tuple(pair) for pair in config.attributes)
+    model = FraudModel(
+        calibration=config.calibration, random_state=config.random_state, attributes=attributes
+    )
     model.fit(training, training[LABEL])
     say("fitting OOD gate")
     gate = OODGate(
-        target_false_alarm_rate=config.ood_false_alarm_rate, random_state=config.random_state
+        target_false_alarm_rate=config.ood_false_alarm_rate,
+        random_state=config.random_state,
+        attributes=attributes,
     ).fit(training)
     say(f"evaluating on {len(holdout):,} held-out rows")
     p = model.predict_proba(holdout)[:, 1]
@@ -107,6 +123,8 @@ def train(
     }
     feature_schema = {
         "features": list(FEATURES),
+        # The input schema beyond FEATURES: each attribute the model reads, with its type.
+        "attributes": dict(attributes),
         "categorical_values": gate.seen_values_,
         "numeric_ranges": {column: list(bounds) for column, bounds in gate.numeric_ranges_.items()},
     }

@@ -47,6 +47,7 @@ class ListKind(models.TextChoices):
 
 
 class ListField(models.TextChoices):
-    """The field of a return a list's entries are matched against (scoring.rules.FIELDS)."""
+    """The field of a return a list's entries are matched against (scoring.rules.FIELDS): these,
+    or a text attribute of the return, `attributes.<name>` (scoring.services.lists)."""
 
     CUSTOMER_ID = "customer_id", "Customer id"

@@ -8,7 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from scoring.choices import Action, ListField, ListKind
+from scoring.choices import Action, ListKind
 
 WEEKDAYS = 7
 
@@ -181,11 +181,13 @@ class Rule(models.Model):
 
 
 class RuleList(models.Model):
-    """An allow or block list of values of one field (customer ids now), named by rules."""
+    """An allow or block list of values of one field, named by rules: customer ids, or the
+    values of a category or identifier attribute (`attributes.device_id`)."""
 
     name = models.CharField(max_length=80, unique=True)
     kind = models.CharField(max_length=8, choices=ListKind.choices)
-    field = models.CharField(max_length=40, choices=ListField.choices)
+    # A ListField value or `attributes.<name>` (scoring.services.lists.list_field_choices).
+    field = models.CharField(max_length=52)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

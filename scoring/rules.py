@@ -7,8 +7,11 @@ Pure functions, no database. A definition is JSON:
      "effect": {"type": "probability_floor", "value": 0.25}}
 
 `when` is a group, {"all": [...]} (AND) or {"any": [...]} (OR), of conditions and groups. A
-condition names a `field` of the return (FIELDS); a later `attributes.<key>` field reads the
-retailer's attributes of the return through the same lookup, so conditions need no redesign.
+condition names a `field` of the return (FIELDS) or one of its declared attributes,
+`attributes.<name>`, typed by the declaration: a number compares as a number, a category or an
+identifier as a text, a boolean only with eq / ne true or false. A return without the attribute
+meets no condition on it. `in_list` names a list of the condition's field (customer ids, or the
+values of a text attribute such as a device id).
 `order_value_to_customer_mean` is the return's value over the mean order value of the customer's
 stored returns (this one included, so a first return is 1).
 
@@ -24,7 +27,10 @@ from decimal import Decimal, InvalidOperation
 from scoring.choices import Action, ReasonCode
 from scoring.constants import CENT
 
-NUMBER, TEXT = "number", "text"
+NUMBER, TEXT, BOOLEAN = "number", "text", "boolean"
+ATTRIBUTE_PREFIX = "attributes."
+# An attribute's declared type (intake.choices.AttributeType) as a rule compares it.
+ATTRIBUTE_KINDS = {"number": NUMBER, "category": TEXT, "identifier": TEXT, "boolean": BOOLEAN}
 FIELDS = {
     "order_value": NUMBER,
     "order_value_to_customer_mean": NUMBER,
@@ -85,20 +91,43 @@ def _text(value) -> bool:
     return isinstance(value, str) and 0 < len(value) <= MAX_TEXT and value.isprintable()
 
 
-def _condition_errors(condition, path: str, errors: dict, list_names) -> None:
+def field_kind(name, attribute_types: dict) -> str | None:
+    """How a rule compares the field `name` (NUMBER, TEXT, BOOLEAN), None if it is no field."""
+    if not isinstance(name, str):
+        return None
+    if name.startswith(ATTRIBUTE_PREFIX):
+        return ATTRIBUTE_KINDS.get(attribute_types.get(name[len(ATTRIBUTE_PREFIX) :]))
+    return FIELDS.get(name)
+
+
+def _condition_errors(condition, path: str, errors: dict, vocabulary) -> None:
     name, op, value = condition.get("field"), condition.get("op"), condition.get("value")
     unknown = set(condition) - {"field", "op", "value"}
     if unknown:
         errors[path] = f"unknown keys {', '.join(sorted(map(str, unknown)))}"
-    kind = FIELDS.get(name) if isinstance(name, str) else None
+    kind = field_kind(name, vocabulary.attribute_types)
     if kind is None:
-        errors[f"{path}.field"] = f"one of {', '.join(FIELDS)}"
+        errors[f"{path}.field"] = (
+            f"{name}: not a declared attribute"
+            if isinstance(name, str) and name.startswith(ATTRIBUTE_PREFIX)
+            else f"one of {', '.join(FIELDS)}, or attributes.<a declared attribute>"
+        )
     if op not in OPERATORS:
         errors[f"{path}.op"] = f"one of {', '.join(sorted(OPERATORS))}"
         return
+    if kind == BOOLEAN:
+        if op not in ("eq", "ne"):
+            errors[f"{path}.op"] = "eq or ne for a boolean attribute"
+        elif not isinstance(value, bool):
+            errors[f"{path}.value"] = "true or false"
+        return
     if op in LIST_MEMBERSHIP:
-        if not isinstance(value, str) or value not in list_names:
+        if not isinstance(value, str) or value not in vocabulary.list_fields:
             errors[f"{path}.value"] = "the name of an existing list"
+        elif kind is not None and vocabulary.list_fields[value] != name:
+            errors[f"{path}.value"] = (
+                f"a list of {name} values ({value} holds {vocabulary.list_fields[value]} values)"
+            )
         return
     if op in MEMBERSHIP:
         if not isinstance(value, list) or not 0 < len(value) <= MAX_CONDITIONS:
@@ -116,7 +145,7 @@ def _condition_errors(condition, path: str, errors: dict, list_names) -> None:
         )
 
 
-def _group_errors(group, path: str, errors: dict, list_names, depth: int, count: list) -> None:
+def _group_errors(group, path: str, errors: dict, vocabulary, depth: int, count: list) -> None:
     if not isinstance(group, dict) or len(group) != 1 or next(iter(group)) not in ("all", "any"):
         errors[path] = 'a group: {"all": [...]} or {"any": [...]}'
         return
@@ -134,9 +163,9 @@ def _group_errors(group, path: str, errors: dict, list_names, depth: int, count:
             if depth >= MAX_DEPTH:
                 errors[where] = f"groups nest at most {MAX_DEPTH} deep"
             else:
-                _group_errors(member, where, errors, list_names, depth + 1, count)
+                _group_errors(member, where, errors, vocabulary, depth + 1, count)
         elif isinstance(member, dict):
-            _condition_errors(member, where, errors, list_names)
+            _condition_errors(member, where, errors, vocabulary)
         else:
             errors[where] = "a condition or a group"
 
@@ -155,15 +184,28 @@ def _effect_errors(effect, errors: dict) -> None:
         errors["effect.value"] = f"an amount above 0 and at most {MAX_COST_FLOOR}"
 
 
-def rule_definition_clean(definition, *, list_names=frozenset()) -> dict:
-    """The definition in its stored form; RuleInvalid naming each wrong part if it is not one."""
+@dataclass(frozen=True)
+class _Vocabulary:
+    list_fields: dict  # list name -> the field its values are of
+    attribute_types: dict  # declared attribute name -> its type
+
+
+def rule_definition_clean(definition, *, lists=None, attribute_types=None) -> dict:
+    """The definition in its stored form; RuleInvalid naming each wrong part if it is not one.
+
+    `lists` maps each list's name to the field its values are of (scoring.selectors.list_fields);
+    `attribute_types` the declared attributes to their types (intake.selectors).
+    """
     errors = {}
+    vocabulary = _Vocabulary(
+        list_fields=dict(lists or {}), attribute_types=dict(attribute_types or {})
+    )
     if not isinstance(definition, dict):
         raise RuleInvalid({"definition": 'an object with "when" and "effect"'})
     unknown = set(definition) - {"when", "effect"}
     if unknown:
         errors["definition"] = f"unknown keys {', '.join(sorted(map(str, unknown)))}"
-    _group_errors(definition.get("when"), "when", errors, list_names, 1, [0])
+    _group_errors(definition.get("when"), "when", errors, vocabulary, 1, [0])
     _effect_errors(definition.get("effect"), errors)
     if errors:
         raise RuleInvalid(errors)
@@ -174,15 +216,15 @@ def rule_definition_clean(definition, *, list_names=frozenset()) -> dict:
         effect = {"type": effect["type"], "value": float(_number(effect["value"]))}
     else:
         effect = {"type": effect["type"], "value": str(_number(effect["value"]).quantize(CENT))}
-    return {"when": _stored(definition["when"]), "effect": effect}
+    return {"when": _stored(definition["when"], vocabulary), "effect": effect}
 
 
-def _stored(node):
+def _stored(node, vocabulary: _Vocabulary):
     """Numbers as JSON numbers, whatever text the editor sent them as."""
     if "all" in node or "any" in node:
         joiner = "all" if "all" in node else "any"
-        return {joiner: [_stored(member) for member in node[joiner]]}
-    kind, value = FIELDS[node["field"]], node["value"]
+        return {joiner: [_stored(member, vocabulary) for member in node[joiner]]}
+    kind, value = field_kind(node["field"], vocabulary.attribute_types), node["value"]
     if kind == NUMBER and node["op"] not in LIST_MEMBERSHIP:
         value = (
             [float(_number(v)) for v in value] if isinstance(value, list) else float(_number(value))
@@ -202,6 +244,12 @@ def rule_inputs(return_request, *, customer_mean: Decimal | None) -> dict:
         "product_category": return_request.product_category,
         "payment_method": return_request.payment_method,
         "customer_id": return_request.customer.external_id,
+        **{
+            f"{ATTRIBUTE_PREFIX}{name}": float(value)
+            if isinstance(value, int | float) and not isinstance(value, bool)
+            else value
+            for name, value in (getattr(return_request, "attributes", None) or {}).items()
+        },
     }
 
 
@@ -217,7 +265,10 @@ def _holds(node, inputs: dict, lists: dict) -> bool:
         return (actual in lists.get(value, ())) == LIST_MEMBERSHIP[op]
     if op in MEMBERSHIP:
         return (actual in value) == MEMBERSHIP[op]
-    return COMPARISONS[op](actual, value)
+    try:
+        return COMPARISONS[op](actual, value)
+    except TypeError:  # a stored value of another type than the rule's, which meets nothing
+        return False
 
 
 @dataclass(frozen=True)

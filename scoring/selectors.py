@@ -69,8 +69,9 @@ def customer_mean_values(*, customer_ids) -> dict:
     return {row["customer_id"]: row["mean"] for row in rows}
 
 
-def list_names() -> set[str]:
-    return set(RuleList.objects.values_list("name", flat=True))
+def list_fields() -> dict[str, str]:
+    """Each list's name -> the field its values are of, as rules name it."""
+    return dict(RuleList.objects.values_list("name", "field"))
 
 
 def lists_of_rules(*, rules: list[dict], now=None) -> dict[str, set[str]]:

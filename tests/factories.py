@@ -11,8 +11,8 @@ from budgets.models import BudgetPolicy, CustomerHold, LedgerAccount
 from casework.models import JoinedReturn, Label, ReviewCase
 from core.choices import ApiRole
 from core.models import ApiClient, ApiKey
-from intake.choices import ReturnStatus
-from intake.models import Customer, ReturnRequest
+from intake.choices import AttributeType, ReturnStatus
+from intake.models import AttributeDefinition, Customer, ReturnRequest
 from scoring.choices import Action
 from scoring.models import Decision, ModelVersion, PolicyVersion
 
@@ -59,6 +59,16 @@ class ApiKeyFactory(factory.django.DjangoModelFactory):
     role = ApiRole.SUBMITTER
     prefix = "rd_test"
     hash = factory.Sequence(lambda n: f"{n:064d}")
+
+
+class AttributeDefinitionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AttributeDefinition
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"signal_{n}")
+    type = AttributeType.NUMBER
+    description = "A signal the retailer sends."
 
 
 class CustomerFactory(factory.django.DjangoModelFactory):

@@ -5,6 +5,10 @@ from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerial
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
+from intake.choices import AttributeType
+from intake.models import AttributeDefinition
+from intake.validation import attribute_value_schema
+
 
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
@@ -65,3 +69,33 @@ class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
         if self.target.pattern:
             schema["pattern"] = self.target.pattern
         return schema
+
+
+class AttributesFieldSchema(OpenApiSerializerFieldExtension):
+    """A return's `attributes`: the attributes declared when the schema is asked for, each with
+    its type and description, and no other key."""
+
+    target_class = "intake.validation.AttributesField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        request = getattr(auto_schema.view, "request", None)
+        if request is None or not getattr(request.user, "is_authenticated", False):
+            # Generated offline (manage.py check, spectacular), with no caller: the
+            # declarations are the desk's data, which only the served schema reads.
+            return {
+                "type": "object",
+                "description": self.target.help_text,
+                "additionalProperties": {
+                    "anyOf": [attribute_value_schema(kind) for kind in AttributeType.values]
+                },
+            }
+        definitions = AttributeDefinition.objects.filter(active=True).order_by("name")
+        return {
+            "type": "object",
+            "description": self.target.help_text,
+            "properties": {
+                d.name: {**attribute_value_schema(d.type), "description": d.description}
+                for d in definitions
+            },
+            "additionalProperties": False,
+        }

@@ -39,11 +39,11 @@ from core.db import rows_update
 from intake.choices import Outcome, ReturnStatus
 from intake.constants import DECIDE_MAX_ATTEMPTS
 from intake.models import ReturnRequest
-from intake.selectors import returns_desk_view
+from intake.selectors import returns_desk_view, returns_identifier_sharing
 from intake.services.intake import return_decide_failed
 from ml.artifacts import TamperedArtifactError
 from ml.inference import ScoreBatch, score_returns
-from ml.schema import CLIENT_FEATURES
+from ml.schema import CLIENT_FEATURES, attribute_column
 from scoring.choices import Action, ReasonCode
 from scoring.constants import (
     AUDIT_MIN_APPROVALS_PER_DAY,
@@ -78,17 +78,27 @@ OUTCOME_OF_ACTION = {Action.APPROVE: Outcome.APPROVED, Action.REJECT: Outcome.RE
 
 
 def returns_feature_rows(returns: list[ReturnRequest]) -> list[dict]:
-    """The model's inputs: the return as the client sent it, and the desk's own view of its
-    customer (intake.selectors.returns_desk_view)."""
+    """The model's inputs: the return as the client sent it, its attributes (`attr_<name>`),
+    and the desk's own view of its customer (intake.selectors.returns_desk_view)."""
     desk = returns_desk_view(returns=returns)
     return [
-        {**{name: getattr(r, name) for name in CLIENT_FEATURES}, **view}
+        {
+            **{name: getattr(r, name) for name in CLIENT_FEATURES},
+            **view,
+            # The model reads those it was trained with and ignores the rest.
+            **{attribute_column(name): value for name, value in r.attributes.items()},
+        }
         for r, view in zip(returns, desk, strict=True)
     ]
 
 
 def returns_score(*, returns: list[ReturnRequest], bundle) -> ScoreBatch:
     rows = returns_feature_rows(returns)
+    identifiers = [name for name, kind in bundle.model.attributes if kind == "identifier"]
+    if identifiers:
+        shared = returns_identifier_sharing(returns=returns, names=identifiers)
+        for row, sharing in zip(rows, shared, strict=True):
+            row.update(sharing)
     for row in rows:
         row["order_value"] = float(row["order_value"])
     return score_returns(bundle, rows)

@@ -41,10 +41,13 @@ from core.services.api_clients import api_client_create
 from insights.services.oracle import oracle_resolve
 from insights.services.reference_design import reference_actions
 from intake.choices import Outcome
-from intake.models import ReturnRequest
+from intake.models import AttributeDefinition, ReturnRequest
+from intake.selectors import attribute_types_declared
+from intake.services.attributes import attribute_definition_save
 from intake.services.csv_intake import csv_rows_submit
 from ml.economics import realized_costs_batch
 from ml.inference import ScoreBatch
+from ml.schema import ATTRIBUTE_PREFIX
 from scoring.choices import RuleMode
 from scoring.constants import SCORING_BATCH_SIZE
 from scoring.models import CostSettings, ModelVersion
@@ -203,6 +206,27 @@ def replay_model_copy(model_version: ModelVersion) -> ModelVersion:
     )
 
 
+def replay_attributes_declare(*, rows: list[dict], attributes) -> list[dict]:
+    """Declares in the (scratch) database the attributes the model reads, as it was trained
+    with them, and drops from `rows` the attr_<name> columns of attributes still undeclared, so
+    a file with signals replays against a model with or without them."""
+    for name, kind in attributes:
+        if not AttributeDefinition.objects.filter(name=name).exists():
+            attribute_definition_save(
+                definition=AttributeDefinition(name=name, type=kind), actor=None
+            )
+    declared = attribute_types_declared()
+    return [
+        {
+            column: value
+            for column, value in row.items()
+            if not column.startswith(ATTRIBUTE_PREFIX)
+            or column[len(ATTRIBUTE_PREFIX) :] in declared
+        }
+        for row in rows
+    ]
+
+
 def replay_run(
     *,
     data: Path,
@@ -233,6 +257,7 @@ def replay_run(
     oracle_user, _ = get_user_model().objects.get_or_create(username="replay-oracle")
 
     replay_times_assign(rows, start=start, per_day=per_day)
+    rows = replay_attributes_declare(rows=rows, attributes=bundle.model.attributes)
     truth = {row["order_id"]: csv_boolean(row["is_fraud"]) for row in rows}
     invalid = []
     # The replay decides its returns itself, in file order; no worker may take them.

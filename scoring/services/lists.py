@@ -10,9 +10,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from core.services.audit import audit_record
+from intake.selectors import attribute_types_declared
 from scoring.choices import ListField, ListKind
 from scoring.models import ListEntry, RuleList
-from scoring.rules import RuleInvalid
+from scoring.rules import ATTRIBUTE_PREFIX, TEXT, RuleInvalid, field_kind
 
 NAME_LENGTH = RuleList._meta.get_field("name").max_length
 VALUE_LENGTH = ListEntry._meta.get_field("value").max_length
@@ -58,6 +59,20 @@ def list_expiry_parse(text) -> datetime | None:
     return moment
 
 
+def list_field_choices() -> list[tuple[str, str]]:
+    """The fields a new list may hold values of: customer ids, and each declared attribute a
+    rule compares as a text (a category or an identifier)."""
+    attribute_types = attribute_types_declared()
+    return [
+        *ListField.choices,
+        *(
+            (f"{ATTRIBUTE_PREFIX}{name}", f"Attribute {name} ({kind})")
+            for name, kind in sorted(attribute_types.items())
+            if field_kind(f"{ATTRIBUTE_PREFIX}{name}", attribute_types) == TEXT
+        ),
+    ]
+
+
 @transaction.atomic
 def list_create(*, actor, name, kind, field=ListField.CUSTOMER_ID) -> RuleList:
     errors = {}
@@ -67,8 +82,9 @@ def list_create(*, actor, name, kind, field=ListField.CUSTOMER_ID) -> RuleList:
         errors.update(exc.errors)
     if kind not in ListKind.values:
         errors["kind"] = f"one of {', '.join(ListKind.values)}"
-    if field not in ListField.values:
-        errors["field"] = f"one of {', '.join(ListField.values)}"
+    fields = [value for value, _label in list_field_choices()]
+    if field not in fields:
+        errors["field"] = f"one of {', '.join(fields)}"
     if not errors and RuleList.objects.filter(name=name).exists():
         errors["name"] = "another list has this name"
     if errors:

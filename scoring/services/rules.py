@@ -8,10 +8,11 @@ carries every live and shadow rule, so each decision names the rule versions it 
 from django.db import IntegrityError, transaction
 
 from core.services.audit import audit_record
+from intake.selectors import attribute_types_declared
 from scoring.choices import RuleMode
 from scoring.models import PolicyVersion, Rule
 from scoring.rules import RuleInvalid, rule_definition_clean
-from scoring.selectors import list_names
+from scoring.selectors import list_fields
 from scoring.services.policies import policy_version_publish
 
 NAME_LENGTH = Rule._meta.get_field("name").max_length
@@ -38,7 +39,9 @@ def rule_save(*, actor, name, definition, rule: Rule | None = None) -> Rule:
     except RuleInvalid as exc:
         errors.update(exc.errors)
     try:
-        definition = rule_definition_clean(definition, list_names=list_names())
+        definition = rule_definition_clean(
+            definition, lists=list_fields(), attribute_types=attribute_types_declared()
+        )
     except RuleInvalid as exc:
         errors.update(exc.errors)
     if not errors and Rule.objects.filter(name=name).exclude(pk=getattr(rule, "pk", None)).exists():

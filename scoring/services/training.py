@@ -12,9 +12,10 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from intake.selectors import attribute_types_declared
 from ml.economics import ACTIONS, realized_costs_batch
 from ml.inference import score_returns
-from ml.schema import FEATURES, LABEL
+from ml.schema import LABEL, MODEL_ATTRIBUTE_TYPES, attribute_column
 from ml.train import TrainedBundle, TrainingConfig, holdout_split, train
 from scoring.constants import OOD_RATE_PRIOR_RETURNS
 from scoring.policy import PolicySettings, ood_novelty_share, policy_decide_frame, score_facts
@@ -32,7 +33,7 @@ def holdout_decide(
     Returns policy_decide_frame's columns plus the model's own `fraud_probability` and `cost`,
     what each action really cost given the label.
     """
-    scores = score_returns(bundle, holdout[list(FEATURES)])
+    scores = score_returns(bundle, holdout[list(bundle.model.input_columns())])
     # The gate's flag rate over the hold-out stands in for the recent rate a worker reads.
     novelty_share = ood_novelty_share(
         flagged=int(np.sum(scores.ood_flag)),
@@ -60,6 +61,17 @@ def holdout_decide(
         float(settings.review_cost),
     )
     return decided
+
+
+def training_attributes(*, columns) -> tuple[tuple[str, str], ...]:
+    """The declared attributes a model learns from, given a training file's `columns`: each
+    active attribute the file has as `attr_<name>`. An identifier (a device id) enters only as
+    the number of other customers sharing it (ml.history.identifier_sharing)."""
+    return tuple(
+        (name, kind)
+        for name, kind in sorted(attribute_types_declared().items())
+        if kind in MODEL_ATTRIBUTE_TYPES and attribute_column(name) in columns
+    )
 
 
 def model_train(

@@ -30,8 +30,9 @@ from hypothesis import settings
 from casework.services.review import case_claim
 from core.choices import ApiRole
 from core.services.api_clients import api_client_create
+from intake.choices import AttributeType
 from tests.conftest import iso
-from tests.factories import ReviewCaseFactory
+from tests.factories import AttributeDefinitionFactory, ReviewCaseFactory
 
 # Per operation, examples and fuzzing each; the coverage phase adds its own boundary cases.
 # `make test` tries 25; the deeper pass is
@@ -111,7 +112,14 @@ def seeded_case_ids(db, auth_headers):
 
 
 @pytest.fixture
-def api_schema(app, auth_headers):
+def declared_attributes(db):
+    """One attribute of each type, so the schema states them and generated returns carry them."""
+    for kind in AttributeType.values:
+        AttributeDefinitionFactory(name=f"signal_{kind}", type=kind)
+
+
+@pytest.fixture
+def api_schema(app, auth_headers, declared_attributes):
     return schemathesis.openapi.from_wsgi("/api/schema/?format=json", app, headers=auth_headers)
 
 

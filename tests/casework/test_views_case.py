@@ -459,3 +459,10 @@ def test_customer_page_shows_history_ledger_and_hold(client, reviewer, customer)
     assert "<svg" in html
     assert "On hold (reject later returns)" in html
     assert "Place hold" not in html
+
+
+def test_case_page_shows_the_retailers_signals(client, reviewer, customer):
+    case = make_case(customer=customer, attributes={"device_id": "dev-<9>", "account_age_days": 3})
+    html = client.get(case.get_absolute_url()).content.decode()
+    assert "<code>account_age_days</code></dt><dd>3</dd>" in html
+    assert "dev-&lt;9&gt;" in html

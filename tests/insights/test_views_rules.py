@@ -10,9 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.models import AuditEvent
+from intake.choices import AttributeType
 from scoring.models import ListEntry, Rule, RuleList
 from scoring.services.policies import policy_version_current
-from tests.factories import UserFactory
+from tests.factories import AttributeDefinitionFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_costs")]
 
@@ -164,3 +165,39 @@ def test_no_input_to_the_lists_is_a_server_error(lead_client, data, value, reaso
     assert lead_client.post(url, {"file": upload, "_upload": ""}).status_code in (200, 302)
     entry = {"value": value, "reason": reason, "expires_at": expires, "_add": ""}
     assert lead_client.post(url, entry).status_code in (200, 302)
+
+
+def test_a_lead_makes_a_device_list_and_a_rule_on_it_and_test_runs_it(lead_client):
+    AttributeDefinitionFactory(name="device_id", type=AttributeType.IDENTIFIER)
+    page = lead_client.get(reverse("rules:lists")).content.decode()
+    assert 'value="attributes.device_id"' in page
+    response = lead_client.post(
+        reverse("rules:lists"),
+        {"name": "bad devices", "kind": "block", "field": "attributes.device_id"},
+    )
+    assert RuleList.objects.get().field == "attributes.device_id"
+    lead_client.post(response["Location"], {"value": "dev-9", "reason": "ring", "_add": ""})
+    definition = {
+        "when": {
+            "all": [{"field": "attributes.device_id", "op": "in_list", "value": "bad devices"}]
+        },
+        "effect": {"type": "force_review"},
+    }
+    response = lead_client.post(reverse("rules:new"), form("Bad devices", definition, _test_run=""))
+    assert response.status_code == 200
+    assert not response.context["form"].errors
+    assert response.context["test_run"] is not None
+    lead_client.post(reverse("rules:new"), form("Bad devices", definition, _save=""))
+    assert Rule.objects.get().definition["when"]["all"][0]["field"] == "attributes.device_id"
+
+
+def test_the_editor_names_an_undeclared_attribute(lead_client):
+    definition = {
+        "when": {"all": [{"field": "attributes.device_id", "op": "eq", "value": "x"}]},
+        "effect": {"type": "force_review"},
+    }
+    response = lead_client.post(reverse("rules:new"), form("Devices", definition, _save=""))
+    assert "attributes.device_id: not a declared attribute" in " ".join(
+        response.context["form"].errors["definition"]
+    )
+    assert not Rule.objects.exists()

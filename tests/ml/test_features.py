@@ -84,7 +84,7 @@ def test_estimator_contract(returns):
         check_set_params,
     ):
         check("ReturnFeatures", features)
-    assert features.get_params() == {}
+    assert features.get_params() == {"attributes": ()}
     with pytest.raises(NotFittedError):
         check_is_fitted(features)
     assert features.fit(returns) is features

@@ -120,6 +120,7 @@ def test_estimator_contract():
         "calibration_fraction": 0.4,
         "n_components": 4,
         "random_state": 4,
+        "attributes": (),
     }
     assert OODGate().set_params(**params).get_params() == params
     rows = with_desk_view(generate_returns(rows=500, scenario="normal", seed=0))

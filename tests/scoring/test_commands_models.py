@@ -85,3 +85,21 @@ def test_train_on_a_file_without_labels_is_refused(tmp_path):
     data.write_text("order_id,customer_id\nA,B\n")
     with pytest.raises(CommandError):
         run("train_model", "--data", str(data))
+
+
+def test_generate_returns_with_attributes_writes_the_signal_columns(tmp_path):
+    path = tmp_path / "signals.csv"
+    run(
+        "generate_returns",
+        "--rows",
+        "1000",
+        "--scenario",
+        "stale_ring",
+        "--out",
+        str(path),
+        "--attributes",
+    )
+    frame = pd.read_csv(path)
+    assert {"attr_account_age_days", "attr_device_id", "attr_return_reason"} <= set(frame.columns)
+    ring = frame[frame.customer_id.str.startswith("STALE-")]
+    assert ring.customer_id.nunique() > ring.attr_device_id.nunique()

@@ -45,6 +45,19 @@ def inputs(**overrides):
     return rule_inputs(r, customer_mean=overrides.get("mean", Decimal("200.00")))
 
 
+ATTRIBUTE_TYPES = {
+    "account_age_days": "number",
+    "email_domain_class": "category",
+    "billing_shipping_mismatch": "boolean",
+    "device_id": "identifier",
+}
+ATTRIBUTES = {
+    "account_age_days": 3,
+    "email_domain_class": "disposable",
+    "billing_shipping_mismatch": True,
+    "device_id": "dev-1",
+}
+
 INVALID = [
     # (definition, the path named in the errors)
     ([], "definition"),
@@ -160,7 +173,7 @@ def test_in_list_reads_the_named_list():
         "version": 1,
         "mode": "live",
         "name": "Blocked customers",
-        "definition": rule_definition_clean(definition, list_names={"blocked"}),
+        "definition": rule_definition_clean(definition, lists={"blocked": "customer_id"}),
     }
     assert rules_evaluate([rule], inputs(), lists={"blocked": {"C-1"}}).forced_action == "reject"
     assert rules_evaluate([rule], inputs(), lists={"blocked": {"C-2"}}).forced_action is None
@@ -183,7 +196,14 @@ JSON = st.recursive(
 
 def _outcome(definition):
     try:
-        return rule_definition_clean(definition, list_names={"blocked"}), None
+        return (
+            rule_definition_clean(
+                definition,
+                lists={"blocked": "customer_id", "devices": "attributes.device_id"},
+                attribute_types=ATTRIBUTE_TYPES,
+            ),
+            None,
+        )
     except RuleInvalid as exc:
         return None, exc.errors
 
@@ -196,6 +216,7 @@ def _rule_or_named_error(definition):
     else:
         rule = {"id": 1, "version": 1, "mode": "live", "name": "x", "definition": cleaned}
         rules_evaluate([rule], inputs(), lists={"blocked": {"C-1"}})
+        rules_evaluate([rule], inputs(attributes=ATTRIBUTES), lists={"devices": {"dev-1"}})
 
 
 @given(definition=JSON)
@@ -205,10 +226,23 @@ def test_any_json_is_a_rule_or_a_named_error(definition):
 
 CONDITIONS = st.fixed_dictionaries(
     {
-        "field": st.sampled_from(["order_value", "product_category", "customer_id", "colour"]),
+        "field": st.sampled_from(
+            [
+                "order_value",
+                "product_category",
+                "customer_id",
+                "colour",
+                *(f"attributes.{name}" for name in [*ATTRIBUTE_TYPES, "undeclared"]),
+            ]
+        ),
         "op": st.sampled_from(["eq", "ne", "gt", "lte", "in", "not_in", "in_list", "is"]),
         "value": st.one_of(
-            st.integers(), st.floats(), st.text(max_size=5), st.lists(st.text(max_size=3))
+            st.integers(),
+            st.floats(),
+            st.booleans(),
+            st.sampled_from(["blocked", "devices"]),
+            st.text(max_size=5),
+            st.lists(st.text(max_size=3)),
         ),
     }
 )
@@ -233,3 +267,86 @@ DEFINITIONS = st.fixed_dictionaries(
 @given(definition=DEFINITIONS)
 def test_near_valid_definitions_are_rules_or_named_errors(definition):
     _rule_or_named_error(definition)
+
+
+def attribute_rule(*conditions, lists=None):
+    definition = {"when": {"all": list(conditions)}, "effect": {"type": "force_review"}}
+    cleaned = rule_definition_clean(definition, lists=lists, attribute_types=ATTRIBUTE_TYPES)
+    return {"id": 1, "version": 1, "mode": "live", "name": "signals", "definition": cleaned}
+
+
+def test_rules_compare_attributes_by_their_declared_type():
+    rule = attribute_rule(
+        {"field": "attributes.account_age_days", "op": "lt", "value": "7"},
+        {"field": "attributes.email_domain_class", "op": "in", "value": ["disposable"]},
+        {"field": "attributes.billing_shipping_mismatch", "op": "eq", "value": True},
+    )
+    assert rule["definition"]["when"]["all"][0]["value"] == 7.0
+    assert rules_evaluate([rule], inputs(attributes=ATTRIBUTES)).forced_action == "review"
+    older = {**ATTRIBUTES, "account_age_days": 30}
+    assert rules_evaluate([rule], inputs(attributes=older)).forced_action is None
+
+
+def test_a_return_without_the_attribute_meets_no_condition_on_it():
+    rule = attribute_rule({"field": "attributes.account_age_days", "op": "lt", "value": 7})
+    assert rules_evaluate([rule], inputs(attributes={})).forced_action is None
+    assert rules_evaluate([rule], inputs()).forced_action is None
+
+
+def test_an_identifier_list_blocks_a_device():
+    rule = attribute_rule(
+        {"field": "attributes.device_id", "op": "in_list", "value": "devices"},
+        lists={"devices": "attributes.device_id"},
+    )
+    blocked = rules_evaluate([rule], inputs(attributes=ATTRIBUTES), lists={"devices": {"dev-1"}})
+    assert blocked.forced_action == "review"
+    other = rules_evaluate([rule], inputs(attributes=ATTRIBUTES), lists={"devices": {"dev-2"}})
+    assert other.forced_action is None
+
+
+@pytest.mark.parametrize(
+    ("condition", "path", "message"),
+    [
+        (
+            {"field": "attributes.foo", "op": "eq", "value": "x"},
+            "when.all[0].field",
+            "attributes.foo: not a declared attribute",
+        ),
+        (
+            {"field": "attributes.account_age_days", "op": "gt", "value": "young"},
+            "when.all[0].value",
+            "a number",
+        ),
+        (
+            {"field": "attributes.device_id", "op": "gt", "value": "a"},
+            "when.all[0].op",
+            "eq, ne, in or not_in for a text field",
+        ),
+        (
+            {"field": "attributes.billing_shipping_mismatch", "op": "eq", "value": "yes"},
+            "when.all[0].value",
+            "true or false",
+        ),
+        (
+            {"field": "attributes.billing_shipping_mismatch", "op": "gt", "value": True},
+            "when.all[0].op",
+            "eq or ne for a boolean attribute",
+        ),
+        (
+            {"field": "attributes.device_id", "op": "in_list", "value": "blocked"},
+            "when.all[0].value",
+            "a list of attributes.device_id values (blocked holds customer_id values)",
+        ),
+        (
+            {"field": "customer_id", "op": "in_list", "value": "devices"},
+            "when.all[0].value",
+            "a list of customer_id values (devices holds attributes.device_id values)",
+        ),
+    ],
+)
+def test_conditions_on_attributes_are_checked_against_the_declaration(condition, path, message):
+    with pytest.raises(RuleInvalid) as refused:
+        attribute_rule(
+            condition, lists={"blocked": "customer_id", "devices": "attributes.device_id"}
+        )
+    assert refused.value.errors == {path: message}

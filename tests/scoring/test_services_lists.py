@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from casework.services.pipeline import returns_decide_pending
 from core.models import AuditEvent
+from intake.choices import AttributeType
 from scoring.models import Decision, ListEntry
 from scoring.rules import RuleInvalid
 from scoring.services.lists import (
@@ -21,7 +22,12 @@ from scoring.services.lists import (
     list_entry_remove,
 )
 from scoring.services.rules import rule_publish, rule_save
-from tests.factories import CustomerFactory, ReturnRequestFactory, UserFactory
+from tests.factories import (
+    AttributeDefinitionFactory,
+    CustomerFactory,
+    ReturnRequestFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -141,3 +147,50 @@ def test_a_rule_may_name_only_a_list_that_exists(lead):
             },
         )
     assert raised.value.errors == {"when.all[0].value": "the name of an existing list"}
+
+
+def test_a_device_block_list_rejects_a_return_sent_through_the_api(api, active_model, lead):
+    AttributeDefinitionFactory(name="device_id", type=AttributeType.IDENTIFIER)
+    devices = list_create(
+        actor=lead, name="bad devices", kind="block", field="attributes.device_id"
+    )
+    list_entry_put(actor=lead, rule_list=devices, value="dev-ring-1", reason="shared by a ring")
+    rule = rule_save(
+        actor=lead,
+        name="Blocked devices",
+        definition={
+            "when": {
+                "all": [{"field": "attributes.device_id", "op": "in_list", "value": "bad devices"}]
+            },
+            "effect": {"type": "force_reject"},
+        },
+    )
+    rule_publish(actor=lead, rule=rule, mode="live")
+    body = {
+        "customer_id": "C-NEW",
+        "order_value": "30.00",
+        "product_category": "Toys",
+        "payment_method": "PayPal",
+        "days_since_purchase": 3,
+    }
+    for order_id, device in (("D-1", "dev-ring-1"), ("D-2", "dev-other")):
+        response = api.post(
+            "/api/v1/returns",
+            {**body, "order_id": order_id, "attributes": {"device_id": device}},
+            format="json",
+        )
+        assert response.status_code == 202
+    returns_decide_pending()
+    blocked = Decision.objects.get(return_request__order_id="D-1")
+    assert (blocked.action, blocked.reasons[0]["rule"]) == ("reject", "Blocked devices")
+    assert Decision.objects.get(return_request__order_id="D-2").action == "approve"
+    assert AuditEvent.objects.get(action="list.create").after["field"] == "attributes.device_id"
+
+
+def test_a_list_holds_customer_ids_or_a_text_attribute_only(lead):
+    AttributeDefinitionFactory(name="device_id", type=AttributeType.IDENTIFIER)
+    AttributeDefinitionFactory(name="account_age_days", type=AttributeType.NUMBER)
+    for field in ("attributes.account_age_days", "attributes.nope", "order_value"):
+        with pytest.raises(RuleInvalid) as refused:
+            list_create(actor=lead, name=f"list of {field}", kind="block", field=field)
+        assert refused.value.errors == {"field": "one of customer_id, attributes.device_id"}

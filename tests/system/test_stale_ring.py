@@ -4,9 +4,12 @@ with and without the desk's own view of its customers. Run with `-s` to see the 
 
 import csv
 import io
+import json
 from collections import defaultdict
 from decimal import Decimal
 
+import numpy as np
+import pandas as pd
 import pytest
 from django.core.management import call_command
 
@@ -15,10 +18,12 @@ from core.choices import ApiRole
 from core.services.api_clients import api_client_create
 from insights.live_day import REVIEW_COST, live_day_rows_read, live_day_run
 from intake.choices import Outcome
-from intake.models import ReturnRequest
-from ml.generate import generate_returns
+from intake.models import AttributeDefinition, ReturnRequest
+from ml.generate import ATTRIBUTE_TYPES, generate_returns
 from ml.history import NO_PREVIOUS_HOURS
 from ml.schema import COLUMNS, DESK_FEATURES
+from scoring.models import ModelVersion
+from tests.factories import AttributeDefinitionFactory
 
 pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -100,3 +105,91 @@ def test_the_desks_own_view_cuts_what_the_ring_costs(ring_day, tmp_path, active_
 
     print(f"\nthe ring in a replay: ${with_view} with the desk's own view, ${without_view} without")
     assert with_view < without_view
+
+
+def replay_ring(path, out) -> tuple[dict, dict[str, list[str]]]:
+    """The replay's summary and, per ring account, its actions in order."""
+    call_command("replay", "--data", str(path), "--out", str(out), stdout=io.StringIO())
+    summary = json.loads((out / "summary.json").read_text())
+    actions = defaultdict(list)
+    with (out / "decisions.csv").open() as handle:
+        for row in csv.DictReader(handle):
+            if row["customer_id"].startswith(RING):
+                actions[row["customer_id"]].append(row["action"])
+    return summary, actions
+
+
+def train_on(path) -> None:
+    call_command("train_model", "--data", str(path), stdout=io.StringIO())
+
+
+TRAINING_DAYS = 15
+
+
+def training_days(*, days: int) -> pd.DataFrame:
+    """`days` generated days of 400 returns, each with its own small ring, one after another
+    (each day's ids and ring devices its own), as a desk's history that has met rings."""
+    start = pd.Timestamp("2026-01-01", tz="UTC")
+    frames = []
+    for d in range(days):
+        frame = generate_returns(rows=400, scenario="stale_ring", seed=100 + d, attributes=True)
+        ring = frame["pattern"] == "stale_ring"
+        frame["order_id"] = f"D{d}-" + frame["order_id"]
+        frame.loc[ring, "customer_id"] = f"D{d}-" + frame.loc[ring, "customer_id"]
+        frame.loc[ring, "attr_device_id"] = f"D{d}-" + frame.loc[ring, "attr_device_id"]
+        seconds = np.arange(len(frame)) * (86_400 / len(frame))
+        frame["submitted_at"] = (
+            start + pd.Timedelta(days=d) + pd.to_timedelta(seconds, unit="s")
+        ).strftime("%Y-%m-%dT%H:%M:%SZ")
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+SIGNAL_SETS = {
+    "no signals": set(),
+    "shared devices only": {"device_id"},
+    "signals, no device": set(ATTRIBUTE_TYPES) - {"device_id"},
+    "signals and shared devices": set(ATTRIBUTE_TYPES),
+}
+
+
+def test_a_ring_sharing_devices_is_stopped_by_its_second_return_per_account(tmp_path):
+    """A desk that declared the retailer's signals, trained on a day that held a ring, replays
+    another day's ring. With the count of customers sharing the device alone, each account is
+    stopped by its second return; with every signal, at its first (the generated ring's
+    accounts are all young, which the account age shows). Run with -s for the figures."""
+    training, day = tmp_path / "training.csv", tmp_path / "day.csv"
+    training_days(days=TRAINING_DAYS).to_csv(training, index=False)
+    generate_returns(rows=400, scenario="stale_ring", seed=3, attributes=True).to_csv(
+        day, index=False
+    )
+    for name, kind in ATTRIBUTE_TYPES.items():
+        AttributeDefinitionFactory(name=name, type=kind)
+    figures = {}
+    for label, names in SIGNAL_SETS.items():
+        AttributeDefinition.objects.update(active=False)
+        AttributeDefinition.objects.filter(name__in=names).update(active=True)
+        train_on(training)
+        schema = ModelVersion.objects.get(is_active=True).feature_schema["attributes"]
+        assert set(schema) == names
+        figures[label] = replay_ring(day, tmp_path / label.replace(" ", "-"))
+
+    stops = {}
+    for label, (summary, actions) in figures.items():
+        assert len(actions) == 4
+        stops[label] = {
+            account: next((i + 1 for i, a in enumerate(seq) if a != "approve"), len(seq) + 1)
+            for account, seq in sorted(actions.items())
+        }
+        print(
+            f"\n{label}: cost per return {summary['realized_cost_per_return']:.2f} "
+            f"(approve all {summary['approve_all_cost_per_return']:.2f}); ring stopped at "
+            f"return {stops[label]}"
+        )
+    assert max(stops["shared devices only"].values()) <= 2
+    assert max(stops["signals and shared devices"].values()) <= 2
+    for label in ("shared devices only", "signals and shared devices"):
+        for seq in figures[label][1].values():
+            assert "approve" not in seq[2:]
+    cost = {label: summary["realized_cost_per_return"] for label, (summary, _) in figures.items()}
+    assert cost["shared devices only"] <= cost["no signals"]

@@ -8,11 +8,16 @@ from django.core.management.base import BaseCommand, CommandError
 from ml.schema import read_returns_csv
 from ml.train import TrainingConfig, format_report
 from scoring.services.models import model_version_register
-from scoring.services.training import model_train
+from scoring.services.training import model_train, training_attributes
 
 
 class Command(BaseCommand):
-    help = "Train on a labelled returns CSV and register (and by default activate) the model."
+    help = (
+        "Train on a labelled returns CSV and register (and by default activate) the model. "
+        "Declared attributes the file has as attr_<name> columns are model inputs (an "
+        "identifier as the count of other customers sharing it); the model version records "
+        "which."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--data", type=Path, required=True)
@@ -30,8 +35,15 @@ class Command(BaseCommand):
 
         try:
             frame = read_returns_csv(data)
+            attributes = training_attributes(columns=frame.columns)
+            progress(
+                "attributes: "
+                + (", ".join(f"{name} ({kind})" for name, kind in attributes) or "none")
+            )
             bundle = model_train(
-                data=frame, config=TrainingConfig(random_state=seed), progress=progress
+                data=frame,
+                config=TrainingConfig(random_state=seed, attributes=attributes),
+                progress=progress,
             )
         except ValueError as exc:  # unreadable rows, or data the model cannot learn from
             raise CommandError(f"{data}: {exc}") from exc
