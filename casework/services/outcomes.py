@@ -223,3 +223,14 @@ def outcome_csv_row_to_payload(row: dict) -> dict:
     if isinstance(flag, str) and csv_boolean(flag) is not None:
         payload["fraud_confirmed"] = csv_boolean(flag)
     return payload
+
+
+def outcome_rows_record(*, client: ApiClient, rows: Iterable[dict]) -> Iterator[OutcomeItemResult]:
+    """Records outcome rows (OUTCOME_COLUMNS) for `client`'s returns, each row in its own
+    transaction, answered by the row's line in the file."""
+    # A csv reader knows the row's real line (blank lines are skipped); a list does not.
+    numbered = (
+        (getattr(rows, "line_num", index), outcome_csv_row_to_payload(row))
+        for index, row in enumerate(rows, start=2)
+    )
+    yield from outcome_items_record(client=client, items=numbered)
