@@ -66,6 +66,8 @@ TABLE = {
     "api/v1/returns/batch": {"POST": {SUBMITTER}},
     "api/v1/returns/<str:order_id>": {"GET": {SUBMITTER}},
     "api/v1/labels": {"POST": {LABELER}},
+    "api/v1/outcomes": {"POST": {LABELER}},
+    "api/v1/outcomes/batch": {"POST": {LABELER}},
     "api/v1/decisions": {"GET": {SUBMITTER}},
     "api/v1/cases": {"GET": {REVIEWER_KEY} | STAFF},
     "api/v1/cases/<int:case_id>/claim": {"POST": {REVIEWER_KEY} | STAFF},

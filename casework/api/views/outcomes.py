@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from casework.api.permissions import IsLabeler
-from casework.api.schema import error_responses
+from casework.api.schema import OneOfBodySchema, error_responses
 from casework.choices import OutcomeKind
 from casework.constants import OUTCOME_BATCH_MAX
 from casework.services.outcomes import (
@@ -63,6 +63,7 @@ class OutcomeBatchInputSerializer(StrictSerializer):
 class OutcomeCreateView(APIView):
     permission_classes = [IsLabeler]
     throttle_scope = "labels"
+    schema = OneOfBodySchema()
 
     @extend_schema(
         request=OUTCOME_INPUT,
