@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from core.db import append_only, grant_roles
+
 
 class Migration(migrations.Migration):
 
@@ -44,4 +46,6 @@ class Migration(migrations.Migration):
             model_name='outcomeevent',
             constraint=models.UniqueConstraint(fields=('client', 'event_id'), name='outcome_event_id_per_client'),
         ),
+        append_only("casework_outcomeevent"),
+        grant_roles("casework", {"admin": ["view_outcomeevent"]}),
     ]

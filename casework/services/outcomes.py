@@ -145,7 +145,6 @@ def outcome_record(*, client: ApiClient, data: dict) -> OutcomeRecorded:
             actor=client,
             outcome_event=event,
         ).truth_changed
-    event.return_request = return_request
     return OutcomeRecorded(event=event, created=True, truth_changed=truth_changed)
 
 

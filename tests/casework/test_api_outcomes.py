@@ -1,10 +1,12 @@
 """POST /api/v1/outcomes and /outcomes/batch: each kind's fields, what each implies, idempotency by
 the sender's event id, ownership, and the ledger following the label an event becomes."""
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import DatabaseError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -156,6 +158,16 @@ def test_another_body_under_a_used_event_id_is_a_409(api, approved):
     assert OutcomeEvent.objects.get().details["reason"] == "empty_box"
 
 
+def test_recorded_events_cannot_be_changed_or_deleted(api, submitter):
+    ReturnRequestFactory(client=submitter, order_id="ORD-1")
+    api.post(URL, event(kind="carrier_scan"), format="json")
+    recorded = OutcomeEvent.objects.get()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        OutcomeEvent.objects.filter(pk=recorded.pk).update(kind="chargeback")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        recorded.delete()
+
+
 def test_event_ids_are_each_clients_own(api, submitter, api_for):
     ReturnRequestFactory(client=submitter, order_id="ORD-1")
     other_api = api_for("labeler", "other-shop")
@@ -266,3 +278,13 @@ def test_batch_records_each_event_on_its_own(api, submitter, approved):
     assert results[0]["event_id"] == "scan-1"
     assert OutcomeEvent.objects.count() == 2
     assert booked(approved) == approved.order_value
+
+
+@pytest.mark.parametrize("field", ["event_id", "order_id", "reason_code", "note"])
+def test_a_lone_surrogate_in_any_text_is_answered_not_a_500(api, submitter, field):
+    ReturnRequestFactory(client=submitter, order_id="ORD-1")
+    kind = {"reason_code": "chargeback", "note": "customer_service"}.get(field, "inspection")
+    data = event(kind=kind)
+    data[field] = "bad \ud800 text"
+    response = api.generic("POST", URL, json.dumps(data), content_type="application/json")
+    assert response.status_code < 500

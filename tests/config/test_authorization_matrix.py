@@ -129,6 +129,7 @@ ADMIN_MODELS = {
     "budgets/ledgerentry": READ_ONLY,
     "casework/feedevent": READ_ONLY,
     "casework/label": READ_ONLY,
+    "casework/outcomeevent": READ_ONLY,
     "casework/reviewcase": READ_ONLY,
     "casework/verdict": READ_ONLY,
     "core/apiclient": {"add", "delete"},  # made by manage.py, revoked here
