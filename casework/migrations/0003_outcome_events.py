@@ -3,7 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from core.db import append_only, grant_roles
+from core.db import append_only
 
 
 class Migration(migrations.Migration):
@@ -47,5 +47,4 @@ class Migration(migrations.Migration):
             constraint=models.UniqueConstraint(fields=('client', 'event_id'), name='outcome_event_id_per_client'),
         ),
         append_only("casework_outcomeevent"),
-        grant_roles("casework", {"admin": ["view_outcomeevent"]}),
     ]
