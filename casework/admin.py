@@ -1,8 +1,9 @@
-"""Admin for cases, verdicts, labels and the decisions feed: evidence, so read-only."""
+"""Admin for cases, verdicts, outcome events, labels and the decisions feed: evidence, so
+read-only."""
 
 from django.contrib import admin
 
-from casework.models import FeedEvent, Label, ReviewCase, Verdict
+from casework.models import FeedEvent, Label, OutcomeEvent, ReviewCase, Verdict
 from core.admin import ReadOnlyAdmin
 
 
@@ -22,12 +23,28 @@ class VerdictAdmin(ReadOnlyAdmin):
     list_select_related = ["case", "reviewer", "reviewer_client"]
 
 
+@admin.register(OutcomeEvent)
+class OutcomeEventAdmin(ReadOnlyAdmin):
+    list_display = ["event_id", "client", "return_request", "kind", "implies_fraud", "observed_at"]
+    list_filter = ["kind", "implies_fraud"]
+    search_fields = ["event_id", "return_request__order_id"]
+    list_select_related = ["client", "return_request"]
+
+
 @admin.register(Label)
 class LabelAdmin(ReadOnlyAdmin):
-    list_display = ["return_request", "is_fraud", "source", "observed_at", "reviewer", "client"]
+    list_display = [
+        "return_request",
+        "is_fraud",
+        "source",
+        "outcome_event",
+        "observed_at",
+        "reviewer",
+        "client",
+    ]
     list_filter = ["source", "is_fraud"]
     search_fields = ["return_request__order_id"]
-    list_select_related = ["return_request", "reviewer", "client"]
+    list_select_related = ["return_request", "reviewer", "client", "outcome_event"]
 
 
 @admin.register(FeedEvent)

@@ -1,4 +1,5 @@
-"""Review cases, the verdicts that close them, labels of ground truth, and the decisions feed."""
+"""Review cases, the verdicts that close them, outcome events, labels of ground truth, and the
+decisions feed."""
 
 from django.conf import settings
 from django.db import models
@@ -7,7 +8,7 @@ from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.choices import CaseStatus, FeedKind, LabelSource, VerdictChoice
+from casework.choices import CaseStatus, FeedKind, LabelSource, OutcomeKind, VerdictChoice
 from core.models import ApiClient
 from intake.models import ReturnRequest
 
@@ -138,6 +139,39 @@ class Verdict(models.Model):
         return f"{self.verdict} on case {self.case_id}"
 
 
+class OutcomeEvent(models.Model):
+    """What a retailer's carrier, warehouse, payments or customer service saw become of a
+    return, as they sent it: kept whatever it implies, and where it implies fraud or not, the
+    source of a label."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.PROTECT, related_name="outcome_events")
+    event_id = models.CharField(max_length=128)  # the sender's own id, unique per client
+    return_request = models.ForeignKey(
+        ReturnRequest, on_delete=models.PROTECT, related_name="outcome_events"
+    )
+    kind = models.CharField(max_length=32, choices=OutcomeKind.choices)
+    # The kind's own fields as sent and validated: status, result and reason, amount, note...
+    details = models.JSONField(default=dict)
+    observed_at = models.DateTimeField()
+    implies_fraud = models.BooleanField(null=True)  # None: implies neither
+    body_hash = models.CharField(max_length=64)  # tells a resend from another body under the id
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-observed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "event_id"], name="outcome_event_id_per_client"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["return_request", "observed_at"], name="outcome_return_idx")
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.event_id}"
+
+
 class LabelQuerySet(models.QuerySet):
     def newest_per_return(self):
         """Each return's newest label once: the return's truth."""
@@ -168,6 +202,10 @@ class Label(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
     client = models.ForeignKey(ApiClient, null=True, blank=True, on_delete=models.PROTECT)
+    # Where the label came from, when an outcome event implied it.
+    outcome_event = models.OneToOneField(
+        OutcomeEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="label"
+    )
     observed_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -16,7 +16,7 @@ from budgets.models import CustomerHold
 from budgets.selectors import budget_for, budget_snapshot, ledger_running_balance
 from casework.choices import CaseStatus
 from casework.constants import QUEUE_COUNT_CAP, QUEUE_PAGE_SIZE, TALLY_ALL
-from casework.models import FeedEvent, Label, QueueTally, ReviewCase
+from casework.models import FeedEvent, Label, OutcomeEvent, QueueTally, ReviewCase
 from core.constants import GROUP_ADMIN, GROUP_LEAD, GROUP_REVIEWER
 from core.keyset import InvalidCursor, cursor_decode, cursor_encode, keyset_after
 from core.models import ApiClient, AuditEvent
@@ -399,8 +399,18 @@ def case_audit_trail(*, case: ReviewCase) -> list[AuditEvent]:
 
 def return_labels_newest_first(*, return_request: ReturnRequest) -> tuple[list[Label], bool]:
     """The return's labels, newest first, and whether they disagree."""
-    labels = list(Label.objects.newest_of(return_request).select_related("reviewer", "client"))
+    labels = list(
+        Label.objects.newest_of(return_request).select_related(
+            "reviewer", "client", "outcome_event"
+        )
+    )
     return labels, len({label.is_fraud for label in labels}) > 1
+
+
+def return_outcome_events(*, return_request: ReturnRequest) -> list[OutcomeEvent]:
+    """What the return's carrier, warehouse, payments and customer service reported, oldest
+    first."""
+    return list(return_request.outcome_events.order_by("observed_at", "id"))
 
 
 def reviewers_for_assignment():

@@ -1,8 +1,23 @@
-"""A retailer's side of the desk: webhook signature checks (and, beside them, the API client).
+"""A retailer's side of the desk: a typed API client and webhook signature checks.
 
-Standard library only, so a receiver can copy this package or install it without the desk.
+Standard library only, so a retailer can copy this package or install it without the desk.
 """
 
+from deskclient.client import (
+    ActionCosts,
+    BatchItemResult,
+    BudgetState,
+    Decision,
+    DeskApiError,
+    DeskClient,
+    FeedEvent,
+    Label,
+    OutcomeBatchItemResult,
+    OutcomeEvent,
+    Reason,
+    Return,
+    ReturnCase,
+)
 from deskclient.signatures import (
     SIGNATURE_HEADER,
     SignatureError,
@@ -10,4 +25,22 @@ from deskclient.signatures import (
     verify_signature,
 )
 
-__all__ = ["SIGNATURE_HEADER", "SignatureError", "signature_header", "verify_signature"]
+__all__ = [
+    "SIGNATURE_HEADER",
+    "ActionCosts",
+    "BatchItemResult",
+    "BudgetState",
+    "Decision",
+    "DeskApiError",
+    "DeskClient",
+    "FeedEvent",
+    "Label",
+    "OutcomeBatchItemResult",
+    "OutcomeEvent",
+    "Reason",
+    "Return",
+    "ReturnCase",
+    "SignatureError",
+    "signature_header",
+    "verify_signature",
+]

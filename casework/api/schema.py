@@ -2,6 +2,7 @@
 shape, listed on every operation, and the input rules of the strict serializers and fields."""
 
 from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
@@ -99,3 +100,14 @@ class AttributesFieldSchema(OpenApiSerializerFieldExtension):
             },
             "additionalProperties": False,
         }
+
+
+class OneOfBodySchema(AutoSchema):
+    """For an operation whose body is one of several shapes: drf-spectacular marks a body
+    required only when its component lists required fields, which a oneOf does not."""
+
+    def _get_request_body(self, *args, **kwargs):
+        body = super()._get_request_body(*args, **kwargs)
+        if body:
+            body["required"] = True
+        return body

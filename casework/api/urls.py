@@ -2,13 +2,15 @@
 
 from django.urls import path
 
-from casework.api.views import cases, labels, returns
+from casework.api.views import cases, labels, outcomes, returns
 
 urlpatterns = [
     path("returns", returns.ReturnSubmitView.as_view(), name="return-submit"),
     path("returns/batch", returns.ReturnBatchSubmitView.as_view(), name="return-batch"),
     path("returns/<str:order_id>", returns.ReturnDetailView.as_view(), name="return-detail"),
     path("labels", labels.LabelCreateView.as_view(), name="label-create"),
+    path("outcomes", outcomes.OutcomeCreateView.as_view(), name="outcome-create"),
+    path("outcomes/batch", outcomes.OutcomeBatchCreateView.as_view(), name="outcome-batch"),
     path("decisions", returns.DecisionFeedView.as_view(), name="decision-feed"),
     path("cases", cases.CaseListView.as_view(), name="case-list"),
     path("cases/<int:case_id>/claim", cases.CaseClaimView.as_view(), name="case-claim"),

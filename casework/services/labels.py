@@ -13,7 +13,7 @@ from django.db import transaction
 
 from budgets.services.ledger import ledger_settle_return
 from casework.choices import FeedKind
-from casework.models import FeedEvent, Label
+from casework.models import FeedEvent, Label, OutcomeEvent
 from casework.selectors import labels_newest_for
 from casework.validation import LabelInputSerializer
 from core.csv_files import csv_boolean
@@ -38,17 +38,28 @@ def _newest_label(return_request: ReturnRequest) -> Label | None:
 
 @transaction.atomic
 def label_record(
-    *, return_request: ReturnRequest, is_fraud: bool, source: str, observed_at: datetime, actor
+    *,
+    return_request: ReturnRequest,
+    is_fraud: bool,
+    source: str,
+    observed_at: datetime,
+    actor,
+    outcome_event: OutcomeEvent | None = None,
 ) -> LabelRecorded:
     """Stores a label and, when it changes what the return's newest label says, settles.
 
-    Recording the same observation twice (same source, verdict and time) changes nothing, so a
-    label file can be imported again safely.
+    Recording the same observation twice (same source, verdict, time and outcome event) changes
+    nothing, so a label file can be imported again safely. `outcome_event` is the event that
+    implied the label, its provenance.
     """
     # One label at a time per return, so "what was the truth before" cannot race.
     return_request = ReturnRequest.objects.select_for_update().get(pk=return_request.pk)
     same = Label.objects.filter(
-        return_request=return_request, is_fraud=is_fraud, source=source, observed_at=observed_at
+        return_request=return_request,
+        is_fraud=is_fraud,
+        source=source,
+        observed_at=observed_at,
+        outcome_event=outcome_event,
     ).first()
     if same is not None:
         return LabelRecorded(label=same, created=False, truth_changed=False)
@@ -58,6 +69,7 @@ def label_record(
         is_fraud=is_fraud,
         source=source,
         observed_at=observed_at,
+        outcome_event=outcome_event,
         client=actor if isinstance(actor, ApiClient) else None,
         reviewer=actor if actor is not None and not isinstance(actor, ApiClient) else None,
     )
@@ -79,6 +91,7 @@ def label_record(
             "label_is_fraud": is_fraud,
             "source": source,
             "observed_at": observed_at.isoformat(),
+            **({"event_id": outcome_event.event_id} if outcome_event else {}),
         },
     )
     return LabelRecorded(label=label, created=True, truth_changed=truth_changed)

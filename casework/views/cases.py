@@ -14,6 +14,7 @@ from casework.selectors import (
     customer_history_for,
     customer_open_cases,
     return_labels_newest_first,
+    return_outcome_events,
     reviewers_for_assignment,
 )
 from casework.services.review import (
@@ -30,6 +31,7 @@ from casework.views.present import (
     ledger_chart,
     ood_gauge,
     reason_chip,
+    return_timeline,
     top_contributions,
 )
 from core.access import lead_required, reviewer_required
@@ -57,6 +59,7 @@ def _render_case(request, case, *, verdict_form=None, conflict=None, status=200)
     verdict_form = verdict_form or VerdictForm(other_cases=history.open_cases)
     together = verdict_form.data.getlist("together") if verdict_form.is_bound else []
     claim_state = _claim_state(case, request.user)
+    audit = case_audit_trail(case=case)
     context = {
         "case": case,
         "decision": decision,
@@ -73,7 +76,13 @@ def _render_case(request, case, *, verdict_form=None, conflict=None, status=200)
         "ood": ood_gauge(decision),
         "history": history,
         "chart": ledger_chart(rows=history.ledger, budget=history.budget, now=timezone.now()),
-        "audit": case_audit_trail(case=case),
+        "audit": audit,
+        "timeline": return_timeline(
+            case=case,
+            labels=labels,
+            outcome_events=return_outcome_events(return_request=case.return_request),
+            audit=audit,
+        ),
         "labels": labels,
         "labels_conflict": labels_conflict,
         "verdict_form": verdict_form,

@@ -6,6 +6,8 @@ Presentation only; nothing here reads the database.
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from casework.choices import CarrierStatus, InspectionReason, OutcomeKind
+from casework.constants import OUTCOME_SENDERS
 from scoring.choices import Action, ReasonCode
 
 REASON_CHIPS = {
@@ -142,3 +144,78 @@ def ood_gauge(decision) -> dict:
         "threshold_pct": round(decision.ood_threshold / scale * 100, 1),
         "over": decision.ood_score >= decision.ood_threshold,
     }
+
+
+def outcome_summary(event) -> str:
+    """An outcome event in words: "inspection failed: empty box (warehouse, event wh-123)"."""
+    details = event.details
+    if event.kind == OutcomeKind.INSPECTION:
+        text = f"inspection {details.get('result')}"
+        if details.get("reason"):
+            text += f": {_choice_text(InspectionReason, details['reason'])}"
+    elif event.kind == OutcomeKind.CARRIER_SCAN:
+        text = f"carrier scan: {_choice_text(CarrierStatus, details.get('status'))}"
+    elif event.kind == OutcomeKind.CHARGEBACK:
+        text = "chargeback"
+        if details.get("amount"):
+            text += f" of ${Decimal(details['amount']):,.2f}"
+        if details.get("reason_code"):
+            text += f", reason code {details['reason_code']}"
+    else:
+        confirmed = details.get("fraud_confirmed")
+        text = "customer service" + {True: ": fraud confirmed", False: ": not fraud"}.get(
+            confirmed, ""
+        )
+    return f"{text} ({OUTCOME_SENDERS.get(event.kind, event.kind)}, event {event.event_id})"
+
+
+def _choice_text(choices, value) -> str:
+    return dict(choices.choices).get(value, str(value)).lower()
+
+
+CASE_AUDIT_STEPS = {
+    "case.claim": "case claimed",
+    "case.release": "case released",
+    "case.reassign": "case reassigned",
+}
+
+
+def return_timeline(*, case, labels, outcome_events, audit) -> list[dict]:
+    """What happened to the case's return, oldest first: received, decided, the case opened,
+    claimed and resolved, and the outcome events and labels that came after."""
+    return_request, decision = case.return_request, case.decision
+    steps = [
+        (return_request.received_at, "received", "return received", ""),
+        (
+            decision.decided_at,
+            "decision",
+            f"decided: {decision.get_action_display().lower()}",
+            f"fraud p {decision.probability_used:.3f}",
+        ),
+        (case.created_at, "case", "case opened", ""),
+    ]
+    for entry in audit:
+        if entry.action in CASE_AUDIT_STEPS:
+            steps.append(
+                (entry.created_at, "case", CASE_AUDIT_STEPS[entry.action], entry.actor_label)
+            )
+        elif entry.action == "case.verdict":
+            verdict = entry.after.get("verdict", "")
+            steps.append((entry.created_at, "case", f"case resolved: {verdict}", entry.actor_label))
+    for event in outcome_events:
+        note = event.details.get("note", "")
+        steps.append((event.observed_at, "outcome", outcome_summary(event), note))
+    for label in labels:
+        if label.outcome_event_id is not None:
+            origin = f"{label.source}, event {label.outcome_event.event_id}"
+        elif label.reviewer is not None:
+            origin = f"{label.source}, {label.reviewer.get_username()}"
+        else:
+            origin = label.source
+        truth = "fraud" if label.is_fraud else "legitimate"
+        steps.append((label.observed_at, "label", f"label: {truth} ({origin})", ""))
+    steps.sort(key=lambda step: step[0])
+    return [
+        {"when": when, "kind": kind, "text": text, "detail": detail}
+        for when, kind, text, detail in steps
+    ]

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from budgets.models import LedgerAccount
-from casework.models import Label
+from casework.models import Label, OutcomeEvent
 from casework.services.pipeline import returns_decide_pending
 from intake.models import ReturnRequest
 from scoring.models import Decision
@@ -44,6 +44,19 @@ RETURN_FIELDS = list(VALID_RETURN)
 ORDER_NUMBERS = itertools.count()
 LABEL_FIELDS = ["order_id", "is_fraud", "source", "observed_at"]
 VERDICT_FIELDS = ["verdict", "hold_customer", "note"]
+OUTCOME_COMMON = {
+    "event_id": "EV-FUZZ",
+    "order_id": "ORD-FUZZ",
+    "observed_at": "2026-01-02T00:00:00Z",
+}
+VALID_OUTCOMES = [
+    {**OUTCOME_COMMON, "kind": "carrier_scan", "status": "weight_mismatch"},
+    {**OUTCOME_COMMON, "kind": "inspection", "result": "failed", "reason": "empty_box"},
+    {**OUTCOME_COMMON, "kind": "chargeback", "amount": "80.00", "reason_code": "10.4"},
+    {**OUTCOME_COMMON, "kind": "customer_service", "note": "called", "fraud_confirmed": True},
+]
+OUTCOME_FIELDS = sorted({name for valid in VALID_OUTCOMES for name in valid})
+EVENT_NUMBERS = itertools.count()
 
 # Text with what breaks naive code: NUL, lone surrogates, control and combining characters.
 awkward_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=80)
@@ -88,6 +101,14 @@ EDGE_VALUES = {
     "is_fraud": st.booleans(),
     "hold_customer": st.booleans(),
     "note": st.text(max_size=200),
+    "event_id": st.text(min_size=1, max_size=128),
+    "kind": st.sampled_from(["carrier_scan", "inspection", "chargeback", "customer_service"]),
+    "status": st.sampled_from(["in_transit", "lost", "weight_mismatch"]),
+    "result": st.sampled_from(["passed", "failed"]),
+    "reason": st.sampled_from(["empty_box", "wrong_item", "damaged", "other"]),
+    "amount": st.decimals(min_value=0, max_value=1_000_000, places=2).map(str),
+    "reason_code": st.text(min_size=1, max_size=32),
+    "fraud_confirmed": st.booleans(),
 }
 
 
@@ -206,6 +227,54 @@ def test_label_submission_never_fails(api, labeler_api, body):
     assert_clean_answer(response)
     if response.status_code >= 400:
         assert Label.objects.count() == before
+
+
+def outcome_bodies():
+    return st.one_of(*(any_body(valid, OUTCOME_FIELDS) for valid in VALID_OUTCOMES))
+
+
+def fresh_event_id(body):
+    """Most examples would reuse the valid body's event id, and so be 409s; give them their own."""
+    if isinstance(body, dict) and body.get("event_id") == OUTCOME_COMMON["event_id"]:
+        body["event_id"] = f"EV-FUZZ-{next(EVENT_NUMBERS)}"
+
+
+@given(body=outcome_bodies())
+def test_outcome_event_never_fails_and_stores_only_what_it_accepts(api, labeler_api, body):
+    post_raw(api, "/api/v1/returns", VALID_RETURN)  # something to report on
+    fresh_event_id(body)
+    before = OutcomeEvent.objects.count()
+    response = post_raw(labeler_api, "/api/v1/outcomes", body)
+    assert_clean_answer(response)
+    stored = OutcomeEvent.objects.count() - before
+    assert stored == (1 if response.status_code == 201 else 0), response.content[:300]
+    if response.status_code == 201:
+        recorded = response.json()
+        assert (recorded["label_id"] is None) == (recorded["implies_fraud"] is None), recorded
+
+
+@given(
+    events=st.lists(outcome_bodies(), min_size=1, max_size=4),
+    wrap=st.booleans(),
+)
+def test_outcome_batch_answers_for_every_event(api, labeler_api, events, wrap):
+    post_raw(api, "/api/v1/returns", VALID_RETURN)
+    for item in events:
+        fresh_event_id(item)
+    before = OutcomeEvent.objects.count()
+    response = post_raw(
+        labeler_api, "/api/v1/outcomes/batch", {"events": events} if wrap else events
+    )
+    assert_clean_answer(response)
+    stored = OutcomeEvent.objects.count() - before
+    if response.status_code != 200:
+        assert stored == 0, response.content[:300]
+        return
+    results = response.json()["results"]
+    assert len(results) == len(events)
+    assert stored == sum(result["status"] == "recorded" for result in results)
+    for result in results:
+        assert bool(result["errors"]) == (result["status"] not in ("recorded", "duplicate"))
 
 
 @given(body=any_body({"verdict": "fraud", "hold_customer": False, "note": ""}, VERDICT_FIELDS))

@@ -66,6 +66,8 @@ TABLE = {
     "api/v1/returns/batch": {"POST": {SUBMITTER}},
     "api/v1/returns/<str:order_id>": {"GET": {SUBMITTER}},
     "api/v1/labels": {"POST": {LABELER}},
+    "api/v1/outcomes": {"POST": {LABELER}},
+    "api/v1/outcomes/batch": {"POST": {LABELER}},
     "api/v1/decisions": {"GET": {SUBMITTER}},
     "api/v1/cases": {"GET": {REVIEWER_KEY} | STAFF},
     "api/v1/cases/<int:case_id>/claim": {"POST": {REVIEWER_KEY} | STAFF},
@@ -127,6 +129,7 @@ ADMIN_MODELS = {
     "budgets/ledgerentry": READ_ONLY,
     "casework/feedevent": READ_ONLY,
     "casework/label": READ_ONLY,
+    "casework/outcomeevent": READ_ONLY,
     "casework/reviewcase": READ_ONLY,
     "casework/verdict": READ_ONLY,
     "core/apiclient": {"add", "delete"},  # made by manage.py, revoked here
