@@ -23,7 +23,7 @@ INSERT INTO intake_returnrequest (
     client_id, order_id, customer_id, order_value, currency, product_category, payment_method,
     return_ratio, returns_velocity_30d, days_since_purchase, derived_fields, submitted_at,
     received_at, payload_hash, status, outcome, decide_attempts, decide_error, is_audit_sample,
-    request_id)
+    request_id, attributes)
 SELECT %(client)s, 'B-' || g,
        (SELECT min(id) FROM intake_customer WHERE client_id = %(client)s) + g %% %(customers)s,
        round((random() * 900 + 5)::numeric, 2), 'USD',
@@ -32,7 +32,7 @@ SELECT %(client)s, 'B-' || g,
        random() * 0.6, g %% 4, 1 + g %% 40, '[]', now() - (g || ' seconds')::interval,
        now() - (g || ' seconds')::interval, md5(g::text),
        CASE WHEN g %% %(every)s = 0 THEN 'in_review' ELSE 'decided' END,
-       CASE WHEN g %% %(every)s = 0 THEN NULL ELSE 'approved' END, 0, '', false, ''
+       CASE WHEN g %% %(every)s = 0 THEN NULL ELSE 'approved' END, 0, '', false, '', '{}'
 FROM generate_series(1, %(returns)s) g;
 
 INSERT INTO scoring_decision (

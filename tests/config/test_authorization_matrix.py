@@ -136,6 +136,7 @@ ADMIN_MODELS = {
     "core/apikey": {"delete"},  # revoked, never deleted
     "core/auditevent": READ_ONLY,
     "insights/modelcomparison": READ_ONLY,
+    "intake/attributedefinition": {"delete"},  # made inactive, never deleted
     "intake/customer": READ_ONLY,
     "intake/idempotencyrecord": READ_ONLY,
     "intake/returnrequest": READ_ONLY,
