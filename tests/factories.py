@@ -16,7 +16,7 @@ from intake.models import AttributeDefinition, Customer, ReturnRequest
 from scoring.choices import Action
 from scoring.models import Decision, ModelVersion, PolicyVersion
 from webhooks.choices import EventType
-from webhooks.models import WebhookEndpoint
+from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -225,3 +225,19 @@ class WebhookEndpointFactory(factory.django.DjangoModelFactory):
     url = "http://127.0.0.1:9/hooks"
     event_types = factory.LazyFunction(lambda: [EventType.DECISION_CREATED])
     secret = factory.Sequence(lambda n: f"whsec_test{n}")
+
+
+class WebhookEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookEvent
+
+    event_type = EventType.DECISION_CREATED
+    data = factory.LazyFunction(dict)
+
+
+class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookDelivery
+
+    event = factory.SubFactory(WebhookEventFactory)
+    endpoint = factory.SubFactory(WebhookEndpointFactory)

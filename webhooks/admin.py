@@ -66,6 +66,10 @@ class WebhookEndpointAdmin(AdminRoleOnly, admin.ModelAdmin):
     def response_add(self, request, obj, post_url_continue=None):
         return self._show_secrets(request, title="Webhook endpoint added")
 
+    def get_deleted_objects(self, objs, request):
+        # Removing an endpoint keeps its deliveries (the log), so nothing else is deleted.
+        return [str(obj) for obj in objs], {}, set(), []
+
     def delete_model(self, request, obj):
         endpoint_delete(endpoint=obj, actor=request.user)
 

@@ -21,7 +21,7 @@ from scoring.models import ListEntry
 from scoring.services.lists import list_create, list_entry_put
 from scoring.services.policies import policy_version_current
 from scoring.services.rules import rule_save
-from tests.factories import ReviewCaseFactory, UserFactory
+from tests.factories import ReviewCaseFactory, UserFactory, WebhookDeliveryFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +67,13 @@ TABLE = {
     "api/v1/returns/<str:order_id>": {"GET": {SUBMITTER}},
     "api/v1/labels": {"POST": {LABELER}},
     "api/v1/decisions": {"GET": {SUBMITTER}},
+    "api/v1/webhooks": {"GET": {SUBMITTER}, "POST": {SUBMITTER}},
+    "api/v1/webhooks/<int:endpoint_id>": {
+        "GET": {SUBMITTER},
+        "PATCH": {SUBMITTER},
+        "DELETE": {SUBMITTER},
+    },
+    "api/v1/webhooks/<int:endpoint_id>/rotate": {"POST": {SUBMITTER}},
     "api/v1/cases": {"GET": {REVIEWER_KEY} | STAFF},
     "api/v1/cases/<int:case_id>/claim": {"POST": {REVIEWER_KEY} | STAFF},
     "api/v1/cases/<int:case_id>/verdict": {"POST": {REVIEWER_KEY} | STAFF},
@@ -81,6 +88,9 @@ TABLE = {
     "rules/lists/<int:list_id>": {"GET": LEADS, "POST": LEADS},
     "rules/lists/<int:list_id>/csv": {"GET": LEADS},
     "rules/lists/<int:list_id>/entries/<int:entry_id>/remove": {"POST": LEADS},
+    "webhooks/": {"GET": LEADS},
+    "webhooks/resend": {"POST": LEADS},
+    "webhooks/deliveries/<int:delivery_id>/resend": {"POST": LEADS},
     "": {"GET": STAFF},
     "next/": {"POST": STAFF},
     "cases/<int:case_id>/": {"GET": STAFF},
@@ -142,6 +152,7 @@ ADMIN_MODELS = {
     "scoring/decision": READ_ONLY,
     "scoring/modelversion": READ_ONLY,
     "scoring/policyversion": READ_ONLY,
+    "webhooks/webhookendpoint": set(),
 }
 
 
@@ -221,6 +232,7 @@ def desk(active_model):
     rule = rule_save(actor=author, name="big electronics", definition=BIG_ELECTRONICS)
     block = list_create(actor=author, name="blocked", kind="block")
     entry = list_entry_put(actor=author, rule_list=block, value="C-9", reason="chargebacks")
+    delivery = WebhookDeliveryFactory(endpoint__client=shop)
     users = {
         REVIEWER: UserFactory(role="reviewer"),
         LEAD: UserFactory(role="lead"),
@@ -234,6 +246,8 @@ def desk(active_model):
         "rule_id": str(rule.pk),
         "list_id": str(block.pk),
         "entry_id": str(entry.pk),
+        "endpoint_id": str(delivery.endpoint_id),
+        "delivery_id": str(delivery.pk),
         "object_id": "0",
         "id": "0",
         "content_type_id": "0",
