@@ -10,10 +10,16 @@ from django.utils import timezone
 from budgets.services.holds import hold_place, hold_release
 from casework.services.labels import label_record
 from casework.services.pipeline import returns_decide_pending
+from casework.services.review import case_claim, case_resolve
 from core.models import AuditEvent
 from deskclient.signatures import SignatureError, verify_signature
 from scoring.services.models import model_version_register
-from tests.factories import ApiClientFactory, ReturnRequestFactory, UserFactory
+from tests.factories import (
+    ApiClientFactory,
+    ReturnRequestFactory,
+    ReviewCaseFactory,
+    UserFactory,
+)
 from webhooks.choices import DeliveryStatus, EventType
 from webhooks.models import DeliveryAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from webhooks.services.delivery import deliveries_send_due
@@ -238,3 +244,19 @@ def test_a_model_activation_goes_to_desk_wide_endpoints_only(
         "previous": active_model.version,
         "activated_at": successor.activated_at.isoformat(),
     }
+
+
+def test_a_verdict_sends_case_resolved_then_each_returns_outcome(receiver):
+    case = ReviewCaseFactory(decision__return_request__status="in_review")
+    client = case.return_request.client
+    endpoint_for(client, receiver.url, EventType.CASE_RESOLVED, EventType.RETURN_OUTCOME_CHANGED)
+    reviewer = UserFactory(role="reviewer")
+    case_claim(case_id=case.pk, actor=reviewer)
+    case_resolve(case_id=case.pk, actor=reviewer, verdict="fraud")
+    send_all(timezone.now())
+    got = [r.payload for r in receiver.accepted()]
+    assert [p["type"] for p in got] == ["case.resolved", "return.outcome_changed"]
+    assert got[0]["data"]["case"]["verdict"] == "fraud"
+    assert got[0]["data"]["case"]["returns"] == [case.return_request.order_id]
+    assert got[1]["data"]["label"] == {"is_fraud": True, "source": "review"}
+    assert got[1]["data"]["return"]["outcome"] == "rejected"

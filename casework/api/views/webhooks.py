@@ -18,6 +18,7 @@ from webhooks.services.endpoints import (
     endpoint_delete,
     endpoint_rotate_secret,
     endpoint_update,
+    endpoint_url_pattern,
 )
 
 CLIENT_EVENTS = [
@@ -25,10 +26,11 @@ CLIENT_EVENTS = [
 ]
 
 
+URL_HELP = "Where events are POSTed: a host name or IPv4 address, https outside development."
+
+
 class EndpointInputSerializer(StrictSerializer):
-    url = StrictCharField(
-        max_length=500, help_text="Where events are POSTed; https outside a developer's machine."
-    )
+    url = StrictCharField(max_length=500, pattern=endpoint_url_pattern(), help_text=URL_HELP)
     event_types = serializers.ListField(
         child=serializers.ChoiceField(choices=CLIENT_EVENTS), min_length=1, max_length=20
     )
@@ -37,7 +39,9 @@ class EndpointInputSerializer(StrictSerializer):
 
 
 class EndpointChangeSerializer(EndpointInputSerializer):
-    url = StrictCharField(max_length=500, required=False)
+    url = StrictCharField(
+        max_length=500, pattern=endpoint_url_pattern(), required=False, help_text=URL_HELP
+    )
     event_types = serializers.ListField(
         child=serializers.ChoiceField(choices=CLIENT_EVENTS),
         min_length=1,
