@@ -22,22 +22,22 @@ def _secret_new() -> str:
 
 
 # What an endpoint URL may be, in one grammar the API schema states too: a scheme, a host name
-# or IPv4 address, an optional port, and anything after it but whitespace.
+# or IPv4 address, an optional port, then printable ASCII (other characters are %-encoded).
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_URL = rf"://{_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}})?(?:[/?#]\S*)?"
+_URL = rf"://{_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}})?(?:[/?#][!-~]*)?"
+TEXT_PATTERN = r"^[^\u0000]*$"
 
 
 def endpoint_url_pattern() -> str:
     """The URL pattern under the current settings (https only where they require it)."""
     scheme = "https" if settings.WEBHOOK_REQUIRE_HTTPS else "https?"
-    return rf"^\s*{scheme}{_URL}\s*$"
+    return rf"^{scheme}{_URL}$"
 
 
 def endpoint_url_clean(url) -> str:
     """The URL, checked: http(s) with a host, and https where the settings require it."""
-    if not isinstance(url, str) or not url.strip():
+    if not isinstance(url, str) or not url:
         raise ValidationError({"url": ["A URL is required."]})
-    url = url.strip()
     if len(url) > WebhookEndpoint._meta.get_field("url").max_length:
         raise ValidationError({"url": ["At most 500 characters."]})
     if not re.fullmatch(rf"https?{_URL}", url):
@@ -64,8 +64,12 @@ def endpoint_event_types_clean(event_types, *, desk_wide: bool) -> list[str]:
 
 
 def _description_clean(description) -> str:
-    if not isinstance(description, str):
-        raise ValidationError({"description": ["Text."]})
+    if not isinstance(description, str) or "\x00" in description:
+        raise ValidationError({"description": ["Text without NUL characters."]})
+    try:
+        description.encode()
+    except UnicodeEncodeError:
+        raise ValidationError({"description": ["Text without lone surrogates."]}) from None
     if len(description) > WebhookEndpoint._meta.get_field("description").max_length:
         raise ValidationError({"description": ["At most 200 characters."]})
     return description

@@ -14,6 +14,7 @@ from webhooks.choices import EventType
 from webhooks.constants import DESK_WIDE_EVENTS
 from webhooks.selectors import EndpointNotFound, endpoint_get_for_client, endpoints_of
 from webhooks.services.endpoints import (
+    TEXT_PATTERN,
     endpoint_create,
     endpoint_delete,
     endpoint_rotate_secret,
@@ -30,17 +31,25 @@ URL_HELP = "Where events are POSTed: a host name or IPv4 address, https outside 
 
 
 class EndpointInputSerializer(StrictSerializer):
-    url = StrictCharField(max_length=500, pattern=endpoint_url_pattern(), help_text=URL_HELP)
+    url = StrictCharField(
+        max_length=500, pattern=endpoint_url_pattern(), trim_whitespace=False, help_text=URL_HELP
+    )
     event_types = serializers.ListField(
         child=serializers.ChoiceField(choices=CLIENT_EVENTS), min_length=1, max_length=20
     )
-    description = StrictCharField(max_length=200, allow_blank=True, required=False)
+    description = StrictCharField(
+        max_length=200, allow_blank=True, required=False, pattern=TEXT_PATTERN
+    )
     is_enabled = StrictBooleanField(required=False)
 
 
 class EndpointChangeSerializer(EndpointInputSerializer):
     url = StrictCharField(
-        max_length=500, pattern=endpoint_url_pattern(), required=False, help_text=URL_HELP
+        max_length=500,
+        pattern=endpoint_url_pattern(),
+        trim_whitespace=False,
+        required=False,
+        help_text=URL_HELP,
     )
     event_types = serializers.ListField(
         child=serializers.ChoiceField(choices=CLIENT_EVENTS),
