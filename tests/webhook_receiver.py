@@ -23,6 +23,7 @@ class Received:
 class Receiver:
     mode: str = "ok"  # "ok" (200), "fail" (500) or "hang" (no answer until released)
     hang_seconds: float = 30.0
+    answer_body: bytes | None = None  # what it answers with, instead of "ok" or "receiver is down"
     requests: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     released: threading.Event = field(default_factory=threading.Event)
@@ -56,7 +57,8 @@ class Receiver:
                     self.send_response(answer)
                     self.send_header("Content-Type", "text/plain")
                     self.end_headers()
-                    self.wfile.write(b"ok" if answer == 200 else b"receiver is down")
+                    default = b"ok" if answer == 200 else b"receiver is down"
+                    self.wfile.write(receiver.answer_body or default)
                 except OSError:
                     pass  # the sender gave up waiting
 

@@ -1,6 +1,7 @@
 """The outbox and its delivery against a real local receiver: what is written with a decision,
 signatures, retries with backoff on an advanced clock, order per return, disabling, rotation."""
 
+import logging
 from datetime import timedelta
 from decimal import Decimal
 
@@ -260,3 +261,17 @@ def test_a_verdict_sends_case_resolved_then_each_returns_outcome(receiver):
     assert got[0]["data"]["case"]["returns"] == [case.return_request.order_id]
     assert got[1]["data"]["label"] == {"is_fraud": True, "source": "review"}
     assert got[1]["data"]["return"]["outcome"] == "rejected"
+
+
+def test_secrets_stay_out_of_the_delivery_log_and_the_logs(active_model, receiver, caplog):
+    caplog.set_level(logging.DEBUG)
+    shop = ApiClientFactory(name="shop")
+    _, secret = endpoint_for(shop, receiver.url)
+    ReturnRequestFactory(client=shop, customer__client=shop)
+    returns_decide_pending()
+    receiver.mode = "fail"
+    receiver.answer_body = f"bad signature, expected secret {secret}".encode()
+    deliveries_send_due(now=timezone.now())
+    attempt = DeliveryAttempt.objects.get()
+    assert attempt.response_excerpt == "bad signature, expected secret [secret]"
+    assert secret not in caplog.text
