@@ -25,7 +25,6 @@ def _secret_new() -> str:
 # or IPv4 address, an optional port, then printable ASCII (other characters are %-encoded).
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _URL = rf"://{_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}})?(?:[/?#][!-~]*)?"
-TEXT_PATTERN = r"^[^\u0000]*$"
 
 
 def endpoint_url_pattern() -> str:

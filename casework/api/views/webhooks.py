@@ -9,12 +9,16 @@ from rest_framework.views import APIView
 
 from casework.api.permissions import IsSubmitter
 from casework.api.schema import error_responses
-from core.validation import StrictBooleanField, StrictCharField, StrictSerializer
+from core.validation import (
+    NO_NUL_PATTERN,
+    StrictBooleanField,
+    StrictCharField,
+    StrictSerializer,
+)
 from webhooks.choices import EventType
 from webhooks.constants import DESK_WIDE_EVENTS
 from webhooks.selectors import EndpointNotFound, endpoint_get_for_client, endpoints_of
 from webhooks.services.endpoints import (
-    TEXT_PATTERN,
     endpoint_create,
     endpoint_delete,
     endpoint_rotate_secret,
@@ -27,29 +31,35 @@ CLIENT_EVENTS = [
 ]
 
 
+class EndpointUrlField(StrictCharField):
+    """Its pattern is read when the schema is made, so it follows WEBHOOK_REQUIRE_HTTPS."""
+
+    @property
+    def pattern(self):
+        return endpoint_url_pattern()
+
+    @pattern.setter
+    def pattern(self, value):
+        pass
+
+
 URL_HELP = "Where events are POSTed: a host name or IPv4 address, https outside development."
 
 
 class EndpointInputSerializer(StrictSerializer):
-    url = StrictCharField(
-        max_length=500, pattern=endpoint_url_pattern(), trim_whitespace=False, help_text=URL_HELP
-    )
+    url = EndpointUrlField(max_length=500, trim_whitespace=False, help_text=URL_HELP)
     event_types = serializers.ListField(
         child=serializers.ChoiceField(choices=CLIENT_EVENTS), min_length=1, max_length=20
     )
     description = StrictCharField(
-        max_length=200, allow_blank=True, required=False, pattern=TEXT_PATTERN
+        max_length=200, allow_blank=True, required=False, pattern=NO_NUL_PATTERN
     )
     is_enabled = StrictBooleanField(required=False)
 
 
 class EndpointChangeSerializer(EndpointInputSerializer):
-    url = StrictCharField(
-        max_length=500,
-        pattern=endpoint_url_pattern(),
-        trim_whitespace=False,
-        required=False,
-        help_text=URL_HELP,
+    url = EndpointUrlField(
+        max_length=500, trim_whitespace=False, required=False, help_text=URL_HELP
     )
     event_types = serializers.ListField(
         child=serializers.ChoiceField(choices=CLIENT_EVENTS),
