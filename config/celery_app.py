@@ -53,6 +53,12 @@ app.conf.beat_schedule = {
         "schedule": 5.0,
         "options": {"expires": 5.0},
     },
+    # Webhook deliveries whose retry is due, and any a lost message left behind.
+    "deliver-webhooks": {
+        "task": "webhooks.tasks.deliver_webhooks",
+        "schedule": 10.0,
+        "options": {"expires": 10.0},
+    },
     "expire-stale-claims": {
         "task": "casework.tasks.expire_stale_claims",
         "schedule": 60.0,

@@ -32,5 +32,6 @@ urlpatterns = [
     path("reports/", include(("insights.urls", "reports"))),
     path("monitoring/", include(("insights.monitoring_urls", "monitoring"))),
     path("rules/", include(("insights.rules_urls", "rules"))),
+    path("webhooks/", include(("webhooks.urls", "webhooks"))),
     path("", include(("casework.urls", "casework"))),
 ]

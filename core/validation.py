@@ -12,6 +12,8 @@ def _reject_types(field, value, *types, expected):
 # Whitespace is trimmed before the blank check, and NUL is refused: so a string that is not
 # allowed blank must hold one character that is neither (the OpenAPI schema says so).
 NOT_BLANK_PATTERN = r"^[^\u0000]*[^\u0000\s][^\u0000]*$"
+# A string that may be blank: still no NUL, which every string field refuses.
+NO_NUL_PATTERN = r"^[^\u0000]*$"
 
 
 class StrictCharField(serializers.CharField):

@@ -15,6 +15,8 @@ from intake.choices import AttributeType, ReturnStatus
 from intake.models import AttributeDefinition, Customer, ReturnRequest
 from scoring.choices import Action
 from scoring.models import Decision, ModelVersion, PolicyVersion
+from webhooks.choices import EventType
+from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -213,3 +215,29 @@ class CustomerHoldFactory(factory.django.DjangoModelFactory):
 
     customer = factory.SubFactory(CustomerFactory)
     reason = "test hold"
+
+
+class WebhookEndpointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookEndpoint
+
+    client = factory.SubFactory(ApiClientFactory)
+    url = "http://127.0.0.1:9/hooks"
+    event_types = factory.LazyFunction(lambda: [EventType.DECISION_CREATED])
+    secret = factory.Sequence(lambda n: f"whsec_test{n}")
+
+
+class WebhookEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookEvent
+
+    event_type = EventType.DECISION_CREATED
+    data = factory.LazyFunction(dict)
+
+
+class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookDelivery
+
+    event = factory.SubFactory(WebhookEventFactory)
+    endpoint = factory.SubFactory(WebhookEndpointFactory)

@@ -8,6 +8,30 @@ from budgets.choices import HoldMode
 from budgets.models import CustomerHold
 from core.services.audit import audit_record
 from intake.models import Customer
+from webhooks.choices import EventType
+from webhooks.services.events import EventDraft, events_record
+
+
+def _hold_event(hold: CustomerHold, event_type: str) -> None:
+    customer = hold.customer
+    events_record(
+        drafts=[
+            EventDraft(
+                event_type=event_type,
+                client_id=customer.client_id,
+                data={
+                    "hold": {
+                        "id": hold.pk,
+                        "customer_id": customer.external_id,
+                        "mode": hold.mode,
+                        "reason": hold.reason,
+                        "placed_at": hold.created_at.isoformat(),
+                        "released_at": hold.released_at.isoformat() if hold.released_at else None,
+                    }
+                },
+            )
+        ]
+    )
 
 
 @transaction.atomic
@@ -43,6 +67,7 @@ def hold_place(*, customer, actor, reason: str, mode: str = HoldMode.REJECT, ret
         obj=hold,
         after={"customer": customer.external_id, "mode": mode, "reason": reason},
     )
+    _hold_event(hold, EventType.CUSTOMER_HOLD_PLACED)
     return hold
 
 
@@ -61,6 +86,7 @@ def hold_release(*, hold: CustomerHold, actor) -> CustomerHold:
             before={"mode": hold.mode},
             after={"released": True},
         )
+        _hold_event(hold, EventType.CUSTOMER_HOLD_RELEASED)
     return hold
 
 

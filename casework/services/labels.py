@@ -15,12 +15,14 @@ from budgets.services.ledger import ledger_settle_return
 from casework.choices import FeedKind
 from casework.models import FeedEvent, Label, OutcomeEvent
 from casework.selectors import labels_newest_for
+from casework.services.webhook_events import outcome_changed_draft
 from casework.validation import LabelInputSerializer
 from core.csv_files import csv_boolean
 from core.models import ApiClient
 from core.services.audit import audit_record
 from intake.choices import Outcome
 from intake.models import ReturnRequest
+from webhooks.services.events import events_record
 
 LABEL_COLUMNS = ("order_id", "is_fraud", "source", "observed_at")
 
@@ -73,13 +75,17 @@ def label_record(
         client=actor if isinstance(actor, ApiClient) else None,
         reviewer=actor if actor is not None and not isinstance(actor, ApiClient) else None,
     )
-    truth = _newest_label(return_request).is_fraud
+    newest = _newest_label(return_request)
+    truth = newest.is_fraud
     truth_before = before.is_fraud if before is not None else None
     truth_changed = truth != truth_before
     if truth_changed:
         if return_request.outcome == Outcome.APPROVED:
             ledger_settle_return(return_request=return_request, is_fraud=truth)
         FeedEvent.objects.create(return_request=return_request, kind=FeedKind.OUTCOME)
+        events_record(
+            drafts=[outcome_changed_draft(return_request, is_fraud=truth, source=newest.source)]
+        )
     audit_record(
         actor=actor,
         action="label.record",

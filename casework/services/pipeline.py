@@ -35,6 +35,7 @@ from casework.choices import FeedKind
 from casework.models import FeedEvent, JoinedReturn, ReviewCase
 from casework.selectors import cases_open_lock, cases_opened_on, labels_newest_for
 from casework.services.wakeups import returns_decided_notify
+from casework.services.webhook_events import case_opened_draft, decision_created_draft
 from core.db import rows_update
 from intake.choices import Outcome, ReturnStatus
 from intake.constants import DECIDE_MAX_ATTEMPTS
@@ -70,6 +71,7 @@ from scoring.selectors import (
 )
 from scoring.services.models import NoActiveModel, model_active
 from scoring.services.policies import policy_settings_from, policy_version_current
+from webhooks.services.events import events_record
 
 logger = logging.getLogger(__name__)
 decision_log = structlog.get_logger("casework.decisions")
@@ -317,6 +319,20 @@ def _record(
     writes.events.append(FeedEvent(return_request=return_request, kind=FeedKind.DECISION))
 
 
+def _webhook_drafts(writes: BatchWrites) -> list:
+    """Each decision's event, then the case it opened: the order a receiver gets them in."""
+    cases = {case.return_request_id: case for case in writes.cases}
+    joined = {join.return_request_id: join.case for join in writes.joins}
+    drafts = []
+    for decision in writes.decisions:
+        return_id = decision.return_request_id
+        opened = cases.get(return_id)
+        drafts.append(decision_created_draft(decision, case=opened or joined.get(return_id)))
+        if opened is not None:
+            drafts.append(case_opened_draft(opened))
+    return drafts
+
+
 def _persist(returns: list[ReturnRequest], writes: BatchWrites) -> None:
     Decision.objects.bulk_create(writes.decisions)
     ReviewCase.objects.bulk_create(writes.cases)
@@ -335,6 +351,7 @@ def _persist(returns: list[ReturnRequest], writes: BatchWrites) -> None:
     for return_id, label in labels_newest_for(return_ids=list(approved)).items():
         ledger_settle_return(return_request=approved[return_id], is_fraud=label.is_fraud)
     FeedEvent.objects.bulk_create(writes.events)
+    events_record(drafts=_webhook_drafts(writes))
     # Waiting requests answer on commit (casework.services.wakeups).
     returns_decided_notify([r.pk for r in returns])
 

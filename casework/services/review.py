@@ -17,9 +17,11 @@ from casework.choices import CaseStatus, FeedKind, LabelSource, VerdictChoice
 from casework.constants import CLAIM_DURATION
 from casework.models import FeedEvent, Label, ReviewCase, Verdict
 from casework.selectors import labels_newest_for
+from casework.services.webhook_events import case_resolved_draft, outcome_changed_draft
 from core.models import ApiClient
 from core.services.audit import audit_record
 from intake.choices import Outcome, ReturnStatus
+from webhooks.services.events import events_record
 
 
 class CaseConflict(Exception):
@@ -169,6 +171,15 @@ def case_resolve(
         )
         ledger_settle_return(return_request=return_request, is_fraud=is_fraud)
         FeedEvent.objects.create(return_request=return_request, kind=FeedKind.OUTCOME)
+    events_record(
+        drafts=[
+            case_resolved_draft(case, verdict=verdict, returns=settled),
+            *(
+                outcome_changed_draft(r, is_fraud=is_fraud, source=LabelSource.REVIEW, case=case)
+                for r in settled
+            ),
+        ]
+    )
     return_request = case.return_request
     if hold_customer:
         hold_place(

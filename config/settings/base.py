@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     # The desk's apps, lowest layer first; docs/architecture.md draws them.
     "core",
     "intake",
+    "webhooks",
     "budgets",
     "scoring",
     "casework",
@@ -262,6 +263,16 @@ DJANGO_STRUCTLOG_CELERY_ENABLED = True
 # A caller's (or its proxy's) X-Request-ID names the request in the desk's logs too, so a
 # retailer's support can quote its own id; without one the desk makes one up.
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = env.bool("TRUST_UPSTREAM_REQUEST_ID", default=True)
+
+# Webhook deliveries: an endpoint's URL must be https unless a developer's or the tests'
+# settings turn this off; each attempt waits this long for an answer; a delivery is retried,
+# backing off, for this many hours; an endpoint is disabled after this many failures in a row;
+# after a rotation the old secret signs too for this many hours.
+WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=True)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+WEBHOOK_RETRY_HOURS = env.int("WEBHOOK_RETRY_HOURS", default=72)
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)
+WEBHOOK_SECRET_OVERLAP_HOURS = env.int("WEBHOOK_SECRET_OVERLAP_HOURS", default=24)
 
 # Prometheus scrapes /metrics with `Authorization: Bearer <this>`; empty, only a signed-in
 # lead can read it.

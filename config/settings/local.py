@@ -13,3 +13,5 @@ STAFF_TOTP_REQUIRED = env.bool("STAFF_TOTP_REQUIRED", default=False)
 LOGGING = logging_settings(
     env("LOG_FORMAT", default="console"), level=env("LOG_LEVEL", default="INFO")
 )
+# Receivers on a developer's machine and in the tests are plain-HTTP local servers.
+WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=False)

@@ -23,6 +23,8 @@ from ml.artifacts import (
 )
 from ml.train import TrainedBundle
 from scoring.models import ModelVersion
+from webhooks.choices import EventType
+from webhooks.services.events import EventDraft, events_record
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +91,21 @@ def model_version_activate(*, version: str, actor=None) -> ModelVersion:
         obj=target,
         before={"active": current.version if current else None},
         after={"active": target.version},
+    )
+    events_record(
+        drafts=[
+            EventDraft(
+                event_type=EventType.MODEL_ACTIVATED,
+                client_id=None,
+                data={
+                    "model": {
+                        "version": target.version,
+                        "previous": current.version if current else None,
+                        "activated_at": target.activated_at.isoformat(),
+                    }
+                },
+            )
+        ]
     )
     return target
 

@@ -21,7 +21,7 @@ from scoring.models import ListEntry
 from scoring.services.lists import list_create, list_entry_put
 from scoring.services.policies import policy_version_current
 from scoring.services.rules import rule_save
-from tests.factories import ReviewCaseFactory, UserFactory
+from tests.factories import ReviewCaseFactory, UserFactory, WebhookDeliveryFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +69,13 @@ TABLE = {
     "api/v1/outcomes": {"POST": {LABELER}},
     "api/v1/outcomes/batch": {"POST": {LABELER}},
     "api/v1/decisions": {"GET": {SUBMITTER}},
+    "api/v1/webhooks": {"GET": {SUBMITTER}, "POST": {SUBMITTER}},
+    "api/v1/webhooks/<int:endpoint_id>": {
+        "GET": {SUBMITTER},
+        "PATCH": {SUBMITTER},
+        "DELETE": {SUBMITTER},
+    },
+    "api/v1/webhooks/<int:endpoint_id>/rotate": {"POST": {SUBMITTER}},
     "api/v1/cases": {"GET": {REVIEWER_KEY} | STAFF},
     "api/v1/cases/<int:case_id>/claim": {"POST": {REVIEWER_KEY} | STAFF},
     "api/v1/cases/<int:case_id>/verdict": {"POST": {REVIEWER_KEY} | STAFF},
@@ -83,6 +90,9 @@ TABLE = {
     "rules/lists/<int:list_id>": {"GET": LEADS, "POST": LEADS},
     "rules/lists/<int:list_id>/csv": {"GET": LEADS},
     "rules/lists/<int:list_id>/entries/<int:entry_id>/remove": {"POST": LEADS},
+    "webhooks/": {"GET": LEADS},
+    "webhooks/resend": {"POST": LEADS},
+    "webhooks/deliveries/<int:delivery_id>/resend": {"POST": LEADS},
     "": {"GET": STAFF},
     "next/": {"POST": STAFF},
     "cases/<int:case_id>/": {"GET": STAFF},
@@ -146,6 +156,7 @@ ADMIN_MODELS = {
     "scoring/decision": READ_ONLY,
     "scoring/modelversion": READ_ONLY,
     "scoring/policyversion": READ_ONLY,
+    "webhooks/webhookendpoint": set(),
 }
 
 
@@ -225,6 +236,7 @@ def desk(active_model):
     rule = rule_save(actor=author, name="big electronics", definition=BIG_ELECTRONICS)
     block = list_create(actor=author, name="blocked", kind="block")
     entry = list_entry_put(actor=author, rule_list=block, value="C-9", reason="chargebacks")
+    delivery = WebhookDeliveryFactory(endpoint__client=shop)
     users = {
         REVIEWER: UserFactory(role="reviewer"),
         LEAD: UserFactory(role="lead"),
@@ -238,6 +250,8 @@ def desk(active_model):
         "rule_id": str(rule.pk),
         "list_id": str(block.pk),
         "entry_id": str(entry.pk),
+        "endpoint_id": str(delivery.endpoint_id),
+        "delivery_id": str(delivery.pk),
         "object_id": "0",
         "id": "0",
         "content_type_id": "0",
