@@ -17,12 +17,12 @@ NO_NUL_PATTERN = r"^[^\u0000]*$"
 
 
 class StrictCharField(serializers.CharField):
-    """`pattern` is what the API schema states of the value; give one when validators refuse
-    more than a blank value does, so that the schema says what they refuse."""
+    """`pattern` is what the API schema states of the value: by default no NUL, and not blank
+    unless allowed; give one when validators refuse more, so that the schema says what."""
 
     def __init__(self, *, pattern: str | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.pattern = pattern or (None if self.allow_blank else NOT_BLANK_PATTERN)
+        self.pattern = pattern or (NO_NUL_PATTERN if self.allow_blank else NOT_BLANK_PATTERN)
 
     def to_internal_value(self, data):
         _reject_types(self, data, str, expected="a string")

@@ -14,7 +14,7 @@ from casework.forms import HOLD_NEEDS_FRAUD
 from casework.selectors import case_get, cases_in_priority_order
 from casework.services.review import CaseConflict, case_claim, case_resolve
 from core.keyset import InvalidCursor
-from core.validation import NO_NUL_PATTERN, StrictBooleanField, StrictCharField, StrictSerializer
+from core.validation import StrictBooleanField, StrictCharField, StrictSerializer
 
 
 class CaseOutputSerializer(serializers.Serializer):
@@ -45,9 +45,7 @@ class VerdictInputSerializer(StrictSerializer):
     hold_customer = StrictBooleanField(
         required=False, default=False, help_text="Only with a fraud verdict."
     )
-    note = StrictCharField(
-        required=False, allow_blank=True, default="", max_length=5000, pattern=NO_NUL_PATTERN
-    )
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=5000)
 
     def validate(self, data):
         if data.get("hold_customer") and data.get("verdict") == VerdictChoice.LEGITIMATE:

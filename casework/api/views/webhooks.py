@@ -10,7 +10,6 @@ from rest_framework.views import APIView
 from casework.api.permissions import IsSubmitter
 from casework.api.schema import error_responses
 from core.validation import (
-    NO_NUL_PATTERN,
     StrictBooleanField,
     StrictCharField,
     StrictSerializer,
@@ -51,9 +50,7 @@ class EndpointInputSerializer(StrictSerializer):
     event_types = serializers.ListField(
         child=serializers.ChoiceField(choices=CLIENT_EVENTS), min_length=1, max_length=20
     )
-    description = StrictCharField(
-        max_length=200, allow_blank=True, required=False, pattern=NO_NUL_PATTERN
-    )
+    description = StrictCharField(max_length=200, allow_blank=True, required=False)
     is_enabled = StrictBooleanField(required=False)
 
 
