@@ -25,6 +25,7 @@ class ReasonCode(models.TextChoices):
     OPEN_CASE = "open_case", "Joined the customer's open case"
     AUDIT_SAMPLE = "audit_sample", "Audit sample"
     RULE = "rule", "A fraud team's rule"
+    ON_LIST = "on_list", "On a block list"
     OOD_PESSIMISTIC = "ood_pessimistic", "Out of distribution: priced pessimistically"
     OOD_UNSEEN_VALUE = "ood_unseen_value", "Out of distribution: unseen value"
     OOD_OUT_OF_RANGE = "ood_out_of_range", "Out of distribution: out of range"
@@ -40,7 +41,8 @@ class RuleMode(models.TextChoices):
 
 
 class ListKind(models.TextChoices):
-    """What a list is for; a list acts through the rules that name it (`in_list`)."""
+    """What a list is for. A block list rejects a return whose field is on it at once (reason
+    `on_list`); either kind also acts through the rules that name it (`in_list`)."""
 
     ALLOW = "allow", "Allow list"
     BLOCK = "block", "Block list"

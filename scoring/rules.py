@@ -294,9 +294,25 @@ def _effect_text(effect: dict) -> str:
     return f"{FORCED[kind]} regardless of the prices"
 
 
-def rules_evaluate(rules: list[dict], inputs: dict, *, lists: dict | None = None) -> RuleEffects:
+def _blocked(inputs: dict, blocks: dict) -> dict | None:
+    """The on_list reason of the first block list holding one of the return's fields."""
+    for field_name, values in sorted(blocks.items()):
+        name = values.get(inputs.get(field_name))
+        if name is not None:
+            return {
+                "code": ReasonCode.ON_LIST,
+                "list": name,
+                "text": f"{field_name} {inputs[field_name]} is on the block list {name}",
+            }
+    return None
+
+
+def rules_evaluate(
+    rules: list[dict], inputs: dict, *, lists: dict | None = None, blocks: dict | None = None
+) -> RuleEffects:
     """The effects of `rules` (published form: id, version, name, mode, definition) on a return
-    whose fields are `inputs` (see rule_inputs); `lists` maps a list's name to its entries."""
+    whose fields are `inputs` (see rule_inputs); `lists` maps a list's name to its entries.
+    `blocks` (scoring.selectors.block_lists_in_force) reject a listed return before any rule."""
     lists = lists or {}
     floor, cost_floor, forced, reasons, fired = 0.0, Decimal("0.00"), {}, [], []
     for rule in rules:
@@ -322,6 +338,10 @@ def rules_evaluate(rules: list[dict], inputs: dict, *, lists: dict | None = None
         else:
             forced.setdefault(FORCED[effect["type"]], reason)
         reasons.append(reason)
+    blocked = _blocked(inputs, blocks or {})
+    if blocked is not None:
+        forced[Action.REJECT] = blocked
+        reasons.append(blocked)
     action = next((a for a in FORCE_PRECEDENCE if a in forced), None)
     if action is not None:
         reasons.remove(forced[action])

@@ -1,6 +1,7 @@
 """Reading what the workers price with: the default training data, the OOD gate's recent flag
 rate, the day's approvals, the published rules and the customer history they read."""
 
+from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from intake.models import ReturnRequest
 from ml.generate import own_returns_csv
-from scoring.choices import RuleMode
+from scoring.choices import ListKind, RuleMode
 from scoring.models import Decision, ListEntry, Rule, RuleList
 
 
@@ -72,6 +73,22 @@ def customer_mean_values(*, customer_ids) -> dict:
 def list_fields() -> dict[str, str]:
     """Each list's name -> the field its values are of, as rules name it."""
     return dict(RuleList.objects.values_list("name", "field"))
+
+
+def block_lists_in_force(*, now=None) -> dict[str, dict[str, str]]:
+    """Field (`customer_id`, `attributes.<name>`) -> value -> the block list holding it, for
+    the entries in force at `now`: every block list rejects its values at once."""
+    now = now or timezone.now()
+    entries = ListEntry.objects.filter(rule_list__kind=ListKind.BLOCK).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    )
+    blocks = defaultdict(dict)
+    rows = entries.order_by("rule_list__name").values_list(
+        "rule_list__field", "value", "rule_list__name"
+    )
+    for field, value, name in rows:
+        blocks[field].setdefault(value, name)
+    return dict(blocks)
 
 
 def lists_of_rules(*, rules: list[dict], now=None) -> dict[str, set[str]]:

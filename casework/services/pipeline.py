@@ -65,6 +65,7 @@ from scoring.policy import (
 from scoring.rules import RuleEffects, rule_inputs, rules_evaluate
 from scoring.selectors import (
     approvals_since,
+    block_lists_in_force,
     customer_mean_values,
     lists_of_rules,
     ood_flags_since,
@@ -141,11 +142,12 @@ class BatchContext:
     rules: list
     customer_means: dict
     lists: dict
+    blocks: dict
 
     def rule_effects(self, return_request: ReturnRequest) -> RuleEffects:
         mean = self.customer_means.get(return_request.customer_id)
         inputs = rule_inputs(return_request, customer_mean=mean)
-        return rules_evaluate(self.rules, inputs, lists=self.lists)
+        return rules_evaluate(self.rules, inputs, lists=self.lists, blocks=self.blocks)
 
     def booked_before(self, return_request: ReturnRequest) -> Decimal:
         """The customer's expected loss booked within the budget window before this return."""
@@ -212,6 +214,7 @@ def _batch_context(
         if snapshot.get("rules")
         else {},
         lists=lists_of_rules(rules=snapshot.get("rules", []), now=now),
+        blocks=block_lists_in_force(now=now),
     )
 
 

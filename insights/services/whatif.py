@@ -35,7 +35,7 @@ from scoring.constants import AUDIT_MIN_APPROVALS_PER_DAY
 from scoring.models import Decision
 from scoring.policy import ReturnFacts, expected_loss_of, money, policy_decide
 from scoring.rules import rule_inputs, rules_evaluate
-from scoring.selectors import customer_mean_values, lists_of_rules
+from scoring.selectors import block_lists_in_force, customer_mean_values, lists_of_rules
 from scoring.services.policies import policy_settings_from, policy_snapshot_current
 
 DEFAULT_DAYS = 30
@@ -212,6 +212,7 @@ def decisions_redecide(
     )
     # Lists as they stand now: entries are not versioned with the policy.
     lists = lists_of_rules(rules=rules)
+    blocks = block_lists_in_force()
     budgets = snapshot["budgets"]
     window = timedelta(days=budgets["window_days"])
     # Per customer: bookings the re-decision makes minus those the recorded decisions made.
@@ -232,7 +233,7 @@ def decisions_redecide(
         )
         day = (r.payment_method, r.received_at.date())
         inputs = rule_inputs(r, customer_mean=means.get(r.customer_id))
-        effects = rules_evaluate(rules, inputs, lists=lists)
+        effects = rules_evaluate(rules, inputs, lists=lists, blocks=blocks)
         facts = ReturnFacts(
             order_value=r.order_value,
             fraud_probability=decision.fraud_probability,

@@ -128,7 +128,10 @@ def test_a_rule_in_a_block_list_fires_until_the_entry_expires(active_model, lead
     first = ReturnRequestFactory(customer=customer, order_value=Decimal("30.00"))
     returns_decide_pending()
     assert Decision.objects.get(return_request=first).action == "reject"
-    assert Decision.objects.get(return_request=first).reasons[0]["rule"] == "Blocked customers"
+    decision = Decision.objects.get(return_request=first)
+    # The block list itself rejects first; the rule naming it fires too.
+    assert decision.reasons[0]["code"] == "on_list"
+    assert [fired["name"] for fired in decision.rules_fired] == ["Blocked customers"]
 
     ListEntry.objects.filter(pk=entry.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     second = ReturnRequestFactory(customer=customer, order_value=Decimal("30.00"))
@@ -149,23 +152,20 @@ def test_a_rule_may_name_only_a_list_that_exists(lead):
     assert raised.value.errors == {"when.all[0].value": "the name of an existing list"}
 
 
-def test_a_device_block_list_rejects_a_return_sent_through_the_api(api, active_model, lead):
+def test_a_block_listed_device_is_rejected_on_list_through_the_api(api, active_model, lead):
     AttributeDefinitionFactory(name="device_id", type=AttributeType.IDENTIFIER)
     devices = list_create(
         actor=lead, name="bad devices", kind="block", field="attributes.device_id"
     )
     list_entry_put(actor=lead, rule_list=devices, value="dev-ring-1", reason="shared by a ring")
-    rule = rule_save(
-        actor=lead,
-        name="Blocked devices",
-        definition={
-            "when": {
-                "all": [{"field": "attributes.device_id", "op": "in_list", "value": "bad devices"}]
-            },
-            "effect": {"type": "force_reject"},
-        },
+    lapsed = list_entry_put(
+        actor=lead, rule_list=devices, value="dev-lapsed", reason="was shared", expires_at=""
     )
-    rule_publish(actor=lead, rule=rule, mode="live")
+    ListEntry.objects.filter(pk=lapsed.pk).update(expires_at=timezone.now() - timedelta(hours=1))
+    trusted = list_create(
+        actor=lead, name="good devices", kind="allow", field="attributes.device_id"
+    )
+    list_entry_put(actor=lead, rule_list=trusted, value="dev-ring-1", reason="an allow list alone")
     body = {
         "customer_id": "C-NEW",
         "order_value": "30.00",
@@ -173,18 +173,64 @@ def test_a_device_block_list_rejects_a_return_sent_through_the_api(api, active_m
         "payment_method": "PayPal",
         "days_since_purchase": 3,
     }
-    for order_id, device in (("D-1", "dev-ring-1"), ("D-2", "dev-other")):
+    devices_sent = {"D-1": "dev-ring-1", "D-2": "dev-other", "D-3": "dev-lapsed"}
+    for order_id, device in devices_sent.items():
         response = api.post(
             "/api/v1/returns",
             {**body, "order_id": order_id, "attributes": {"device_id": device}},
             format="json",
         )
         assert response.status_code == 202
+
     returns_decide_pending()
-    blocked = Decision.objects.get(return_request__order_id="D-1")
-    assert (blocked.action, blocked.reasons[0]["rule"]) == ("reject", "Blocked devices")
-    assert Decision.objects.get(return_request__order_id="D-2").action == "approve"
-    assert AuditEvent.objects.get(action="list.create").after["field"] == "attributes.device_id"
+
+    blocked = api.get("/api/v1/returns/D-1").json()["decision"]
+    assert blocked["action"] == "reject"
+    assert blocked["reasons"][0]["code"] == "on_list"
+    assert blocked["reasons"][0]["text"] == (
+        "attributes.device_id dev-ring-1 is on the block list bad devices"
+    )
+    for order_id in ("D-2", "D-3"):  # not listed, or no longer
+        assert Decision.objects.get(return_request__order_id=order_id).action == "approve"
+    assert (
+        AuditEvent.objects.get(action="list.create", after__name="bad devices").after["field"]
+        == "attributes.device_id"
+    )
+
+
+def test_a_block_list_outranks_a_rule_that_forces_approval(api, active_model, lead):
+    blocked = list_create(actor=lead, name="blocked", kind="block")
+    list_entry_put(actor=lead, rule_list=blocked, value="C-BAD", reason="chargebacks")
+    rule = rule_save(
+        actor=lead,
+        name="Small toys pass",
+        definition={
+            "when": {"all": [{"field": "order_value", "op": "lt", "value": 100}]},
+            "effect": {"type": "force_approve"},
+        },
+    )
+    rule_publish(actor=lead, rule=rule, mode="live")
+    response = api.post(
+        "/api/v1/returns",
+        {
+            "order_id": "B-1",
+            "customer_id": "C-BAD",
+            "order_value": "30.00",
+            "product_category": "Toys",
+            "payment_method": "PayPal",
+            "days_since_purchase": 3,
+        },
+        format="json",
+    )
+    assert response.status_code == 202
+
+    returns_decide_pending()
+
+    decision = Decision.objects.get(return_request__order_id="B-1")
+    assert decision.action == "reject"
+    codes = [reason["code"] for reason in decision.reasons]
+    assert codes[0] == "on_list"
+    assert "rule" in codes
 
 
 def test_a_list_holds_customer_ids_or_a_text_attribute_only(lead):
