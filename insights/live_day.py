@@ -125,8 +125,11 @@ class LiveDayResult:
         return "; ".join(parts)
 
 
-def live_day_rows_read(*, path: Path, scale: int = 1) -> list[LiveDayRow]:
-    """The file's rows as API bodies with their labels, `scale` times over.
+def live_day_rows_read(
+    *, path: Path, scale: int = 1, attribute_types: dict[str, str] | None = None
+) -> list[LiveDayRow]:
+    """The file's rows as API bodies with their labels, `scale` times over; `attr_<name>`
+    columns become typed `attributes` by `attribute_types` (name -> declared type).
 
     Copies after the first get fresh order and customer ids (`-x2`, `-x3`, …) and are
     interleaved row by row: a shop `scale` times the size meets the same mix at every hour,
@@ -145,7 +148,7 @@ def live_day_rows_read(*, path: Path, scale: int = 1) -> list[LiveDayRow]:
         raise LiveDayError(f"{path}: missing required columns: {', '.join(missing)}")
     day = []
     for row in rows:
-        payload = csv_row_to_payload(row)
+        payload = csv_row_to_payload(row, attribute_types)
         is_fraud = csv_boolean(row["is_fraud"])
         day.append(LiveDayRow(payload=payload, is_fraud=is_fraud))
         for copy in range(2, scale + 1):

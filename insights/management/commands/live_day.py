@@ -7,6 +7,7 @@ from tqdm import tqdm
 
 from insights.live_day import LiveDayError, LiveDayProgress, live_day_rows_read, live_day_run
 from intake.constants import BATCH_LIMIT
+from intake.selectors import attribute_types_declared
 
 
 class Command(BaseCommand):
@@ -82,7 +83,10 @@ class Command(BaseCommand):
         if not data.is_file():
             raise CommandError(f"no such file: {data}")
         try:
-            rows = live_day_rows_read(path=data, scale=scale)
+            # Typed as the desk declares its attributes, as import_returns types them.
+            rows = live_day_rows_read(
+                path=data, scale=scale, attribute_types=attribute_types_declared()
+            )
             with tqdm(total=len(rows), unit="return", desc="submitting") as bar:
 
                 def progress(state: LiveDayProgress) -> None:
