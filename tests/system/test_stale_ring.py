@@ -19,6 +19,7 @@ from core.services.api_clients import api_client_create
 from insights.live_day import REVIEW_COST, live_day_rows_read, live_day_run
 from intake.choices import Outcome
 from intake.models import AttributeDefinition, ReturnRequest
+from intake.selectors import attribute_types_declared
 from ml.generate import ATTRIBUTE_TYPES, generate_returns
 from ml.history import NO_PREVIOUS_HOURS
 from ml.schema import COLUMNS, DESK_FEATURES
@@ -193,3 +194,54 @@ def test_a_ring_sharing_devices_is_stopped_by_its_second_return_per_account(tmp_
             assert "approve" not in seq[2:]
     cost = {label: summary["realized_cost_per_return"] for label, (summary, _) in figures.items()}
     assert cost["shared devices only"] <= cost["no signals"]
+
+
+def test_through_the_api_a_ring_sharing_devices_is_stopped_by_its_second_return(
+    tmp_path, live_server, worker, submitter
+):
+    """The same desk as above with the shared-device count alone, but the ring's day arrives
+    through the HTTP API in batches of 10 and a real worker decides it, as the retailer sends
+    it, with a reviewer working the queue. Run with -s for the figures."""
+    training, day = tmp_path / "training.csv", tmp_path / "day.csv"
+    training_days(days=TRAINING_DAYS).to_csv(training, index=False)
+    ring_day = generate_returns(rows=400, scenario="stale_ring", seed=3, attributes=True)
+    signals = [c for c in ring_day.columns if c.startswith("attr_") and c != "attr_device_id"]
+    ring_day.drop(columns=signals).to_csv(day, index=False)
+    AttributeDefinitionFactory(name="device_id", type=ATTRIBUTE_TYPES["device_id"])
+    train_on(training)
+    assert set(ModelVersion.objects.get(is_active=True).feature_schema["attributes"]) == {
+        "device_id"
+    }
+    _, reviewer_key = api_client_create(name="ring-reviewer", role=ApiRole.REVIEWER)
+    rows = live_day_rows_read(path=day, attribute_types=attribute_types_declared())
+
+    result = live_day_run(
+        url=live_server.url,
+        submitter_key=submitter.key,
+        reviewer_key=reviewer_key,
+        rows=rows,
+        batch_size=10,
+        timeout=180,
+    )
+
+    assert (result.pending_left, result.invalid) == (0, 0)
+    ring = defaultdict(list)
+    for r in (
+        ReturnRequest.objects.filter(customer__external_id__startswith=RING)
+        .select_related("customer")
+        .order_by("received_at", "id")
+    ):
+        ring[r.customer.external_id].append(r)
+    assert len(ring) == 4
+    owners = set(ReviewCase.objects.values_list("return_request_id", flat=True))
+    cost = Decimal("0.00")
+    for account, returns in ring.items():
+        approved = [r.outcome == Outcome.APPROVED for r in returns]
+        stopped_at = approved.index(False)
+        print(f"\n{account}: {len(returns)} returns, stopped at return {stopped_at + 1}")
+        assert stopped_at <= 1
+        assert not any(approved[stopped_at:])
+        cost += sum((r.order_value for r, a in zip(returns, approved, strict=True) if a), Decimal())
+        cost += Decimal(str(REVIEW_COST)) * sum(r.pk in owners for r in returns)
+    print(f"the ring through the API, with the shared-device count: ${cost}")
+    print(result.format_line(label="stale ring day with devices"))
