@@ -53,6 +53,26 @@ class LedgerEntry(models.Model):
         return f"{self.kind} {self.amount}"
 
 
+class PortfolioDay(models.Model):
+    """The loss booked on one payment method on one day: the sum of its entries that day.
+
+    ledger_post moves it with the entries, in one statement at the end of a batch, so deciding
+    workers read it without waiting on each other and lock its row only while they commit.
+    """
+
+    payment_method = models.CharField(max_length=64)
+    day = models.DateField()
+    booked = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["payment_method", "day"], name="one_portfolio_day")
+        ]
+
+    def __str__(self):
+        return f"{self.payment_method} on {self.day}: {self.booked}"
+
+
 class BudgetPolicy(models.Model):
     """The loss budgets: one default row plus overrides by segment, by customer, and portfolio.
 

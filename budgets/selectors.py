@@ -2,6 +2,8 @@
 
 from decimal import Decimal
 
+from django.db import connection
+
 from budgets.choices import BudgetScope
 from budgets.constants import (
     ANY_PAYMENT_METHOD,
@@ -10,7 +12,19 @@ from budgets.constants import (
     DEFAULT_WINDOW_DAYS,
     PORTFOLIO_TYPICAL_MULTIPLE,
 )
-from budgets.models import BudgetPolicy, LedgerEntry
+from budgets.models import BudgetPolicy, LedgerEntry, PortfolioDay
+
+# (payment method, day, sum of the entries, counter) wherever a payment method's day counter
+# differs from the sum of that day's entries: none, ever (budgets.services.ledger.ledger_post).
+PORTFOLIO_DAYS_UNBALANCED_SQL = f"""
+    SELECT payment_method, day, coalesce(e.total, 0), coalesce(d.booked, 0)
+    FROM (
+        SELECT payment_method, (effective_at AT TIME ZONE 'UTC')::date AS day, sum(amount) AS total
+        FROM {LedgerEntry._meta.db_table} GROUP BY 1, 2
+    ) AS e
+    FULL JOIN {PortfolioDay._meta.db_table} AS d USING (payment_method, day)
+    WHERE coalesce(e.total, 0) <> coalesce(d.booked, 0)
+"""
 
 
 def budget_snapshot() -> dict:
@@ -96,3 +110,9 @@ def ledger_running_balance(*, customer) -> list[dict]:
         balance += entry.amount
         rows.append({"entry": entry, "balance": balance})
     return rows
+
+
+def portfolio_days_unbalanced() -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(PORTFOLIO_DAYS_UNBALANCED_SQL)
+        return cursor.fetchall()

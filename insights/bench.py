@@ -25,6 +25,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from tqdm import tqdm
 
+from budgets.models import LedgerAccount, PortfolioDay
 from casework.bench import queue_bench_seed
 from casework.models import ReviewCase
 from casework.services.pipeline import returns_decide_pending
@@ -135,10 +136,14 @@ class LockWaitSampler(threading.Thread):
 
     @staticmethod
     def _lock_name(event: str, query: str) -> str:
-        # The desk's advisory locks name what they serialise in the statement's text.
-        for name in ("portfolio", "intake"):
+        # The desk's advisory locks name what they serialise in the statement's text; a row
+        # lock shows by the table of the statement waiting on it.
+        for name in ("intake", "idempotency", "outcome"):
             if f"'{name}:" in query:
                 return f"{name} advisory lock"
+        for model in (PortfolioDay, LedgerAccount, ReviewCase, ReturnRequest):
+            if model._meta.db_table in query:
+                return f"{model._meta.verbose_name} row lock ({event})"
         return event
 
     @property

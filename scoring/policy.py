@@ -284,6 +284,15 @@ def portfolio_lambda(*, booked, budget):
     return _one(_where(absent, Decimal("0"), _where(empty, PORTFOLIO_MAX_LAMBDA, lam)))
 
 
+def portfolio_priced_alike_to(budget: Decimal | None) -> Decimal | None:
+    """The day's booked total up to which portfolio_lambda is zero whatever the total: two
+    workers booking on the day below it price alike in either order. None when no total
+    changes the price (no budget, or a zero one)."""
+    if budget is None or budget <= 0:
+        return None
+    return budget * PORTFOLIO_KNEE
+
+
 def capacity_price(*, opened, capacity: int | None, review_cost: Decimal):
     """What opening one more review today costs beyond the review itself; None when the day is
     full. Zero below CAPACITY_KNEE of capacity, then rising steeply as the last slots go."""

@@ -1,21 +1,24 @@
 """The per-customer loss ledger: locking accounts, booking, and settling with ground truth.
 
-Entries are append-only (a database trigger refuses UPDATE and DELETE); an account's balance is
-updated in the same transaction as its entries, so it always equals their sum.
+Entries are append-only (a database trigger refuses UPDATE and DELETE); an account's balance and
+a payment method's day (PortfolioDay) are updated in the same transaction as their entries, so
+each always equals the sum of its entries.
 """
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from statistics import median
 
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from budgets.choices import EntryKind
 from budgets.constants import PORTFOLIO_HISTORY_DAYS, PORTFOLIO_MIN_HISTORY_DAYS
-from budgets.models import LedgerAccount, LedgerEntry
+from budgets.models import LedgerAccount, LedgerEntry, PortfolioDay
+from core.db import rows_insert
 from intake.choices import Outcome
 
 
@@ -43,29 +46,44 @@ def ledger_bookings_since(*, account_ids: Iterable[int], since: datetime) -> dic
     return bookings
 
 
-def ledger_portfolio_booked(*, payment_methods: Iterable[str], since: datetime) -> dict:
-    """Booked loss per (payment method, day) from `since` on, for the portfolio budgets."""
-    rows = (
-        LedgerEntry.objects.filter(
-            payment_method__in=list(payment_methods), effective_at__gte=since
-        )
-        .values_list("payment_method", "effective_at__date")
-        .annotate(total=Sum("amount"))
+def ledger_portfolio_booked(*, days: Iterable[tuple[str, date]], lock: bool = False) -> dict:
+    """Booked loss per (payment method, day), for the portfolio budgets.
+
+    With `lock`, each day's counter is created if missing and row-locked, in one order
+    everywhere, until the transaction ends: no other transaction books on those days meanwhile.
+    Without, the totals are as last committed, and ledger_post checks they still hold.
+    """
+    days = sorted(set(days))
+    if not days:
+        return {}
+    counters = PortfolioDay.objects.filter(
+        Q.create([Q(payment_method=method, day=day) for method, day in days], connector=Q.OR)
     )
-    return {(method, day): total for method, day, total in rows}
+    if lock:
+        PortfolioDay.objects.bulk_create(
+            [PortfolioDay(payment_method=method, day=day) for method, day in days],
+            ignore_conflicts=True,
+        )
+        counters = counters.select_for_update().order_by("payment_method", "day")
+    booked = dict.fromkeys(days, Decimal("0.00"))
+    booked.update({(c.payment_method, c.day): c.booked for c in counters})
+    return booked
 
 
 def ledger_portfolio_typical_day(*, payment_methods: Iterable[str], day: date) -> dict:
     """Each payment method's median booked loss per day over the PORTFOLIO_HISTORY_DAYS before
     `day`, counting quiet days as zero; None for a method with under PORTFOLIO_MIN_HISTORY_DAYS
     days since its first booking in that span."""
-    first_day = day - timedelta(days=PORTFOLIO_HISTORY_DAYS)
-    start = datetime.combine(first_day, time.min, tzinfo=UTC)
     methods = set(payment_methods)
-    booked = ledger_portfolio_booked(payment_methods=methods, since=start)
+    counters = PortfolioDay.objects.filter(
+        payment_method__in=methods,
+        day__gte=day - timedelta(days=PORTFOLIO_HISTORY_DAYS),
+        day__lt=day,
+    )
+    booked = {(c.payment_method, c.day): c.booked for c in counters}
     typical = {}
     for method in methods:
-        days = {d: total for (m, d), total in booked.items() if m == method and d < day}
+        days = {d: total for (m, d), total in booked.items() if m == method}
         if not days or (day - min(days)).days < PORTFOLIO_MIN_HISTORY_DAYS:
             typical[method] = None
             continue
@@ -74,24 +92,68 @@ def ledger_portfolio_typical_day(*, payment_methods: Iterable[str], day: date) -
     return typical
 
 
-def ledger_post(*, entries: list[LedgerEntry]) -> None:
-    """Appends entries and moves each account's balance by the same amounts."""
-    LedgerEntry.objects.bulk_create(entries)
-    totals = defaultdict(Decimal)
+@dataclass(frozen=True)
+class PortfolioSeen:
+    """A payment method's day as a batch priced it: the total it read, and the total up to which
+    any other starting total would have priced its returns the same (None: whatever the total)."""
+
+    booked: Decimal
+    priced_alike_to: Decimal | None
+
+
+class PortfolioMoved(Exception):
+    """Another transaction booked on a day a batch read unlocked, by enough to change the prices
+    the batch decided with. The batch is to be rolled back and decided again, locked."""
+
+
+def ledger_post(*, entries: list[LedgerEntry], seen: dict | None = None) -> None:
+    """Appends entries and moves each account's balance, and each payment method's day, by the
+    same amounts.
+
+    `seen` maps (payment method, day) to the PortfolioSeen a batch priced with; each of those
+    days is checked in the statement that books on it, and PortfolioMoved is raised when
+    another transaction moved it meanwhile past what the batch's prices allow.
+    """
+    rows_insert(entries)
+    accounts = defaultdict(Decimal)
+    days = defaultdict(Decimal)
     for entry in entries:
-        totals[entry.account_id] += entry.amount
-    if not totals:
+        accounts[entry.account_id] += entry.amount
+        days[(entry.payment_method, entry.effective_at.astimezone(UTC).date())] += entry.amount
+    seen = seen or {}
+    for day in seen:
+        days[day] += Decimal("0.00")  # read, so checked, even where nothing is booked
+    if not days:
         return
     # One UPDATE for the whole batch, each account moved by its own total.
     # (Django's Case/When would compare every row with every account: quadratic in the batch.)
-    table = LedgerAccount._meta.db_table
+    account_table = LedgerAccount._meta.db_table
+    day_table = PortfolioDay._meta.db_table
     with connection.cursor() as cursor:
+        if accounts:
+            cursor.execute(
+                f"UPDATE {account_table} SET balance = balance + v.total "
+                "FROM unnest(%s::bigint[], %s::numeric[]) AS v(id, total) "
+                f"WHERE {account_table}.id = v.id",
+                [list(accounts), list(accounts.values())],
+            )
+        # Last, so a day's row stays locked only from here to the commit; in sorted order, the
+        # same as ledger_portfolio_booked's locks.
+        ordered = sorted(days)
         cursor.execute(
-            f"UPDATE {table} SET balance = balance + v.total "
-            "FROM unnest(%s::bigint[], %s::numeric[]) AS v(id, total) "
-            f"WHERE {table}.id = v.id",
-            [list(totals), list(totals.values())],
+            f"INSERT INTO {day_table} AS d (payment_method, day, booked) "
+            "SELECT * FROM unnest(%s::varchar[], %s::date[], %s::numeric[]) ORDER BY 1, 2 "
+            "ON CONFLICT (payment_method, day) DO UPDATE SET booked = d.booked + EXCLUDED.booked "
+            "RETURNING payment_method, day, booked",
+            [[m for m, _ in ordered], [d for _, d in ordered], [days[k] for k in ordered]],
         )
+        after = {(method, day): booked for method, day, booked in cursor.fetchall()}
+    for day, priced in seen.items():
+        before = after[day] - days[day]
+        if before == priced.booked or priced.priced_alike_to is None:
+            continue
+        if max(before, priced.booked) + max(days[day], Decimal("0")) > priced.priced_alike_to:
+            raise PortfolioMoved(f"{day[0]} on {day[1]}: read {priced.booked}, now {before}")
 
 
 def ledger_entry_for(*, account, return_request, kind, amount, note="") -> LedgerEntry:
@@ -140,13 +202,3 @@ def ledger_settle_return(*, return_request, is_fraud: bool | None) -> LedgerEntr
     )
     ledger_post(entries=[entry])
     return entry
-
-
-def ledger_portfolio_lock(*, payment_methods: Iterable[str]) -> None:
-    """Serialises portfolio budget checks per payment method for the rest of the transaction.
-
-    Taken after the account locks and in sorted order, the same order everywhere: no deadlocks.
-    """
-    with connection.cursor() as cursor:
-        for method in sorted(set(payment_methods)):
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"portfolio:{method}"])

@@ -8,7 +8,6 @@ lose or duplicate it (one decision per return is also a unique constraint).
 
 import hashlib
 import logging
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -22,11 +21,12 @@ from budgets.choices import EntryKind
 from budgets.selectors import budget_for, portfolio_budget_for
 from budgets.services.holds import holds_active_for
 from budgets.services.ledger import (
+    PortfolioMoved,
+    PortfolioSeen,
     ledger_accounts_lock,
     ledger_bookings_since,
     ledger_entry_for,
     ledger_portfolio_booked,
-    ledger_portfolio_lock,
     ledger_portfolio_typical_day,
     ledger_post,
     ledger_settle_return,
@@ -36,7 +36,7 @@ from casework.models import FeedEvent, JoinedReturn, ReviewCase
 from casework.selectors import cases_open_lock, cases_opened_on, labels_newest_for
 from casework.services.wakeups import returns_decided_notify
 from casework.services.webhook_events import case_opened_draft, decision_created_draft
-from core.db import rows_update
+from core.db import rows_insert, rows_update
 from intake.choices import Outcome, ReturnStatus
 from intake.constants import DECIDE_MAX_ATTEMPTS
 from intake.models import ReturnRequest
@@ -60,6 +60,7 @@ from scoring.policy import (
     ReturnFacts,
     ood_novelty_share,
     policy_decide,
+    portfolio_priced_alike_to,
     score_facts,
 )
 from scoring.rules import RuleEffects, rule_inputs, rules_evaluate
@@ -130,7 +131,7 @@ class BatchContext:
     window: timedelta
     accounts: dict
     bookings: dict
-    portfolio: defaultdict
+    portfolio_read: dict
     typical: dict
     holds: dict
     open_cases: dict
@@ -143,6 +144,27 @@ class BatchContext:
     customer_means: dict
     lists: dict
     blocks: dict
+    portfolio: dict = field(init=False)
+
+    def __post_init__(self):
+        self.portfolio = dict(self.portfolio_read)
+
+    def portfolio_budget(self, payment_method: str, day) -> Decimal | None:
+        return portfolio_budget_for(
+            budgets=self.budgets,
+            payment_method=payment_method,
+            typical_day=self.typical[day][payment_method],
+        )
+
+    def portfolio_seen(self) -> dict:
+        """The portfolio days as this batch read and priced them, for ledger_post to check."""
+        return {
+            (method, day): PortfolioSeen(
+                booked=booked,
+                priced_alike_to=portfolio_priced_alike_to(self.portfolio_budget(method, day)),
+            )
+            for (method, day), booked in self.portfolio_read.items()
+        }
 
     def rule_effects(self, return_request: ReturnRequest) -> RuleEffects:
         mean = self.customer_means.get(return_request.customer_id)
@@ -165,6 +187,7 @@ def _batch_context(
     ood_threshold: float,
     ood_false_alarm_rate: float,
     now: datetime,
+    lock_portfolio: bool,
 ) -> BatchContext:
     snapshot = policy_version.snapshot
     settings = policy_settings_from(snapshot, day=now.date())
@@ -172,7 +195,7 @@ def _batch_context(
     window = timedelta(days=budgets["window_days"])
     accounts = ledger_accounts_lock(customer_ids=[r.customer_id for r in returns])
     methods = {r.payment_method for r in returns}
-    ledger_portfolio_lock(payment_methods=methods)
+    days = {(r.payment_method, r.received_at.date()) for r in returns}
     earliest = min(r.received_at for r in returns)
     flagged, total = ood_flags_since(since=now - timedelta(hours=OOD_RATE_WINDOW_HOURS))
     return BatchContext(
@@ -183,13 +206,7 @@ def _batch_context(
         bookings=ledger_bookings_since(
             account_ids=[a.pk for a in accounts.values()], since=earliest - window
         ),
-        portfolio=defaultdict(
-            Decimal,
-            ledger_portfolio_booked(
-                payment_methods=methods,
-                since=earliest.replace(hour=0, minute=0, second=0, microsecond=0),
-            ),
-        ),
+        portfolio_read=ledger_portfolio_booked(days=days, lock=lock_portfolio),
         typical={
             day: ledger_portfolio_typical_day(payment_methods=methods, day=day)
             for day in {r.received_at.date() for r in returns}
@@ -245,11 +262,7 @@ def _return_facts(
             product_category=return_request.product_category,
         ),
         portfolio_booked=context.portfolio[day],
-        portfolio_budget=portfolio_budget_for(
-            budgets=context.budgets,
-            payment_method=return_request.payment_method,
-            typical_day=context.typical[day[1]][return_request.payment_method],
-        ),
+        portfolio_budget=context.portfolio_budget(*day),
         payment_method=return_request.payment_method,
         hold_mode=context.holds.get(return_request.customer_id),
         audit_base_rate=context.audit_base_rate,
@@ -336,10 +349,10 @@ def _webhook_drafts(writes: BatchWrites) -> list:
     return drafts
 
 
-def _persist(returns: list[ReturnRequest], writes: BatchWrites) -> None:
-    Decision.objects.bulk_create(writes.decisions)
-    ReviewCase.objects.bulk_create(writes.cases)
-    JoinedReturn.objects.bulk_create(writes.joins)
+def _persist(returns: list[ReturnRequest], writes: BatchWrites, *, context: BatchContext) -> None:
+    rows_insert(writes.decisions)
+    rows_insert(writes.cases)
+    rows_insert(writes.joins)
     rows_update(
         ReturnRequest,
         pks=[r.pk for r in returns],
@@ -347,13 +360,13 @@ def _persist(returns: list[ReturnRequest], writes: BatchWrites) -> None:
         outcome=[r.outcome for r in returns],
         is_audit_sample=[r.is_audit_sample for r in returns],
     )
-    ledger_post(entries=writes.entries)
+    ledger_post(entries=writes.entries, seen=context.portfolio_seen())
     # A label can arrive before its return is decided (a chargeback overtaking the queue); an
     # approval is then settled to it at once, as it would be had the label come after.
     approved = {r.pk: r for r in returns if r.outcome == Outcome.APPROVED}
     for return_id, label in labels_newest_for(return_ids=list(approved)).items():
         ledger_settle_return(return_request=approved[return_id], is_fraud=label.is_fraud)
-    FeedEvent.objects.bulk_create(writes.events)
+    rows_insert(writes.events)
     events_record(drafts=_webhook_drafts(writes))
     # Waiting requests answer on commit (casework.services.wakeups).
     returns_decided_notify([r.pk for r in returns])
@@ -368,13 +381,16 @@ def decisions_make(
     model_version: ModelVersion,
     policy_version: PolicyVersion,
     now: datetime | None = None,
+    lock_portfolio: bool = False,
 ) -> list[Decision]:
     """Decides locked pending returns in order and writes everything that follows from it:
     context → facts → prices → persist.
 
     Must run inside a transaction. Customer accounts are row-locked, so budget checks and
-    bookings for one customer are serialised across workers; so are the portfolio totals per
-    payment method and the open cases a return may join.
+    bookings for one customer are serialised across workers, and so are the open cases a
+    return may join. The day's portfolio totals are read unlocked and checked as the batch
+    books on them: PortfolioMoved when another batch moved them meanwhile enough to change
+    the prices; `lock_portfolio` locks them from the start instead, so that cannot happen.
     """
     now = now or timezone.now()
     context = _batch_context(
@@ -383,6 +399,7 @@ def decisions_make(
         ood_threshold=ood_threshold,
         ood_false_alarm_rate=ood_false_alarm_rate,
         now=now,
+        lock_portfolio=lock_portfolio,
     )
     writes = BatchWrites()
     for index, return_request in enumerate(returns):
@@ -413,7 +430,7 @@ def decisions_make(
             decided_at=now,
         )
         _record(return_request, decision, outcome, context=context, writes=writes)
-    _persist(returns, writes)
+    _persist(returns, writes, context=context)
     return writes.decisions
 
 
@@ -461,6 +478,16 @@ def returns_decide_pending(*, limit: int = SCORING_BATCH_SIZE) -> int:
 
 
 def _returns_decide(*, limit: int, return_id: int | None = None) -> int:
+    """Decides a batch with the portfolio read unlocked, as workers mostly can; when another
+    batch moved a day's total by enough to change this batch's prices, decides again locked."""
+    try:
+        return _returns_decide_batch(limit=limit, return_id=return_id, lock_portfolio=False)
+    except PortfolioMoved as moved:
+        logger.info("portfolio moved while deciding (%s); deciding again, locked", moved)
+        return _returns_decide_batch(limit=limit, return_id=return_id, lock_portfolio=True)
+
+
+def _returns_decide_batch(*, limit: int, return_id: int | None, lock_portfolio: bool) -> int:
     with transaction.atomic():
         pending = ReturnRequest.objects.select_for_update(skip_locked=True, of=("self",)).filter(
             status=ReturnStatus.PENDING
@@ -481,6 +508,7 @@ def _returns_decide(*, limit: int, return_id: int | None = None) -> int:
             ood_false_alarm_rate=bundle.ood_gate.target_false_alarm_rate,
             model_version=model_version,
             policy_version=policy_version_current(),
+            lock_portfolio=lock_portfolio,
         )
     logger.info("decided %d returns with model %s", len(returns), model_version.version)
     for decision in decisions:

@@ -6,8 +6,15 @@ import pytest
 from django.db import DatabaseError, transaction
 from django.db.models import Sum
 
-from budgets.models import LedgerAccount, LedgerEntry
-from budgets.services.ledger import ledger_entry_for, ledger_post, ledger_settle_return
+from budgets.models import LedgerAccount, LedgerEntry, PortfolioDay
+from budgets.selectors import portfolio_days_unbalanced
+from budgets.services.ledger import (
+    PortfolioMoved,
+    PortfolioSeen,
+    ledger_entry_for,
+    ledger_post,
+    ledger_settle_return,
+)
 from tests.factories import LedgerAccountFactory, ReturnRequestFactory
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +74,69 @@ def test_ledger_entries_cannot_be_changed_or_deleted():
     with pytest.raises(DatabaseError), transaction.atomic():
         entry.delete()
     assert LedgerAccount.objects.get(pk=account.pk).balance == Decimal("12.00")
+
+
+def test_each_payment_methods_day_moves_with_its_entries_through_bookings_and_settling():
+    crypto, _ = approved_with_booking(amount="12.00", value="80.00")
+    card = ReturnRequestFactory(
+        order_value=Decimal("50.00"), payment_method="Debit Card", status="decided",
+        outcome="approved",
+    )  # fmt: skip
+    ledger_post(
+        entries=[
+            ledger_entry_for(
+                account=LedgerAccountFactory(customer=card.customer),
+                return_request=card,
+                kind="expected_loss",
+                amount=Decimal("5.00"),
+            )
+        ]
+    )
+    ledger_settle_return(return_request=crypto, is_fraud=True)
+    ledger_settle_return(return_request=card, is_fraud=False)
+
+    days = {(d.payment_method, d.day): d.booked for d in PortfolioDay.objects.all()}
+    assert days == {
+        (crypto.payment_method, crypto.received_at.date()): Decimal("80.00"),
+        ("Debit Card", card.received_at.date()): Decimal("0.00"),
+    }
+    assert portfolio_days_unbalanced() == []
+
+
+def test_the_unbalanced_check_finds_a_day_that_misses_its_entries():
+    approved_with_booking(amount="12.00")
+    PortfolioDay.objects.update(booked=Decimal("11.00"))
+    assert [row[2:] for row in portfolio_days_unbalanced()] == [
+        (Decimal("12.00"), Decimal("11.00"))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("moved_by", "priced_alike_to", "raised"),
+    [
+        ("0.00", "80.00", False),  # nobody else booked
+        ("10.00", "80.00", False),  # 10 + 30: both totals price alike, below the knee
+        ("60.00", "80.00", True),  # 60 + 30 crosses what the batch priced on
+        ("60.00", None, False),  # no total changes this day's price
+    ],
+)
+def test_a_day_read_unlocked_is_checked_as_the_batch_books_on_it(moved_by, priced_alike_to, raised):
+    ret = ReturnRequestFactory(status="decided", outcome="approved")
+    account = LedgerAccountFactory(customer=ret.customer)
+    day = (ret.payment_method, ret.received_at.date())
+    seen = {
+        day: PortfolioSeen(
+            booked=Decimal("0.00"),
+            priced_alike_to=priced_alike_to and Decimal(priced_alike_to),
+        )
+    }
+    PortfolioDay.objects.create(payment_method=day[0], day=day[1], booked=Decimal(moved_by))
+    entry = ledger_entry_for(
+        account=account, return_request=ret, kind="expected_loss", amount=Decimal("30.00")
+    )
+    if raised:
+        with pytest.raises(PortfolioMoved), transaction.atomic():
+            ledger_post(entries=[entry], seen=seen)
+    else:
+        ledger_post(entries=[entry], seen=seen)
+        assert PortfolioDay.objects.get().booked == Decimal(moved_by) + Decimal("30.00")
