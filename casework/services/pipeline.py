@@ -50,7 +50,7 @@ from scoring.constants import (
     AUDIT_MIN_APPROVALS_PER_DAY,
     OOD_RATE_PRIOR_RETURNS,
     OOD_RATE_WINDOW_HOURS,
-    SCORING_BATCH_SIZE,
+    SCORING_BATCH_MAX,
     SWEEP_AFTER_SECONDS,
 )
 from scoring.models import Decision, ModelVersion, PolicyVersion
@@ -434,7 +434,7 @@ def decisions_make(
     return writes.decisions
 
 
-def returns_decide_pending(*, limit: int = SCORING_BATCH_SIZE) -> int:
+def returns_decide_pending(*, limit: int = SCORING_BATCH_MAX) -> int:
     """Claims up to `limit` pending returns, oldest first, and decides them. Returns how many.
 
     A batch is all or nothing, so one return that cannot be decided would hold back every

@@ -49,7 +49,7 @@ from ml.economics import realized_costs_batch
 from ml.inference import ScoreBatch
 from ml.schema import ATTRIBUTE_PREFIX
 from scoring.choices import RuleMode
-from scoring.constants import SCORING_BATCH_SIZE
+from scoring.constants import SCORING_BATCH_MAX
 from scoring.models import CostSettings, ModelVersion
 from scoring.rules import RuleInvalid, rule_definition_clean
 from scoring.services.policies import policy_version_publish
@@ -245,7 +245,7 @@ def replay_run(
     The oracle reviewer works the whole queue after every `review_every` returns: 1 is a
     reviewer who is always ahead; larger values are a queue that lags behind arrivals. The
     returns between two rounds are decided together, as a worker decides a batch (at most
-    SCORING_BATCH_SIZE at a time). `rules` (see replay_rules_read) are published first.
+    SCORING_BATCH_MAX at a time). `rules` (see replay_rules_read) are published first.
     """
     rows = replay_rows_read(data)
     replay_policy_apply(overrides)
@@ -275,7 +275,7 @@ def replay_run(
     scores = returns_score(returns=returns, bundle=bundle)
     threshold = float(bundle.ood_gate.threshold_)
     peak_queue = 0
-    chunk_size = min(review_every, SCORING_BATCH_SIZE)
+    chunk_size = min(review_every, SCORING_BATCH_MAX)
     for begin in range(0, len(returns), chunk_size):
         chunk = returns[begin : begin + chunk_size]
         with transaction.atomic():

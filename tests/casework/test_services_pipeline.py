@@ -7,7 +7,9 @@ import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from budgets.models import LedgerAccount, LedgerEntry
 from casework import tasks
@@ -22,7 +24,12 @@ from intake.services.intake import returns_retry_failed
 from scoring.models import Decision
 from scoring.services import models
 from scoring.services.tuning import cost_settings_update
-from tests.factories import CustomerFactory, CustomerHoldFactory, ReturnRequestFactory
+from tests.factories import (
+    ApiClientFactory,
+    CustomerFactory,
+    CustomerHoldFactory,
+    ReturnRequestFactory,
+)
 
 
 @pytest.mark.django_db
@@ -302,3 +309,22 @@ def test_a_batch_of_50_returns_takes_no_more_queries_than_a_batch_of_5(active_mo
     many = queries_to_decide(50)
 
     assert len(many) == len(few), "\n".join(many)
+
+
+def test_batch_limits_double_from_the_smallest_to_the_largest():
+    assert tasks.batch_limits(count=6) == [50, 100, 200, 250, 250, 250]
+
+
+@pytest.mark.django_db
+def test_the_decide_task_grows_its_batches_while_they_come_back_full(active_model):
+    client = ApiClientFactory()
+    at = timezone.now()
+    ReturnRequest.objects.bulk_create(
+        ReturnRequestFactory.build(client=client, customer=CustomerFactory(client=client),
+                                   submitted_at=at, received_at=at)
+        for _ in range(400)
+    )  # fmt: skip
+    decide_pending_returns()
+    # A batch's decisions share their time: one group per batch, in the order they ran.
+    batches = Decision.objects.values("decided_at").annotate(n=Count("id")).order_by("decided_at")
+    assert [batch["n"] for batch in batches] == [50, 100, 200, 50]

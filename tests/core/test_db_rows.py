@@ -52,7 +52,8 @@ def test_rows_insert_stores_what_bulk_create_does_and_sets_keys():
         type(obj).objects.bulk_create([obj])
 
     for ours, django in zip(inserted, created, strict=True):
-        assert ours.pk is not None and not ours._state.adding
+        assert ours.pk is not None
+        assert not ours._state.adding
         assert stored(ours).keys() == stored(django).keys()
         differing = {
             name
