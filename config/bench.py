@@ -259,9 +259,8 @@ def measure(args, servers: Servers) -> dict:
         url=servers.url, keys=keys, returns=args.returns, batch=args.batch
     )
     devstack.say(f"{args.single} single returns, submit → decision")
-    figures["single"], figures["undecided"] = bench.single_return_latencies(
-        url=servers.url, key=keys[0], count=args.single
-    )
+    single = bench.single_return_latencies(url=servers.url, key=keys[0], count=args.single)
+    figures["single"], figures["undecided"], figures["single_steps"] = single
     # Right after the traffic, while the worker and web processes hold what serving it took.
     figures["worker_rss"] = bench.rss_megabytes(servers.worker_pids())
     figures["web_rss"] = bench.rss_megabytes(servers.web_pids())
@@ -354,6 +353,10 @@ def table(args, figures: dict) -> str:
             f"{single_p99:.0f} ms" + (f" ({undecided} undecided)" if undecided else ""),
             "single_p99",
             single_p99,
+        ),
+        _row(
+            "  where a single return's time goes (medians)",
+            "; ".join(f"{step} {ms:.0f} ms" for step, ms in figures["single_steps"].items()),
         ),
         _row(
             f"queue page p50 / p95 server time ({args.queue_returns:,} returns, "

@@ -4,6 +4,7 @@ running desk's HTTP API or in a scratch database, and returns its figures."""
 import cProfile
 import csv
 import io
+import itertools
 import pstats
 import re
 import tempfile
@@ -27,7 +28,8 @@ from tqdm import tqdm
 
 from budgets.models import LedgerAccount, PortfolioDay
 from casework.bench import queue_bench_seed
-from casework.models import ReviewCase
+from casework.choices import FeedKind
+from casework.models import FeedEvent, ReviewCase
 from casework.services.pipeline import returns_decide_pending
 from core.constants import GROUP_LEAD
 from core.scratch_db import scratch_database
@@ -73,20 +75,21 @@ def model_scoring_rates(*, calls: int) -> dict[str, float]:
 
 def single_return_latencies(
     *, url: str, key: str, count: int, progress: bool = True
-) -> tuple[list[float], int]:
+) -> tuple[list[float], int, dict]:
     """Submits `count` ordinary returns of new customers one after another, each followed by
-    `GET ?wait=` until its decision is in hand. Returns the milliseconds of each and how many
-    were not decided within the wait."""
+    `GET ?wait=` until its decision is in hand. Returns the milliseconds of each, how many
+    were not decided within the wait, and the median milliseconds of each step on the way
+    (single_return_steps)."""
     api = JsonApi(base_url=url, key=key, who="submitter")
     run = uuid.uuid4().hex[:8]
-    timings, undecided = [], 0
+    timings, undecided, sent = [], 0, {}
     for n in tqdm(range(count), desc="single returns", unit="return", disable=not progress):
         order_id = f"LAT-{run}-{n}"
         body = _ordinary_return(order_id=order_id, customer_id=order_id, n=n)
         # Past the client's submission rate (make run's servers keep their limits) the POST is
         # refused; the return is then sent again once the window moves, and timed from there.
         while True:
-            began = time.perf_counter()
+            began, sent[order_id] = time.perf_counter(), time.time()
             status, _ = api.call("POST", "/api/v1/returns", body=body, allow=(429,))
             if status != 429:
                 break
@@ -94,7 +97,30 @@ def single_return_latencies(
         _, answer = api.call("GET", f"/api/v1/returns/{order_id}", query={"wait": 10000})
         timings.append((time.perf_counter() - began) * 1000)
         undecided += answer["decision"] is None
-    return timings, undecided
+    return timings, undecided, single_return_steps(sent=sent, timings=timings)
+
+
+def single_return_steps(*, sent: dict, timings: list[float]) -> dict:
+    """Median milliseconds of each step of a single return, from the times the desk recorded
+    (same machine, same clock): sent → stored by intake (`received_at`), → a worker began
+    deciding it (`decided_at`), → its decision's rows written (its feed event's `created_at`),
+    → the client holding the answer (the rest: commit, wake-up, the long-poll's answer)."""
+    rows = FeedEvent.objects.filter(
+        return_request__order_id__in=list(sent), kind=FeedKind.DECISION
+    ).values_list(
+        "return_request__order_id",
+        "return_request__received_at",
+        "return_request__decision__decided_at",
+        "created_at",
+    )
+    total_of = dict(zip(sent, timings, strict=True))
+    steps = {"intake": [], "to a worker": [], "deciding": [], "commit and answer": []}
+    for order_id, received, began, written in rows:
+        marks = [sent[order_id], received.timestamp(), began.timestamp(), written.timestamp()]
+        spans = [(b - a) * 1000 for a, b in itertools.pairwise(marks)]
+        for name, span in zip(steps, [*spans, total_of[order_id] - sum(spans)], strict=True):
+            steps[name].append(span)
+    return {name: float(np.median(spans)) for name, spans in steps.items() if spans}
 
 
 class LockWaitSampler(threading.Thread):
