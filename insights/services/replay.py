@@ -268,7 +268,7 @@ def replay_run(
 
     returns = list(
         ReturnRequest.objects.filter(client=client, order_id__in=truth)
-        .select_related("customer")
+        .select_related("customer", "client")
         .order_by("id")
     )
     returns.sort(key=lambda r: (r.received_at, r.pk))
