@@ -1,18 +1,26 @@
 """A desk at scale in a scratch database, for the queue benchmarks (`manage.py bench_queue`,
-`make bench`): N returns seeded with set-based SQL, one in K an open case, and a reviewer.
+`make bench`): N returns seeded with set-based SQL, each decided and in the decisions feed, one
+in K an open case and three in K a case resolved before (the history a desk keeps), and a
+reviewer; and the plans PostgreSQL makes there for the pages.
 
 Returns arrive one a second, so the last day holds 86,400 decisions: a desk at about 100k a day.
 """
 
+import json
 import time
+from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from casework.models import FeedEvent, ReviewCase
+from casework.selectors import feed_events_after
 from core.constants import GROUP_REVIEWER
 from core.services.api_clients import api_client_create
-from scoring.models import ModelVersion
+from intake.models import Customer, ReturnRequest
+from scoring.models import Decision, ModelVersion
 from scoring.services.policies import policy_version_current
 
 SEED_SQL = """
@@ -31,7 +39,10 @@ SELECT %(client)s, 'B-' || g,
        (ARRAY['Credit Card','Debit Card','PayPal','Gift Card'])[1 + g %% 4],
        random() * 0.6, g %% 4, 1 + g %% 40, '[]', now() - (g || ' seconds')::interval,
        now() - (g || ' seconds')::interval, md5(g::text),
-       CASE WHEN g %% %(every)s = 0 THEN 'in_review' ELSE 'decided' END,
+       CASE WHEN g %% %(every)s = 0 THEN 'in_review'
+            WHEN g %% %(every)s IN (%(every)s / 4, %(every)s / 2, 3 * %(every)s / 4)
+                THEN 'resolved'
+            ELSE 'decided' END,
        CASE WHEN g %% %(every)s = 0 THEN NULL ELSE 'approved' END, 0, '', false, '', '{}'
 FROM generate_series(1, %(returns)s) g;
 
@@ -39,23 +50,29 @@ INSERT INTO scoring_decision (
     return_request_id, action, fraud_probability, probability_used, ood_score, ood_threshold,
     ood, cost_approve, cost_reject, cost_review, reasons, contributions, booked_loss, budget,
     prices, model_version_id, policy_version_id, decided_at)
-SELECT r.id, CASE WHEN r.status = 'in_review' THEN 'review' ELSE 'approve' END,
+SELECT r.id, CASE WHEN r.status = 'decided' THEN 'approve' ELSE 'review' END,
        0.2, 0.2, 1.0, 9.0, r.id %% 50 = 0, round(r.order_value * 0.2, 2), 160.00, 50.00,
        '[{"code": "uncertain", "text": "bench"}]', '[]', 0, 50.00, '{}',
        %(model)s, %(policy)s, r.received_at
 FROM intake_returnrequest r;
 
 INSERT INTO casework_reviewcase (
-    return_request_id, decision_id, status, priority, reason_codes, created_at)
-SELECT d.return_request_id, d.id, 'open', least(d.cost_approve, d.cost_reject) - 50,
-       '["uncertain"]', d.decided_at
-FROM scoring_decision d WHERE d.action = 'review';
+    return_request_id, decision_id, status, priority, reason_codes, created_at, resolved_at)
+SELECT d.return_request_id, d.id, CASE WHEN r.status = 'in_review' THEN 'open' ELSE 'resolved' END,
+       least(d.cost_approve, d.cost_reject) - 50, '["uncertain"]', d.decided_at,
+       CASE WHEN r.status = 'resolved' THEN d.decided_at + interval '1 hour' END
+FROM scoring_decision d JOIN intake_returnrequest r ON r.id = d.return_request_id
+WHERE d.action = 'review';
+
+INSERT INTO casework_feedevent (return_request_id, kind, created_at)
+SELECT r.id, 'decision', r.received_at FROM intake_returnrequest r ORDER BY r.id;
 ANALYZE;
 """
 
 
 def queue_bench_seed(*, returns: int, case_every: int):
-    """Seeds the scratch database; returns the reviewer and the seconds seeding took."""
+    """Seeds the scratch database; returns the reviewer, the returns' API client and the
+    seconds seeding took."""
     client, _ = api_client_create(name="bench", role="submitter")
     reviewer = get_user_model().objects.create_user(username="bench-reviewer")
     reviewer.groups.add(Group.objects.get(name=GROUP_REVIEWER))
@@ -82,4 +99,59 @@ def queue_bench_seed(*, returns: int, case_every: int):
                 "policy": policy_version_current().pk,
             },
         )
-    return reviewer, time.monotonic() - started
+    return reviewer, client, time.monotonic() - started
+
+
+# The tables holding a row per return or more: a plan that reads one of them whole slows down
+# as the desk grows, however quick it is today.
+LARGE_TABLES = {
+    model._meta.db_table for model in (ReturnRequest, Customer, Decision, ReviewCase, FeedEvent)
+}
+
+
+@dataclass(frozen=True)
+class PagePlans:
+    queries: int
+    whole_table_reads: list[str]  # "table (statement's first words)", one per Seq Scan found
+
+
+def statements_plans(statements: list[str]) -> list[str]:
+    """The large tables the SELECTs among `statements` read whole, by EXPLAIN (FORMAT JSON)."""
+    found = []
+    with connection.cursor() as cursor:
+        for sql in statements:
+            if not sql.lstrip().upper().startswith("SELECT"):
+                continue
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
+            plan = cursor.fetchone()[0]
+            plan = json.loads(plan) if isinstance(plan, str) else plan
+            for node in _plan_nodes(plan[0]["Plan"]):
+                if node["Node Type"] == "Seq Scan" and node["Relation Name"] in LARGE_TABLES:
+                    found.append(f"{node['Relation Name']} ({sql[:60]}…)")
+    return found
+
+
+def _plan_nodes(node: dict):
+    yield node
+    for child in node.get("Plans", []):
+        yield from _plan_nodes(child)
+
+
+def pages_plans(*, browser, urls: dict[str, str], client) -> dict[str, PagePlans]:
+    """Each page's statements (`urls`, loaded with the signed-in test `browser`) and the feed's
+    first two pages for `client`: how many, and which large tables they read whole."""
+    captured = {}
+    for name, url in urls.items():
+        with CaptureQueriesContext(connection) as queries:
+            response = browser.get(url)
+        if response.status_code != 200:
+            raise RuntimeError(f"{url} answered {response.status_code}")
+        captured[name] = [query["sql"] for query in queries.captured_queries]
+    with CaptureQueriesContext(connection) as queries:
+        _, cursor = feed_events_after(client=client, cursor=None, limit=100)
+        feed_events_after(client=client, cursor=cursor, limit=100)
+    captured["decisions feed, two pages"] = [query["sql"] for query in queries.captured_queries]
+    return {
+        name: PagePlans(queries=len(statements), whole_table_reads=statements_plans(statements))
+        for name, statements in captured.items()
+    }

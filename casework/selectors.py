@@ -21,6 +21,7 @@ from core.constants import GROUP_ADMIN, GROUP_LEAD, GROUP_REVIEWER
 from core.keyset import InvalidCursor, cursor_decode, cursor_encode, keyset_after
 from core.models import ApiClient, AuditEvent
 from core.roles import user_is_reviewer
+from intake.choices import ReturnStatus
 from intake.models import Customer, ReturnRequest
 
 RETURN_RELATED = ("customer", "decision__model_version", "review_case", "joined__case")
@@ -241,6 +242,10 @@ def _queue_filtered(*, reviewer, filters: QueueFilters, with_reason: bool):
     cases = ReviewCase.objects.exclude(status=CaseStatus.RESOLVED)
     if with_reason and filters.reason in QUEUE_REASONS:
         cases = cases.filter(QUEUE_REASONS[filters.reason][1])
+    if filters.category or filters.payment or filters.value_min or filters.value_max:
+        # True of every unresolved case's return (its verdict moves both); saying so lets
+        # PostgreSQL read only the returns in review (return_in_review_idx), not every return.
+        cases = cases.filter(return_request__status=ReturnStatus.IN_REVIEW)
     if filters.category:
         cases = cases.filter(return_request__product_category=filters.category)
     if filters.payment:

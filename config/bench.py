@@ -33,6 +33,7 @@ TARGETS = {
     "worker_rss": ("≤ 400 MB", lambda v: v <= 400),
     "replay": ("≥ 1,000/s", lambda v: v >= 1000),
     "scoring_p99": ("≤ 5 ms", lambda v: v <= 5),
+    "whole_table_reads": ("none", lambda v: v == 0),
 }
 
 
@@ -269,7 +270,7 @@ def measure(args, servers: Servers) -> dict:
         f"{args.queue_returns // args.case_every:,} open cases (scratch database; seeding them "
         "is one SQL statement, minutes at full size)"
     )
-    figures["pages"] = bench.page_server_times(
+    figures["pages"], figures["plans"] = bench.page_server_times(
         returns=args.queue_returns, case_every=args.case_every, repeat=args.page_loads
     )
     devstack.say(f"replay of {args.replay_rows:,} rows as one day (scratch database)")
@@ -366,6 +367,15 @@ def table(args, figures: dict) -> str:
             queue_p95,
         ),
         _row("case page p50 / p95 server time", f"{case_p50:.0f} / {case_p95:.0f} ms"),
+        *[
+            _row(
+                f"  {name}: statements; large tables read whole (EXPLAIN)",
+                f"{plans.queries}; " + (", ".join(plans.whole_table_reads) or "none"),
+                "whole_table_reads",
+                len(plans.whole_table_reads),
+            )
+            for name, plans in figures["plans"].items()
+        ],
         _row(
             "worker RSS after the traffic",
             mb(figures["worker_rss"], worker_rss),

@@ -27,7 +27,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from tqdm import tqdm
 
 from budgets.models import LedgerAccount, PortfolioDay
-from casework.bench import queue_bench_seed
+from casework.bench import pages_plans, queue_bench_seed
 from casework.choices import FeedKind
 from casework.models import FeedEvent, ReviewCase
 from casework.services.pipeline import returns_decide_pending
@@ -275,13 +275,14 @@ def _percentiles(timings: list[float]) -> tuple[float, float]:
 
 def page_server_times(
     *, returns: int, case_every: int, repeat: int, progress: bool = True
-) -> dict[str, tuple[float, float]]:
+) -> tuple[dict[str, tuple[float, float]], dict]:
     """In a scratch database seeded with `returns` returns and one open case in `case_every`:
     the server time (request in, response rendered; no network) of the queue page and of case
     pages as a lead signed in with both factors sees them, p50 and p95 in ms over `repeat` loads
-    each."""
+    each; and the statements of those pages, a filtered queue page and the decisions feed, with
+    the large tables their plans read whole (casework.bench.pages_plans)."""
     with scratch_database(purpose="bench", say=lambda message: None):
-        reviewer, _ = queue_bench_seed(returns=returns, case_every=case_every)
+        reviewer, client, _ = queue_bench_seed(returns=returns, case_every=case_every)
         reviewer.groups.add(Group.objects.get(name=GROUP_LEAD))
         browser = Client(HTTP_HOST="127.0.0.1")
         browser.force_login(reviewer)
@@ -291,7 +292,9 @@ def page_server_times(
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()
         case_ids = list(
-            ReviewCase.objects.order_by("-priority").values_list("id", flat=True)[:repeat]
+            ReviewCase.objects.exclude(status="resolved")
+            .order_by("-priority")
+            .values_list("id", flat=True)[:repeat]
         )
         pages = {
             "queue page": [reverse("casework:queue")] * repeat,
@@ -312,7 +315,17 @@ def page_server_times(
                         raise RuntimeError(f"{page} answered {response.status_code}")
                     bar.update()
                 figures[name] = _percentiles(timings)
-        return figures
+        plans = pages_plans(
+            browser=browser,
+            urls={
+                "queue page": pages["queue page"][0],
+                "queue page, Electronics over $500": f"{pages['queue page'][0]}"
+                "?category=Electronics&value_min=500",
+                "case page": pages["case page"][0],
+            },
+            client=client,
+        )
+        return figures, plans
 
 
 def replay_rate(*, data: Path | None, rows: int, progress: bool = True) -> tuple[int, float]:

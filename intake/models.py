@@ -93,6 +93,10 @@ class ReturnRequest(models.Model):
                 fields=["received_at"], condition=Q(status="pending"), name="return_pending_idx"
             ),
             models.Index(fields=["customer", "received_at"], name="return_customer_received_idx"),
+            # The queue filtered by a return's fields reads the returns in review, not them all.
+            models.Index(
+                fields=["order_value"], condition=Q(status="in_review"), name="return_in_review_idx"
+            ),
             models.Index(fields=["order_id"], name="return_order_idx"),
             # Rules and lists look returns up by an attribute's value (`attributes @> {...}`).
             GinIndex(

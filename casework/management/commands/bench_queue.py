@@ -38,7 +38,7 @@ class Command(BaseCommand):
             self._run(returns=returns, case_every=case_every, repeat=repeat)
 
     def _run(self, *, returns, case_every, repeat):
-        reviewer, seconds = queue_bench_seed(returns=returns, case_every=case_every)
+        reviewer, _, seconds = queue_bench_seed(returns=returns, case_every=case_every)
         self.stdout.write(
             f"seeded {returns:,} synthetic returns (SQL, no data files), "
             f"{returns // case_every:,} open cases in {seconds:.0f}s"
