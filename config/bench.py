@@ -369,7 +369,7 @@ def table(args, figures: dict) -> str:
         _row("case page p50 / p95 server time", f"{case_p50:.0f} / {case_p95:.0f} ms"),
         *[
             _row(
-                f"  {name}: statements; large tables read whole (EXPLAIN)",
+                f"  {name}: statements; large tables read whole (EXPLAIN ANALYZE)",
                 f"{plans.queries}; " + (", ".join(plans.whole_table_reads) or "none"),
                 "whole_table_reads",
                 len(plans.whole_table_reads),
