@@ -360,14 +360,17 @@ def _persist(returns: list[ReturnRequest], writes: BatchWrites, *, context: Batc
         outcome=[r.outcome for r in returns],
         is_audit_sample=[r.is_audit_sample for r in returns],
     )
-    ledger_post(entries=writes.entries, seen=context.portfolio_seen())
+    rows_insert(writes.events)
+    events_record(drafts=_webhook_drafts(writes))
     # A label can arrive before its return is decided (a chargeback overtaking the queue); an
     # approval is then settled to it at once, as it would be had the label come after.
     approved = {r.pk: r for r in returns if r.outcome == Outcome.APPROVED}
-    for return_id, label in labels_newest_for(return_ids=list(approved)).items():
+    labelled = labels_newest_for(return_ids=list(approved))
+    # The bookings last: they lock the payment methods' day counters, which every other
+    # worker's batch books on too, so those are held from here to the commit only.
+    ledger_post(entries=writes.entries, seen=context.portfolio_seen())
+    for return_id, label in labelled.items():
         ledger_settle_return(return_request=approved[return_id], is_fraud=label.is_fraud)
-    rows_insert(writes.events)
-    events_record(drafts=_webhook_drafts(writes))
     # Waiting requests answer on commit (casework.services.wakeups).
     returns_decided_notify([r.pk for r in returns])
 
