@@ -110,12 +110,25 @@ LARGE_TABLES = {
 
 
 @dataclass(frozen=True)
+class TableRead:
+    """A scan that read half a large table or more."""
+
+    table: str
+    read: float
+    rows: float
+    statement: str
+
+    def __str__(self):
+        return f"{self.table}, {self.read:,.0f} of {self.rows:,.0f} rows ({self.statement[:50]}…)"
+
+
+@dataclass(frozen=True)
 class PagePlans:
     queries: int
-    whole_table_reads: list[str]  # one per scan that read half a large table or more
+    whole_table_reads: list[TableRead]
 
 
-def statements_plans(statements: list[str]) -> list[str]:
+def statements_plans(statements: list[str]) -> list[TableRead]:
     """The large tables the SELECTs among `statements` read whole, or half or more of: each is
     run under EXPLAIN (ANALYZE, FORMAT JSON), and each sequential scan of a large table is
     measured by the rows it read (returned and filtered out, over its loops) against the
@@ -138,7 +151,7 @@ def statements_plans(statements: list[str]) -> list[str]:
                 cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
                 rows = cursor.fetchone()[0]
                 if read >= rows / 2:
-                    found.append(f"{table}, {read:,.0f} of {rows:,.0f} rows ({sql[:50]}…)")
+                    found.append(TableRead(table=table, read=read, rows=rows, statement=sql))
     return found
 
 

@@ -370,7 +370,7 @@ def table(args, figures: dict) -> str:
         *[
             _row(
                 f"  {name}: statements; large tables read whole (EXPLAIN ANALYZE)",
-                f"{plans.queries}; " + (", ".join(plans.whole_table_reads) or "none"),
+                f"{plans.queries}; " + (", ".join(map(str, plans.whole_table_reads)) or "none"),
                 "whole_table_reads",
                 len(plans.whole_table_reads),
             )
