@@ -129,7 +129,7 @@ class Servers:
     def web_pids(self) -> list[int]:
         if self.own:
             return [p.pid for name, p in self.processes if name == "gunicorn"]
-        return _pids_of("gunicorn", "config.wsgi")
+        return _pids_of("gunicorn", "config.asgi")
 
     def worker_pids(self) -> list[int]:
         if self.own:
@@ -147,7 +147,7 @@ def servers_running() -> Servers | None:
     url = f"http://127.0.0.1:{port}"
     up = all(_listening(p) for p in (devstack.RUN_PG_PORT, devstack.RUN_REDIS_PORT, port))
     # Another checkout's make run keeps its model files under its own var/: not ours to use.
-    if not (up and _ready(url) and _pids_of("gunicorn", "config.wsgi")):
+    if not (up and _ready(url) and _pids_of("gunicorn", "config.asgi")):
         return None
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings.local")
     return Servers(url=url, env=env, own=False)

@@ -284,16 +284,15 @@ def ensure_free(port, name, variable):
 def web_command(*, port, access_log):
     return [
         str(VENV_BIN / "gunicorn"),
-        "config.wsgi:application",
+        "config.asgi:application",
         "--bind",
         f"127.0.0.1:{port}",
-        # Threads, because GET /api/v1/returns/{id}?wait= holds a request for seconds.
+        # ASGI, because GET /api/v1/returns/{id}?wait= holds a request for seconds: on the
+        # event loop it holds no thread.
         "--workers",
         "2",
         "--worker-class",
-        "gthread",
-        "--threads",
-        "8",
+        "uvicorn_worker.UvicornWorker",
         "--access-logfile",
         str(access_log),
     ]

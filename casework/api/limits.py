@@ -8,11 +8,12 @@ import logging
 import math
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import lru_cache
 
 import redis
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import caches
 from redis.commands.core import Script
@@ -120,14 +121,14 @@ def _limits_redis() -> tuple[redis.Redis, Script]:
     return _redis(config["LOCATION"], tuple(sorted(config.get("OPTIONS", {}).items())))
 
 
-@contextmanager
-def long_poll_slot(*, client: ApiClient) -> Iterator[str | None]:
+@asynccontextmanager
+async def long_poll_slot(*, client: ApiClient) -> AsyncIterator[str | None]:
     """Holds one of the client's long-poll slots (API_CONCURRENT_WAITS_PER_KEY) for the block.
 
     Yields None when the request may wait, or why it may not: SKIPPED_AT_LIMIT when the client
     holds all its slots, SKIPPED_WITHOUT_REDIS when Redis is unreachable, and then no decision
     comes while it is down anyway (the worker is woken through it). The slot is given back
-    however the block ends.
+    however the block ends. Redis is asked on a thread, so the event loop never blocks on it.
     """
     if _redis_resting():
         logger.warning("long-poll answered at once: Redis unreachable (%s)", RESTING)
@@ -137,7 +138,7 @@ def long_poll_slot(*, client: ApiClient) -> Iterator[str | None]:
     slot = uuid.uuid4().hex
     connection, take_slot = _limits_redis()
     try:
-        taken = take_slot(
+        taken = await sync_to_async(take_slot, thread_sensitive=False)(
             keys=[key],
             args=[slot, settings.API_CONCURRENT_WAITS_PER_KEY, time.time(), SLOT_SECONDS],
         )
@@ -153,6 +154,6 @@ def long_poll_slot(*, client: ApiClient) -> Iterator[str | None]:
         yield None
     finally:
         try:
-            connection.zrem(key, slot)
+            await sync_to_async(connection.zrem, thread_sensitive=False)(key, slot)
         except redis.RedisError as exc:
             logger.warning("long-poll slot left to lapse: Redis unreachable (%s)", exc)

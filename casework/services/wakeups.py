@@ -3,15 +3,16 @@ commits, instead of having each re-read the database on a timer.
 
 The worker sends PostgreSQL a NOTIFY with the ids it decided, in the deciding transaction, so
 it is delivered on commit and never for a batch that rolled back. Each web process keeps one
-listening connection, on a thread of its own, and sets the events of the requests waiting for
-those ids. A waiter still re-reads the return every FALLBACK_POLL_SECONDS, so a lost listener
-(the database restarted, say) slows a wait down but never strands it.
+listening connection, on a thread of its own, and sets the events the requests waiting for those
+ids await on their event loop. A waiter still re-reads the return every FALLBACK_POLL_SECONDS, so
+a lost listener (the database restarted, say) slows a wait down but never strands it.
 """
 
+import asyncio
 import logging
 import threading
 from collections import defaultdict
-from contextlib import contextmanager
+from contextlib import asynccontextmanager
 
 import psycopg
 from django.db import connection, connections
@@ -38,30 +39,32 @@ def returns_decided_notify(return_ids: list[int]) -> None:
 
 class _Listener:
     """One per process: a thread on a LISTEN connection, and the events of the waiting requests
-    by return id."""
+    by return id, each with the event loop it is awaited on."""
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._waiting: dict[int, set[threading.Event]] = defaultdict(set)
+        self._waiting: dict[int, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = (
+            defaultdict(set)
+        )
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
 
-    @contextmanager
-    def waiting_for(self, return_id: int):
+    @asynccontextmanager
+    async def waiting_for(self, return_id: int):
         """An event set when `return_id` is decided; check the return after entering, since a
         decision that committed just before is not announced again."""
         self._ensure_running()
-        event = threading.Event()
+        waiter = (asyncio.get_running_loop(), asyncio.Event())
         with self._lock:
-            self._waiting[return_id].add(event)
+            self._waiting[return_id].add(waiter)
         try:
-            yield event
+            yield waiter[1]
         finally:
             with self._lock:
-                events = self._waiting.get(return_id)
-                if events is not None:
-                    events.discard(event)
-                    if not events:
+                waiters = self._waiting.get(return_id)
+                if waiters is not None:
+                    waiters.discard(waiter)
+                    if not waiters:
                         del self._waiting[return_id]
 
     def _ensure_running(self):
@@ -102,8 +105,9 @@ class _Listener:
     def _wake(self, return_ids):
         with self._lock:
             for return_id in return_ids:
-                for event in self._waiting.get(return_id, ()):
-                    event.set()
+                for loop, event in self._waiting.get(return_id, ()):
+                    # asyncio's events belong to their loop: set it from there.
+                    loop.call_soon_threadsafe(event.set)
 
 
 _listener = _Listener()

@@ -55,7 +55,7 @@ MIDDLEWARE = [
     # Next, so that it sees every error answer the others give on an /api/ path.
     "casework.api.errors.ApiErrorShapeMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.static_files.AsyncCapableWhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -78,6 +78,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
 
 TEMPLATES = [
     {
@@ -97,12 +98,21 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db_url("DATABASE_URL", default=DEFAULT_DATABASE_URL)}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # TCP keepalives: a peer that vanished (a cut network) is noticed in about a minute, not hours.
 DATABASES["default"].setdefault("OPTIONS", {}).update(
     keepalives=1, keepalives_idle=30, keepalives_interval=10, keepalives_count=3
 )
+# The web server (config/asgi.py) runs each request in a thread of its own, so its connections
+# come from a pool of at most this many per process, each checked before it is lent (the health
+# checks above). 0 (workers, management commands) keeps one persistent connection per thread for
+# CONN_MAX_AGE seconds.
+DATABASE_POOL_SIZE = env.int("DATABASE_POOL_SIZE", default=0)
+if DATABASE_POOL_SIZE:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # a connection goes back to the pool after use
+    DATABASES["default"]["OPTIONS"]["pool"] = {"min_size": 2, "max_size": DATABASE_POOL_SIZE}
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # PostgreSQL's limits on waits, in milliseconds, for the serving processes (config/db_bounds.py).
 # A worker's statements may run longer than a request's (a batch is 250 returns) but stay under
 # its task's soft time limit; both are stopped soon after idling inside a transaction.
@@ -239,8 +249,9 @@ CACHES = {
     },
 }
 # How many GET /api/v1/returns/{id}?wait= one key may hold open at once, across processes;
-# past it a request answers at once, with the Long-Poll-Skipped header.
-API_CONCURRENT_WAITS_PER_KEY = env.int("API_CONCURRENT_WAITS_PER_KEY", default=4)
+# past it a request answers at once, with the Long-Poll-Skipped header. A wait is awaited on the
+# event loop, so the cap guards memory and fairness between retailers, not threads.
+API_CONCURRENT_WAITS_PER_KEY = env.int("API_CONCURRENT_WAITS_PER_KEY", default=32)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Returns fraud desk API",
     "DESCRIPTION": "Submit returns, follow their decisions, work review cases.",

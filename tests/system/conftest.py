@@ -10,6 +10,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from config import devstack
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -68,6 +70,43 @@ class WorkerProcess:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+class WebProcess:
+    """The web server as `make run` starts it (config.devstack.web_command), on a free port,
+    against the test database and the test Redis. `env`: settings to add to its environment."""
+
+    def __init__(self, *, log_dir: Path, env=None):
+        self.port = devstack.free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_dir = log_dir
+        self.env = env or {}
+        self.process = None
+
+    def start(self):
+        db = settings.DATABASES["default"]
+        env = dict(
+            os.environ,
+            DJANGO_SETTINGS_MODULE="tests.settings",
+            DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            PROMETHEUS_MULTIPROC_DIR=str(self.log_dir),
+            **self.env,
+        )
+        self.process = devstack.spawn(
+            devstack.web_command(port=self.port, access_log=self.log_dir / "access.log"),
+            env=env,
+            log=self.log_dir / "web.log",
+        )
+        devstack.wait_for_port(self.port, process=self.process, name="web")
+        return self
+
+    def worker_pids(self) -> list[int]:
+        """The server's worker processes: the children of gunicorn's arbiter."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
+    def stop(self):
+        devstack.stop([("web", self.process)])
 
 
 @pytest.fixture

@@ -1,12 +1,19 @@
 """API views for submitting returns and following their decisions."""
 
+import asyncio
+import contextlib
+import logging
 import time
+from dataclasses import dataclass
+from functools import wraps
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -39,6 +46,8 @@ from intake.services.idempotency import (
 )
 from intake.services.intake import OrderConflict, return_submit, return_submit_batch
 from intake.validation import ReturnInputSerializer, return_payloads_validate
+
+logger = logging.getLogger(__name__)
 
 
 def _idempotently(request, call):
@@ -170,6 +179,22 @@ class ReturnDetailView(APIView):
         ),
     )
 
+    @classmethod
+    def as_view(cls, **initkwargs):
+        """The view answers as any other, on a thread; for `?wait=` on a pending return, it then
+        waits for the decision on the event loop (_decision_awaited), holding no thread."""
+        answer = super().as_view(**initkwargs)
+
+        @wraps(answer)  # keeps what DRF and the schema read off the view: cls, csrf_exempt
+        async def view(request, *args, **kwargs):
+            response = await sync_to_async(answer)(request, *args, **kwargs)
+            wait = getattr(response, "decision_wait", None)
+            if wait is not None:
+                await _decision_awaited(response, wait)
+            return response
+
+        return view
+
     @extend_schema(
         responses={200: ReturnOutputSerializer, **error_responses(400, 404)},
         parameters=[
@@ -194,30 +219,58 @@ class ReturnDetailView(APIView):
         wait_ms = self.wait.read(request)
         deadline = time.monotonic() + wait_ms / 1000
         return_request = return_get_for_client(client=request.user, order_id=order_id)
-        skipped = None
-        if wait_ms and return_request.status == ReturnStatus.PENDING:
-            # Each wait holds a server thread; one key must not take them all.
-            with (
-                long_poll_slot(client=request.user) as skipped,
-                waiting_for_decision(return_request.pk) as decided,
-            ):
-                # Read again once listening: a decision that committed before is not announced.
-                return_request = return_get_for_client(client=request.user, order_id=order_id)
-                while (
-                    skipped is None
-                    and return_request.status == ReturnStatus.PENDING
-                    and time.monotonic() < deadline
-                ):
-                    left = deadline - time.monotonic()
-                    decided.wait(min(max(left, 0), FALLBACK_POLL_SECONDS))
-                    close_old_connections()
-                    return_request = return_get_for_client(client=request.user, order_id=order_id)
         response = Response(
             ReturnOutputSerializer(return_request, context={"request": request}).data
         )
+        if wait_ms and return_request.status == ReturnStatus.PENDING:
+            response.decision_wait = _DecisionWait(request, order_id, return_request.pk, deadline)
+        return response
+
+
+@dataclass(frozen=True)
+class _DecisionWait:
+    request: Request
+    order_id: str
+    return_id: int
+    deadline: float  # time.monotonic()
+
+    def return_read(self) -> tuple[bool, dict]:
+        """Whether the return is still pending, and its body; gives the request's database
+        connection back (to the pool, under ASGI) so that a waiting request holds none."""
+        try:
+            return_request = return_get_for_client(client=self.request.user, order_id=self.order_id)
+            body = ReturnOutputSerializer(return_request, context={"request": self.request}).data
+        finally:
+            if not connection.in_atomic_block:
+                close_old_connections()
+        return return_request.status == ReturnStatus.PENDING, body
+
+
+async def _decision_awaited(response: Response, wait: _DecisionWait) -> None:
+    """Holds `response` until its return is decided or the wait's deadline, then answers the
+    return as it stands. Each wait takes one of its key's slots; one key must not hold them all."""
+    read = sync_to_async(wait.return_read)  # on the request's thread, where its connection is
+    async with (
+        long_poll_slot(client=wait.request.user) as skipped,
+        waiting_for_decision(wait.return_id) as decided,
+    ):
         if skipped:
             response[LONG_POLL_SKIPPED_HEADER] = skipped
-        return response
+            return
+        try:
+            # Read again once listening: a decision that committed before is not announced.
+            pending, body = await read()
+            while pending and (left := wait.deadline - time.monotonic()) > 0:
+                with contextlib.suppress(TimeoutError):  # the timer's turn to read
+                    await asyncio.wait_for(decided.wait(), min(left, FALLBACK_POLL_SECONDS))
+                decided.clear()
+                pending, body = await read()
+        except Exception:
+            # The return as first read is still a true answer, as at a deadline: the client asks
+            # again.
+            logger.exception("long-poll answered early: reading the return failed")
+            return
+    response.data = body
 
 
 class DecisionFeedView(APIView):
