@@ -16,14 +16,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from casework.models import FeedEvent, ReviewCase
-from casework.selectors import feed_events_after
+from casework.selectors import DECISION_HOURS_COUNTED_SQL, feed_events_after
 from core.constants import GROUP_REVIEWER
 from core.services.api_clients import api_client_create
 from intake.models import Customer, ReturnRequest
 from scoring.models import Decision, ModelVersion
 from scoring.services.policies import policy_version_current
 
-SEED_SQL = """
+SEED_SQL = (
+    """
 INSERT INTO intake_customer (client_id, external_id, created_at)
 SELECT %(client)s, 'BENCH-' || g, now() FROM generate_series(1, %(customers)s) g;
 
@@ -66,8 +67,15 @@ WHERE d.action = 'review';
 
 INSERT INTO casework_feedevent (return_request_id, kind, created_at)
 SELECT r.id, 'decision', r.received_at FROM intake_returnrequest r ORDER BY r.id;
+
+INSERT INTO scoring_decisionhour (
+    hour, decided, approved, ood_flagged, cases_opened, audit_cases_opened)
+"""
+    + DECISION_HOURS_COUNTED_SQL
+    + """;
 ANALYZE;
 """
+)
 
 
 def queue_bench_seed(*, returns: int, case_every: int):

@@ -23,6 +23,7 @@ from core.models import ApiClient, AuditEvent
 from core.roles import user_is_reviewer
 from intake.choices import ReturnStatus
 from intake.models import Customer, ReturnRequest
+from scoring.models import Decision, DecisionHour
 
 RETURN_RELATED = ("customer", "decision__model_version", "review_case", "joined__case")
 
@@ -49,16 +50,46 @@ def cases_open_lock(*, customer_ids) -> dict[int, ReviewCase]:
     return {case.return_request.customer_id: case for case in cases}
 
 
-def cases_opened_on(*, day: date, audit_sample: bool = False) -> int:
-    """Review cases opened by decisions of `day` (UTC), against the day's review capacity;
-    with `audit_sample`, only the audit sample's, against its daily budget."""
+def cases_opened_on(*, day: date) -> tuple[int, int]:
+    """Review cases opened by decisions of `day` (UTC), against the day's review capacity, and
+    how many of them are the audit sample, against its daily budget: from the day's counters."""
     start = datetime.combine(day, time.min, tzinfo=UTC)
-    cases = ReviewCase.objects.filter(
-        decision__decided_at__gte=start, decision__decided_at__lt=start + timedelta(days=1)
-    )
-    if audit_sample:
-        cases = cases.filter(return_request__is_audit_sample=True)
-    return cases.count()
+    counts = DecisionHour.objects.filter(
+        hour__gte=start, hour__lt=start + timedelta(days=1)
+    ).aggregate(opened=Sum("cases_opened", default=0), audits=Sum("audit_cases_opened", default=0))
+    return counts["opened"], counts["audits"]
+
+
+# Each hour's counters as counted from its decisions and cases: what DecisionHour must hold.
+DECISION_HOURS_COUNTED_SQL = f"""
+    SELECT date_trunc('hour', d.decided_at, 'UTC') AS hour,
+           count(*) AS decided,
+           count(*) FILTER (WHERE d.action = 'approve') AS approved,
+           count(*) FILTER (WHERE d.ood) AS ood_flagged,
+           count(c.id) AS cases_opened,
+           count(c.id) FILTER (WHERE r.is_audit_sample) AS audit_cases_opened
+    FROM {Decision._meta.db_table} d
+    LEFT JOIN {ReviewCase._meta.db_table} c ON c.decision_id = d.id
+    JOIN {ReturnRequest._meta.db_table} r ON r.id = d.return_request_id
+    GROUP BY 1
+"""
+DECISION_HOURS_UNBALANCED_SQL = f"""
+    SELECT hour, (d.decided, d.approved, d.ood_flagged, d.cases_opened, d.audit_cases_opened),
+           (h.decided, h.approved, h.ood_flagged, h.cases_opened, h.audit_cases_opened)
+    FROM ({DECISION_HOURS_COUNTED_SQL}) AS d
+    FULL JOIN {DecisionHour._meta.db_table} AS h USING (hour)
+    WHERE (d.decided, d.approved, d.ood_flagged, d.cases_opened, d.audit_cases_opened)
+        IS DISTINCT FROM (h.decided, h.approved, h.ood_flagged, h.cases_opened,
+                          h.audit_cases_opened)
+"""
+
+
+def decision_hours_unbalanced() -> list[tuple]:
+    """The hours whose counters differ from a count of their decisions and cases: none, unless
+    something wrote decisions behind the pipeline's back."""
+    with connection.cursor() as cursor:
+        cursor.execute(DECISION_HOURS_UNBALANCED_SQL)
+        return cursor.fetchall()
 
 
 def return_get_for_client(*, client: ApiClient, order_id: str) -> ReturnRequest:

@@ -113,7 +113,7 @@ class DeskCollector:
         yield GaugeMetricFamily(
             "desk_reviews_opened_today",
             "Review cases opened by today's decisions.",
-            value=cases_opened_on(day=now.date()),
+            value=cases_opened_on(day=now.date())[0],
         )
         capacity = review_capacity_on(policy_version_current().snapshot, now.date())
         if capacity is not None:

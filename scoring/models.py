@@ -1,5 +1,6 @@
 """Model versions, the cost settings and policy versions, and the decisions they produce."""
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -272,3 +273,29 @@ class Decision(models.Model):
     @property
     def remaining_budget(self):
         return self.budget - self.booked_loss
+
+
+class DecisionHour(models.Model):
+    """What the decisions of one hour (UTC) did, counted in the transactions that made them: the
+    policy's rates over the last day and its reviews opened today read these few rows, not every
+    decision of the day (scoring.services.decision_hours)."""
+
+    hour = models.DateTimeField(unique=True)
+    decided = models.PositiveIntegerField(default=0)
+    approved = models.PositiveIntegerField(default=0)
+    ood_flagged = models.PositiveIntegerField(default=0)
+    # Review cases the hour's decisions opened (a return joining an open case opens none), and
+    # how many of them are the audit sample.
+    cases_opened = models.PositiveIntegerField(default=0)
+    audit_cases_opened = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["hour"]
+
+    def __str__(self):
+        return f"{self.hour:%Y-%m-%d %H}:00 {self.decided} decided"
+
+    @staticmethod
+    def hour_of(moment: datetime) -> datetime:
+        """The hour (UTC) `moment` is counted in."""
+        return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)

@@ -15,6 +15,7 @@ from intake.choices import AttributeType, ReturnStatus
 from intake.models import AttributeDefinition, Customer, ReturnRequest
 from scoring.choices import Action
 from scoring.models import Decision, ModelVersion, PolicyVersion
+from scoring.services.decision_hours import decision_hours_add
 from webhooks.choices import EventType
 from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -164,6 +165,12 @@ class DecisionFactory(factory.django.DjangoModelFactory):
     policy_version = factory.SubFactory(PolicyVersionFactory)
     decided_at = factory.LazyFunction(timezone.now)
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        decision = super()._create(model_class, *args, **kwargs)
+        decision_hours_add(decisions=[decision])  # counted, as the pipeline counts its own
+        return decision
+
 
 class ReviewCaseFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -173,6 +180,14 @@ class ReviewCaseFactory(factory.django.DjangoModelFactory):
     return_request = factory.LazyAttribute(lambda o: o.decision.return_request)
     priority = Decimal("-14.00")
     reason_codes = factory.LazyAttribute(lambda o: [r["code"] for r in o.decision.reasons])
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        case = super()._create(model_class, *args, **kwargs)
+        decision_hours_add(
+            decisions=[], opened=[(case.decision, case.return_request.is_audit_sample)]
+        )
+        return case
 
 
 class JoinedReturnFactory(factory.django.DjangoModelFactory):

@@ -65,12 +65,12 @@ from scoring.policy import (
 )
 from scoring.rules import RuleEffects, rule_inputs, rules_evaluate
 from scoring.selectors import (
-    approvals_since,
     block_lists_in_force,
     customer_mean_values,
+    decisions_since,
     lists_of_rules,
-    ood_flags_since,
 )
+from scoring.services.decision_hours import decision_hours_add
 from scoring.services.models import NoActiveModel, model_active
 from scoring.services.policies import policy_settings_from, policy_version_current
 from webhooks.services.events import events_record
@@ -114,9 +114,8 @@ def audit_draw(return_request: ReturnRequest) -> float:
     return int(digest.hexdigest()[:8], 16) / 0x100000000
 
 
-def audit_base_rate(*, audit_reviews_per_day: int, now: datetime) -> float:
+def audit_base_rate(*, audit_reviews_per_day: int, approvals: int) -> float:
     """The day's audit reviews spread over about a day's approvals (the last 24 hours')."""
-    approvals = approvals_since(since=now - timedelta(days=1))
     return audit_reviews_per_day / max(approvals, AUDIT_MIN_APPROVALS_PER_DAY)
 
 
@@ -197,7 +196,9 @@ def _batch_context(
     methods = {r.payment_method for r in returns}
     days = {(r.payment_method, r.received_at.date()) for r in returns}
     earliest = min(r.received_at for r in returns)
-    flagged, total = ood_flags_since(since=now - timedelta(hours=OOD_RATE_WINDOW_HOURS))
+    # One window serves both rates: the gate's flags and the approvals the audit spreads over.
+    recent = decisions_since(since=now - timedelta(hours=OOD_RATE_WINDOW_HOURS))
+    opened, audits_opened = cases_opened_on(day=now.date())
     return BatchContext(
         settings=settings,
         budgets=budgets,
@@ -213,16 +214,15 @@ def _batch_context(
         },
         holds=holds_active_for(customer_ids=accounts.keys()),
         open_cases=cases_open_lock(customer_ids=accounts.keys()),
-        opened=cases_opened_on(day=now.date()),
-        audits_left=settings.audit_reviews_per_day
-        - cases_opened_on(day=now.date(), audit_sample=True),
+        opened=opened,
+        audits_left=settings.audit_reviews_per_day - audits_opened,
         audit_base_rate=audit_base_rate(
-            audit_reviews_per_day=settings.audit_reviews_per_day, now=now
+            audit_reviews_per_day=settings.audit_reviews_per_day, approvals=recent.approved
         ),
         ood_threshold=ood_threshold,
         novelty_share=ood_novelty_share(
-            flagged=flagged,
-            total=total,
+            flagged=recent.ood_flagged,
+            total=recent.decided,
             false_alarm_rate=ood_false_alarm_rate,
             prior_returns=OOD_RATE_PRIOR_RETURNS,
         ),
@@ -366,8 +366,12 @@ def _persist(returns: list[ReturnRequest], writes: BatchWrites, *, context: Batc
     # approval is then settled to it at once, as it would be had the label come after.
     approved = {r.pk: r for r in returns if r.outcome == Outcome.APPROVED}
     labelled = labels_newest_for(return_ids=list(approved))
-    # The bookings last: they lock the payment methods' day counters, which every other
-    # worker's batch books on too, so those are held from here to the commit only.
+    # The counters last: every other worker's batch moves them too, so their rows are held
+    # from here to the commit only. The hour's first, then the payment methods' days.
+    decision_hours_add(
+        decisions=writes.decisions,
+        opened=[(case.decision, case.return_request.is_audit_sample) for case in writes.cases],
+    )
     ledger_post(entries=writes.entries, seen=context.portfolio_seen())
     for return_id, label in labelled.items():
         ledger_settle_return(return_request=approved[return_id], is_fraud=label.is_fraud)

@@ -26,6 +26,7 @@ from django.conf import settings
 
 from budgets.models import LedgerAccount, LedgerEntry
 from budgets.selectors import PORTFOLIO_DAYS_UNBALANCED_SQL
+from casework.selectors import DECISION_HOURS_UNBALANCED_SQL
 from config import devstack
 from core.models import ApiClient
 from intake.models import ReturnRequest
@@ -300,6 +301,8 @@ def assert_settled(stack: Stack, feed: FeedReader, order_ids: set[str], *, fault
     assert not unbalanced, f"(account, balance, sum of entries): {unbalanced}"
     portfolio = stack.sql(PORTFOLIO_DAYS_UNBALANCED_SQL)
     assert not portfolio, f"(payment method, day, sum of entries, counter): {portfolio}"
+    hours = stack.sql(DECISION_HOURS_UNBALANCED_SQL)
+    assert not hours, f"(hour, counted from decisions, counters): {hours}"
     # The balances checked above are not all zero: the faults hit batches that booked money.
     assert stack.sql(f"SELECT count(*) FROM {ENTRIES}")[0][0] > 0
 

@@ -17,6 +17,7 @@ from django.db.models import Count, Sum
 
 from budgets.models import LedgerAccount, LedgerEntry
 from budgets.selectors import portfolio_days_unbalanced
+from casework.selectors import decision_hours_unbalanced
 from core.choices import ApiRole
 from core.services.api_clients import api_client_create
 from intake.models import ReturnRequest
@@ -149,6 +150,7 @@ def test_two_worker_groups_decide_every_return_once_without_overrunning_budgets(
     assert not unbalanced, f"(account, balance, sum of entries): {unbalanced}"
     assert LedgerEntry.objects.exists(), "nothing was booked: the check above proved nothing"
     assert portfolio_days_unbalanced() == []
+    assert decision_hours_unbalanced() == []
     assert_no_stale_balance()
 
     print(

@@ -20,7 +20,7 @@ from casework.selectors import QueueFilters, case_queue_for
 from casework.services.review import case_claim_next
 from core.scratch_db import scratch_database
 from scoring.constants import OOD_RATE_WINDOW_HOURS
-from scoring.selectors import ood_flags_since
+from scoring.selectors import decisions_since
 
 
 class Command(BaseCommand):
@@ -60,7 +60,7 @@ class Command(BaseCommand):
                 reviewer=reviewer, filters=QueueFilters(q=f"B-{case_every * 7}"), cursor=None
             ),
             "next case (claim)": lambda: case_claim_next(actor=reviewer),
-            "OOD flags, last 24 h (per batch)": lambda: ood_flags_since(
+            "OOD flags, last 24 h (per batch)": lambda: decisions_since(
                 since=timezone.now() - timedelta(hours=OOD_RATE_WINDOW_HOURS)
             ),
         }
