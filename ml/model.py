@@ -1,6 +1,7 @@
 """Calibrated fraud-probability model over return rows, with per-row reasons for reviewers."""
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -153,10 +154,15 @@ class FraudModel(ClassifierMixin, BaseEstimator):
         for j, column in enumerate(inputs, start=1):
             stacked[column][j * n : (j + 1) * n] = self.baseline_[column]
         matrix = self.features_.transform(stacked)
+        # One pass of the trees over every block; the calibration maps block 0's scores, as
+        # calibrated_.predict_proba would after a pass of its own (the same numbers, for a
+        # single row about half the time: most of a pass is sklearn checking its input).
+        (classifier,) = self.calibrated_.calibrated_classifiers_  # ensemble=False
         with _THREADPOOLS.limit(limits=1):
-            calibrated = self.calibrated_.predict_proba(matrix[:n])[:, 1]
-            trees = self.calibrated_.calibrated_classifiers_[0].estimator
-            raw = trees.predict_proba(matrix)[:, 1].reshape(len(inputs) + 1, n)
+            scores = classifier.estimator.decision_function(matrix)
+        calibrated = classifier.calibrators[0].predict(scores[:n])
+        calibrated[(calibrated > 1.0) & (calibrated <= 1.0 + 1e-5)] = 1.0  # as sklearn clips
+        raw = expit(scores).reshape(len(inputs) + 1, n)  # the trees' predict_proba
         p = np.vstack([calibrated, raw[1:]])
         effects = (raw[0] - raw[1:]).T
         order = np.argsort(-np.abs(effects), axis=1, kind="stable")[:, :top_k]

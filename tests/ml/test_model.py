@@ -92,6 +92,14 @@ def test_fit_refuses_single_class_labels(normal_returns):
         FraudModel().fit(normal_returns, np.zeros(len(normal_returns), dtype=int))
 
 
+def test_the_probability_beside_the_contributions_is_the_calibrated_models_own(
+    bundle, normal_returns
+):
+    rows = normal_returns.head(500)
+    p, _ = bundle.model.predict_with_contributions(rows)
+    np.testing.assert_allclose(p, bundle.model.predict_proba(rows)[:, 1], rtol=0, atol=1e-12)
+
+
 def test_contributions_explain_a_quick_gift_card_return(bundle, normal_returns):
     model = bundle.model
     typical = {column: [model.baseline_[column]] for column in FEATURES}
