@@ -8,7 +8,6 @@ its code, or to enroll an app when it has none. Machine endpoints (the API, the 
 
 from urllib.parse import urlencode
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.shortcuts import redirect
@@ -21,38 +20,17 @@ MACHINE_PATHS = ("/api/v1/", "/api/schema/", "/healthz", "/readyz", "/metrics")
 
 
 class StaffTwoFactorMiddleware:
-    sync_capable = True
-    async_capable = True
-
     def __init__(self, get_response):
         self.get_response = get_response
-        self.async_mode = iscoroutinefunction(get_response)
-        if self.async_mode:
-            markcoroutinefunction(self)
 
     def __call__(self, request):
-        if self.async_mode:
-            return self.__acall__(request)
-        return self._refusal(request) or self.get_response(request)
-
-    async def __acall__(self, request):
-        if settings.STAFF_TOTP_REQUIRED:
-            # Reading the session's user touches the database: on the request's thread.
-            refusal = await sync_to_async(self._refusal)(request)
-            if refusal is not None:
-                return refusal
-        return await self.get_response(request)
-
-    def _refusal(self, request):
-        """The redirect to the second step, or None to let the request through (a machine path
-        treats an unverified staff session as signed out)."""
         if settings.STAFF_TOTP_REQUIRED and self._awaits_second_factor(request.user):
             path = request.path_info
             if path.startswith(MACHINE_PATHS):
                 request.user = AnonymousUser()
             elif path not in self._open_paths():
                 return self._to_second_step(request)
-        return None
+        return self.get_response(request)
 
     @staticmethod
     def _awaits_second_factor(user) -> bool:

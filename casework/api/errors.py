@@ -3,7 +3,6 @@
 import logging
 from http import HTTPStatus
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import Http404, JsonResponse
@@ -57,25 +56,11 @@ class ApiErrorShapeMiddleware:
     route matches, a CSRF refusal, a Host header it does not serve, and under DEBUG its HTML
     debug pages. On /api/ paths, those answers are given in the API's error shape too."""
 
-    sync_capable = True
-    async_capable = True
-
     def __init__(self, get_response):
         self.get_response = get_response
-        self.async_mode = iscoroutinefunction(get_response)
-        if self.async_mode:
-            markcoroutinefunction(self)
 
     def __call__(self, request):
-        if self.async_mode:
-            return self.__acall__(request)
-        return self._shaped(request, self.get_response(request))
-
-    async def __acall__(self, request):
-        return self._shaped(request, await self.get_response(request))
-
-    @staticmethod
-    def _shaped(request, response):
+        response = self.get_response(request)
         if (
             not request.path.startswith("/api/")
             or response.status_code < 400

@@ -55,7 +55,7 @@ MIDDLEWARE = [
     # Next, so that it sees every error answer the others give on an /api/ path.
     "casework.api.errors.ApiErrorShapeMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "config.static_files.AsyncCapableWhiteNoiseMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

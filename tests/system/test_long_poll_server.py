@@ -1,6 +1,7 @@
 """GET /api/v1/returns/{id}?wait= under the web server `make run` and deploy/ start: a waiting
-request holds no thread of a pool. Far more requests wait at once than the threaded server had
-threads, the server answers others meanwhile, and each wait answers once its decision commits."""
+request holds no thread of a pool and no database connection. Far more requests wait at once
+than the threaded server had threads, and than the web processes have pooled connections (2 ×
+16); the server answers others meanwhile, and each wait answers once its decision commits."""
 
 import json
 import threading
@@ -35,6 +36,8 @@ def http(method, url, *, key, body=None, timeout):
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode(errors="replace")
+    except OSError as exc:  # not answering yet: gunicorn listens before its workers have booted
+        return None, str(exc)
 
 
 def threads_and_rss(pids: list[int]) -> tuple[int, float]:

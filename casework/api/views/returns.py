@@ -5,7 +5,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
-from functools import wraps
+from functools import partial
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -37,6 +37,7 @@ from casework.selectors import (
     return_get_for_client,
 )
 from casework.services.wakeups import FALLBACK_POLL_SECONDS, waiting_for_decision
+from core.awaiting import response_await
 from core.keyset import InvalidCursor
 from intake.choices import ReturnStatus
 from intake.services.idempotency import (
@@ -179,22 +180,6 @@ class ReturnDetailView(APIView):
         ),
     )
 
-    @classmethod
-    def as_view(cls, **initkwargs):
-        """The view answers as any other, on a thread; for `?wait=` on a pending return, it then
-        waits for the decision on the event loop (_decision_awaited), holding no thread."""
-        answer = super().as_view(**initkwargs)
-
-        @wraps(answer)  # keeps what DRF and the schema read off the view: cls, csrf_exempt
-        async def view(request, *args, **kwargs):
-            response = await sync_to_async(answer)(request, *args, **kwargs)
-            wait = getattr(response, "decision_wait", None)
-            if wait is not None:
-                await _decision_awaited(response, wait)
-            return response
-
-        return view
-
     @extend_schema(
         responses={200: ReturnOutputSerializer, **error_responses(400, 404)},
         parameters=[
@@ -223,7 +208,9 @@ class ReturnDetailView(APIView):
             ReturnOutputSerializer(return_request, context={"request": request}).data
         )
         if wait_ms and return_request.status == ReturnStatus.PENDING:
-            response.decision_wait = _DecisionWait(request, order_id, return_request.pk, deadline)
+            wait = _DecisionWait(request, order_id, return_request.pk, deadline)
+            # On the event loop, holding no thread, under the web server (core.awaiting).
+            response_await(request, response, partial(_decision_awaited, response, wait))
         return response
 
 
@@ -271,6 +258,8 @@ async def _decision_awaited(response: Response, wait: _DecisionWait) -> None:
             logger.exception("long-poll answered early: reading the return failed")
             return
     response.data = body
+    if response.is_rendered:  # awaited after the middleware rendered it (config/asgi.py)
+        response.content = response.rendered_content
 
 
 class DecisionFeedView(APIView):
