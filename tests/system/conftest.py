@@ -15,6 +15,18 @@ from config import devstack
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def desk_process_env(**settings_env) -> dict:
+    """The environment of a desk process the suite starts: the suite's settings, and the test
+    database pytest-django created, not the base one; `settings_env` on top."""
+    db = settings.DATABASES["default"]
+    return dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="tests.settings",
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        **settings_env,
+    )
+
+
 class WorkerProcess:
     """`log`: a file the worker's log lines go to, at `loglevel`; else they go to the console."""
 
@@ -26,14 +38,7 @@ class WorkerProcess:
         self.hostname = hostname
 
     def start(self):
-        db = settings.DATABASES["default"]
-        env = dict(
-            os.environ,
-            DJANGO_SETTINGS_MODULE="tests.settings",
-            # The worker must use the test database pytest-django created, not the base one.
-            DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-            CONN_MAX_AGE="0",
-        )
+        env = desk_process_env(CONN_MAX_AGE="0")
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -84,14 +89,7 @@ class WebProcess:
         self.process = None
 
     def start(self):
-        db = settings.DATABASES["default"]
-        env = dict(
-            os.environ,
-            DJANGO_SETTINGS_MODULE="tests.settings",
-            DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-            PROMETHEUS_MULTIPROC_DIR=str(self.log_dir),
-            **self.env,
-        )
+        env = desk_process_env(PROMETHEUS_MULTIPROC_DIR=str(self.log_dir), **self.env)
         self.process = devstack.spawn(
             devstack.web_command(port=self.port, access_log=self.log_dir / "access.log"),
             env=env,
