@@ -3,8 +3,8 @@
 A request runs its middleware and view synchronously, on one thread, as under WSGI: Django's
 own ASGI handler would hop to a thread for each synchronous middleware (about 20 hops, 7 ms a
 request on our machines). What a response waits for before it is sent (a long-poll waiting for
-its decision, core.awaiting) is then awaited on the event loop, holding no thread; requests
-borrow their database connections from a pool and give them back before they wait.
+its decision, core.awaiting) is then awaited on the event loop, with no thread working for
+it; requests borrow their database connections from a pool and give them back before they wait.
 """
 
 import os

@@ -1,11 +1,11 @@
 """Responses that wait for something before they are sent (a long-poll waiting for its decision)
-without holding a thread while they wait.
+without a thread working for them while they wait.
 
 A view answers as usual, then hands what its response waits for to `response_await`. Under the
 web server (config/asgi.py) the handler awaits it on the event loop once the view and every
-middleware are done, so a waiting request holds neither a thread nor a database connection.
-Anywhere else (runserver, Django's test client: WSGI) it is awaited at once, on the request's
-thread.
+middleware are done, so a waiting request holds no database connection and no thread another
+request needs (Django keeps one idle thread per request in flight). Anywhere else (runserver,
+Django's test client: WSGI) it is awaited at once, on the request's thread.
 """
 
 from collections.abc import Awaitable, Callable
