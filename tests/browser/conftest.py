@@ -40,7 +40,10 @@ VIEWPORT = {"width": 1280, "height": 800}
 PASSWORD = "correct-horse-battery"  # UserFactory's
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: while Playwright's sync API is open it marks an event loop as
+# running in the main thread, and a view that awaits on the test client (core.awaiting: the
+# long-poll) cannot run beside one; the modules after the browser's run without it.
+@pytest.fixture(scope="module")
 def browser(django_db_setup):
     # Code after sync_playwright() starts runs in another contextvars context, where Django
     # hands out fresh connection objects; carry over the snapshot serialized_rollback restores.
