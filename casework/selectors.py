@@ -81,12 +81,13 @@ DECISION_HOURS_UNBALANCED_SQL = f"""
     WHERE (d.decided, d.approved, d.ood_flagged, d.cases_opened, d.audit_cases_opened)
         IS DISTINCT FROM (h.decided, h.approved, h.ood_flagged, h.cases_opened,
                           h.audit_cases_opened)
+    ORDER BY hour
 """
 
 
 def decision_hours_unbalanced() -> list[tuple]:
-    """The hours whose counters differ from a count of their decisions and cases: none, unless
-    something wrote decisions behind the pipeline's back."""
+    """The hours, earliest first, whose counters differ from a count of their decisions and
+    cases: none, unless something wrote decisions behind the pipeline's back."""
     with connection.cursor() as cursor:
         cursor.execute(DECISION_HOURS_UNBALANCED_SQL)
         return cursor.fetchall()
