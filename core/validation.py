@@ -9,9 +9,14 @@ def _reject_types(field, value, *types, expected):
         raise serializers.ValidationError(f"Expected {expected}, got {type(value).__name__}.")
 
 
+# What str.strip() trims, spelled out for a character class: regex engines disagree on `\s`
+# (ECMAScript's, which OpenAPI schemas follow, leaves out U+001C-U+001F and U+0085).
+WHITESPACE = (
+    r"\t\n\u000b\f\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 # Whitespace is trimmed before the blank check, and NUL is refused: so a string that is not
 # allowed blank must hold one character that is neither (the OpenAPI schema says so).
-NOT_BLANK_PATTERN = r"^[^\u0000]*[^\u0000\s][^\u0000]*$"
+NOT_BLANK_PATTERN = rf"^[^\u0000]*[^\u0000{WHITESPACE}][^\u0000]*$"
 # A string that may be blank: still no NUL, which every string field refuses.
 NO_NUL_PATTERN = r"^[^\u0000]*$"
 

@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from core.validation import (
     NOT_BLANK_PATTERN,
+    WHITESPACE,
     StrictCharField,
     StrictDecimalField,
     StrictFloatField,
@@ -29,8 +30,10 @@ from intake.selectors import attribute_types_declared
 RESERVED_ORDER_IDS = {"batch"}
 # What the API schema states of the ids: not blank, no '/' or NUL, and an order id is not a
 # reserved name (whitespace around an id is trimmed before these rules apply).
-CUSTOMER_ID_PATTERN = r"^[^/\u0000]*[^/\u0000\s][^/\u0000]*$"
-ORDER_ID_PATTERN = r"^(?!\s*(?:batch)\s*$)[^/\u0000]*[^/\u0000\s][^/\u0000]*$"
+CUSTOMER_ID_PATTERN = rf"^[^/\u0000]*[^/\u0000{WHITESPACE}][^/\u0000]*$"
+ORDER_ID_PATTERN = (
+    rf"^(?![{WHITESPACE}]*(?:batch)[{WHITESPACE}]*$)[^/\u0000]*[^/\u0000{WHITESPACE}][^/\u0000]*$"
+)
 ORDER_VALUE_MAX = Decimal("1000000")
 
 
