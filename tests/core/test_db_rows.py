@@ -72,3 +72,15 @@ def test_rows_insert_stores_what_bulk_create_does_and_sets_keys():
 def test_rows_insert_of_nothing_writes_nothing():
     rows_insert([])
     assert not Decision.objects.exists()
+
+
+def test_rows_insert_stores_values_json_cannot_write_as_numbers():
+    decision, _case, _event = decision_and_case()
+    decision.ood_score = float("inf")
+    decision.cost_review = Decimal("50.10")
+    rows_insert([decision])
+
+    stored_decision = Decision.objects.get(pk=decision.pk)
+    assert stored_decision.ood_score == float("inf")
+    assert stored_decision.cost_review == Decimal("50.10")
+    assert stored_decision.fraud_probability == 0.31
