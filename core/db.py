@@ -104,9 +104,9 @@ def rows_insert(objs: list) -> None:
     bulk_create does.
 
     Django's bulk_create prepares every value of every row through its field and the query
-    compiler, and arrays of values are quoted one element at a time: most of the time a
-    scoring batch spent writing its rows. One JSON document is written by json.dumps at C
-    speed, and PostgreSQL reads each value with its column's own input function. This reads
+    compiler, and arrays of values are quoted one element at a time: most of the time a batch
+    of returns or decisions spent writing its rows. One JSON document is written by json.dumps
+    at C speed, and PostgreSQL reads each value with its column's own input function. This reads
     the values as they are: numbers, strings, dates, JSON, and related rows already saved (or
     saved earlier in the same batch). A field left to its database default is left out.
     """

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.db import rows_insert
 from core.models import ApiClient
 from core.request_ids import current_request_id
 from core.services.audit import audit_record
@@ -194,9 +195,7 @@ def return_submit_batch(
             client=client, external_ids={item["customer_id"] for item, _ in new_items}
         )
         _derive_missing([item for item, _ in new_items], customers)
-        ReturnRequest.objects.bulk_create(
-            [_build(client, item, customers, body_hash) for item, body_hash in new_items]
-        )
+        rows_insert([_build(client, item, customers, body_hash) for item, body_hash in new_items])
         if nudge:
             returns_nudge_scoring()
     return results
