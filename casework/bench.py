@@ -68,6 +68,10 @@ WHERE d.action = 'review';
 INSERT INTO casework_feedevent (return_request_id, kind, created_at)
 SELECT r.id, 'decision', r.received_at FROM intake_returnrequest r ORDER BY r.id;
 
+-- Counting the hours joins the tables just filled: without their statistics the planner takes
+-- them for empty and joins cases to decisions by scanning one for each row of the other.
+ANALYZE;
+
 INSERT INTO scoring_decisionhour (
     hour, decided, approved, ood_flagged, cases_opened, audit_cases_opened)
 """
