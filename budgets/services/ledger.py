@@ -21,6 +21,8 @@ from budgets.models import LedgerAccount, LedgerEntry, PortfolioDay
 from core.db import rows_insert
 from intake.choices import Outcome
 
+ACCOUNTS = LedgerAccount._meta.db_table
+
 
 def ledger_accounts_lock(*, customer_ids: Iterable[int]) -> dict[int, LedgerAccount]:
     """Creates missing accounts and row-locks all of them, in id order so workers never deadlock.
@@ -28,9 +30,16 @@ def ledger_accounts_lock(*, customer_ids: Iterable[int]) -> dict[int, LedgerAcco
     Must run inside a transaction; the locks serialise budget checks and bookings per customer.
     """
     customer_ids = sorted(set(customer_ids))
-    LedgerAccount.objects.bulk_create(
-        [LedgerAccount(customer_id=cid) for cid in customer_ids], ignore_conflicts=True
-    )
+    # Only the missing ones are offered to the insert: a conflict costs a speculative insert
+    # and a sequence number, and most customers of a batch have an account already.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {ACCOUNTS} (customer_id, balance, updated_at) "
+            "SELECT wanted.id, 0, now() FROM unnest(%s::bigint[]) AS wanted(id) "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {ACCOUNTS} a WHERE a.customer_id = wanted.id) "
+            "ORDER BY wanted.id ON CONFLICT (customer_id) DO NOTHING",
+            [customer_ids],
+        )
     accounts = LedgerAccount.objects.select_for_update().filter(customer_id__in=customer_ids)
     return {account.customer_id: account for account in accounts.order_by("id")}
 
