@@ -278,8 +278,11 @@ DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = env.bool("TRUST_UPSTREAM_REQUEST_ID
 # Webhook deliveries: an endpoint's URL must be https unless a developer's or the tests'
 # settings turn this off; each attempt waits this long for an answer; a delivery is retried,
 # backing off, for this many hours; an endpoint is disabled after this many failures in a row;
-# after a rotation the old secret signs too for this many hours.
+# after a rotation the old secret signs too for this many hours. Deliveries go only to public
+# addresses unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES: a developer's receivers, or an egress proxy
+# on the private network that does the refusing instead (it is then what the desk connects to).
 WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=True)
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 WEBHOOK_RETRY_HOURS = env.int("WEBHOOK_RETRY_HOURS", default=72)
 WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)

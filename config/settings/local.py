@@ -15,3 +15,4 @@ LOGGING = logging_settings(
 )
 # Receivers on a developer's machine and in the tests are plain-HTTP local servers.
 WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=False)
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=True)

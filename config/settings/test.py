@@ -18,3 +18,4 @@ STORAGES = {
 WHITENOISE_AUTOREFRESH = True
 # Receivers on a developer's machine and in the tests are plain-HTTP local servers.
 WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=False)
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=True)

@@ -5,8 +5,11 @@ request is made outside any transaction, and its result written after. A worker 
 mid-send leaves the delivery to be sent again when the lease runs out: at least once.
 """
 
+import http.client
+import ipaddress
 import json
 import random
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -59,7 +62,55 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+class AddressRefused(OSError):
+    """The endpoint's host resolves to an address inside a network, not the internet."""
+
+
+def address_is_public(address: str) -> bool:
+    """Whether `address` (IPv4 or IPv6, a v4-mapped one read as v4) is on the internet: not
+    loopback, private, link-local (cloud metadata), shared, multicast or reserved."""
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def _public_connection(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None):
+    """socket.create_connection to a host only if every address it resolves to is public; it
+    connects to the address checked, so the name cannot resolve elsewhere in between."""
+    host, port = address
+    resolved = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    for *_, sockaddr in resolved:
+        if not settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES and not address_is_public(sockaddr[0]):
+            raise AddressRefused(f"{host} resolves to {sockaddr[0]}, which is not a public address")
+    return socket.create_connection((resolved[0][4][0], port), timeout, source_address)
+
+
+class _PublicHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = _public_connection
+
+
+class _PublicHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = _public_connection
+
+
+class _PublicHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):
+        return self.do_open(_PublicHTTPConnection, req)
+
+
+class _PublicHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req):
+        return self.do_open(_PublicHTTPSConnection, req, context=self._context)
+
+
+# A receiver's URL is a client's to choose: the desk posts only to public addresses, so an
+# endpoint cannot make it reach its own database, Redis or a cloud's metadata service.
+_opener = urllib.request.build_opener(_NoRedirects, _PublicHTTPHandler, _PublicHTTPSHandler)
 
 
 @dataclass(frozen=True)
