@@ -77,13 +77,19 @@ def address_is_public(address: str) -> bool:
 
 def _public_connection(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None):
     """socket.create_connection to a host only if every address it resolves to is public; it
-    connects to the address checked, so the name cannot resolve elsewhere in between."""
+    connects to the addresses checked, in turn, so the name cannot resolve elsewhere between."""
     host, port = address
     resolved = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    for *_, sockaddr in resolved:
-        if not settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES and not address_is_public(sockaddr[0]):
-            raise AddressRefused(f"{host} resolves to {sockaddr[0]}, which is not a public address")
-    return socket.create_connection((resolved[0][4][0], port), timeout, source_address)
+    addresses = [sockaddr[0] for *_, sockaddr in resolved]
+    for ip in addresses:
+        if not settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES and not address_is_public(ip):
+            raise AddressRefused(f"{host} resolves to {ip}, which is not a public address")
+    for ip in addresses[:-1]:
+        try:
+            return socket.create_connection((ip, port), timeout, source_address)
+        except OSError:
+            continue  # the next address, as create_connection does with a name
+    return socket.create_connection((addresses[-1], port), timeout, source_address)
 
 
 class _PublicHTTPConnection(http.client.HTTPConnection):
