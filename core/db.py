@@ -10,6 +10,7 @@ from decimal import Decimal
 import numpy as np
 from django.db import connection, migrations, models
 from django.db.models.expressions import DatabaseDefault
+from django.utils import timezone
 
 APPEND_ONLY_FUNCTION = """
 CREATE OR REPLACE FUNCTION forbid_update_delete() RETURNS trigger AS $$
@@ -121,27 +122,55 @@ def rows_insert(objs: list) -> None:
     columns = []
     for field in fields:
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            values = [field.pre_save(obj, add=True) for obj in objs]
+            columns.append([field.pre_save(obj, add=True) for obj in objs])
         elif field.is_relation:
-            values = [_related_pk(obj, field) for obj in objs]
+            columns.append([_related_pk(obj, field) for obj in objs])
         else:
-            values = [getattr(obj, field.attname) for obj in objs]
-        if convert := _insertable(field):
-            values = [convert(value) for value in values]
-        columns.append(values)
+            columns.append([getattr(obj, field.attname) for obj in objs])
+    # Rows come back in the order of the document, as bulk_create relies on for arrays.
+    for obj, pk in zip(objs, _insert(meta, fields, columns), strict=True):
+        setattr(obj, meta.pk.attname, pk)
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+def rows_insert_values(model, rows: list[dict]) -> list:
+    """Inserts rows given as values by field attname (`customer_id`, not `customer`) in one
+    statement, as rows_insert does, and returns their primary keys in order: for a batch whose
+    instances would be thrown away, without building them. A field a row leaves out takes its
+    default, as an instance would; one every row leaves to its database default is left out."""
+    if not rows:
+        return []
+    meta = model._meta
+    fields, columns = [], []
+    for field in meta.concrete_fields:
+        name = field.attname
+        if field is meta.pk or (field.has_db_default() and all(name not in r for r in rows)):
+            continue
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            now = timezone.now()
+            columns.append([row.get(name, now) for row in rows])
+        else:
+            columns.append([row[name] if name in row else field.get_default() for row in rows])
+        fields.append(field)
+    return _insert(meta, fields, columns)
+
+
+def _insert(meta, fields: list, columns: list[list]) -> list:
+    """INSERT … RETURNING the primary keys, of rows given as parallel columns of values."""
+    converted = []
+    for field, values in zip(fields, columns, strict=True):
+        convert = _insertable(field)
+        converted.append([convert(value) for value in values] if convert else values)
     names = [field.column for field in fields]
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {meta.db_table} ({', '.join(names)}) SELECT {', '.join(names)} "
             f"FROM json_populate_recordset(NULL::{meta.db_table}, %s::json) "
             f"RETURNING {meta.pk.column}",
-            [_rows_document(names, columns)],
+            [_rows_document(names, converted)],
         )
-        # Rows come back in the order of the document, as bulk_create relies on for arrays.
-        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
-            setattr(obj, meta.pk.attname, pk)
-            obj._state.adding = False
-            obj._state.db = connection.alias
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 def rows_update(model, *, pks: list, **columns: list) -> int:

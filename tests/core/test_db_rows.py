@@ -7,7 +7,8 @@ import pytest
 from django.forms.models import model_to_dict
 
 from casework.models import FeedEvent, ReviewCase
-from core.db import rows_insert
+from core.db import rows_insert, rows_insert_values
+from intake.models import ReturnRequest
 from scoring.models import Decision
 from tests.factories import (
     DecisionFactory,
@@ -84,3 +85,40 @@ def test_rows_insert_stores_values_json_cannot_write_as_numbers():
     assert stored_decision.ood_score == float("inf")
     assert stored_decision.cost_review == Decimal("50.10")
     assert stored_decision.fraud_probability == 0.31
+
+
+def test_rows_insert_values_stores_what_an_instance_would_with_its_defaults():
+    ret = ReturnRequestFactory.build(attributes={"store": "Lyon"}, order_value=Decimal("19.99"))
+    ret.client.save()
+    ret.customer.client = ret.client
+    ret.customer.save()
+    given = {
+        name: getattr(ret, name)
+        for name in ("order_value", "product_category", "payment_method", "return_ratio")
+        + ("returns_velocity_30d", "days_since_purchase", "submitted_at", "payload_hash")
+        + ("attributes",)
+    }
+
+    first, second = rows_insert_values(
+        ReturnRequest,
+        [
+            {"client_id": ret.client.pk, "customer_id": ret.customer.pk, "order_id": "A", **given},
+            {"client_id": ret.client.pk, "customer_id": ret.customer.pk, "order_id": "B", **given},
+        ],
+    )
+    saved = ReturnRequest(client=ret.client, customer=ret.customer, order_id="C", **given)
+    saved.save()
+
+    assert [ReturnRequest.objects.get(pk=pk).order_id for pk in (first, second)] == ["A", "B"]
+    ours, django = stored(ReturnRequest.objects.get(pk=second)), stored(saved)
+    assert {name for name in ours if ours[name] != django[name]} == {"order_id", "received_at"}
+    assert ours["order_value"] == Decimal("19.99")
+    assert ours["currency"] == "USD"
+    assert ours["status"] == "pending"
+    assert ours["derived_fields"] == []
+    assert ours["attributes"] == {"store": "Lyon"}
+
+
+def test_rows_insert_values_of_nothing_writes_nothing():
+    assert rows_insert_values(ReturnRequest, []) == []
+    assert not ReturnRequest.objects.exists()
