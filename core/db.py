@@ -210,8 +210,9 @@ def _rows_document(names: list[str], columns: list[list]) -> str:
 
 def _related_pk(obj, field):
     value = getattr(obj, field.attname)
-    if value is None and field.is_cached(obj):
+    related = field.get_cached_value(obj) if field.is_cached(obj) else None
+    if value is None and related is not None:
         # Assigned before the related row was saved: take its key now, as save() would.
-        value = field.get_cached_value(obj).pk
+        value = related.pk
         setattr(obj, field.attname, value)
     return value

@@ -22,6 +22,7 @@ from core.db import rows_insert
 from intake.choices import Outcome
 
 ACCOUNTS = LedgerAccount._meta.db_table
+SETTLEMENT_NOTES = {True: "confirmed fraud", False: "confirmed legitimate", None: "truth unknown"}
 
 
 def ledger_accounts_lock(*, customer_ids: Iterable[int]) -> dict[int, LedgerAccount]:
@@ -177,7 +178,6 @@ def ledger_entry_for(*, account, return_request, kind, amount, note="") -> Ledge
     )
 
 
-@transaction.atomic
 def ledger_settle_return(*, return_request, is_fraud: bool | None) -> LedgerEntry | None:
     """Brings the ledger in line with what is now known about an approved return.
 
@@ -186,28 +186,50 @@ def ledger_settle_return(*, return_request, is_fraud: bool | None) -> LedgerEntr
     booked at approval stays. Only the difference is booked, so repeated or conflicting
     labels keep the ledger right with the newest one authoritative.
     """
-    account = ledger_accounts_lock(customer_ids=[return_request.customer_id])[
-        return_request.customer_id
-    ]
-    entries = LedgerEntry.objects.filter(return_request=return_request)
-    booked = entries.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
-    if return_request.outcome != Outcome.APPROVED:
-        target = Decimal("0.00")
-    elif is_fraud is None:
-        target = entries.filter(kind=EntryKind.EXPECTED_LOSS).aggregate(total=Sum("amount"))[
-            "total"
-        ] or Decimal("0.00")
-    elif is_fraud:
-        target = return_request.order_value
-    else:
-        target = Decimal("0.00")
-    delta = target - booked
-    if delta == 0:
-        return None
-    kind = EntryKind.REALIZED_LOSS if delta > 0 else EntryKind.REVERSAL
-    note = {True: "confirmed fraud", False: "confirmed legitimate", None: "truth unknown"}[is_fraud]
-    entry = ledger_entry_for(
-        account=account, return_request=return_request, kind=kind, amount=delta, note=note
-    )
-    ledger_post(entries=[entry])
-    return entry
+    entries = ledger_settle_returns(truths=[(return_request, is_fraud)])
+    return entries[0] if entries else None
+
+
+@transaction.atomic
+def ledger_settle_returns(*, truths: list[tuple]) -> list[LedgerEntry]:
+    """ledger_settle_return for each (return, is_fraud) of `truths`, with one lock of their
+    accounts, one read of their bookings and one posting (each return once). Returns the
+    entries booked."""
+    if not truths:
+        return []
+    accounts = ledger_accounts_lock(customer_ids=[r.customer_id for r, _ in truths])
+    booked = {
+        row["return_request_id"]: row
+        for row in LedgerEntry.objects.filter(return_request__in=[r.pk for r, _ in truths])
+        .values("return_request_id")
+        .annotate(
+            total=Sum("amount"),
+            expected=Sum("amount", filter=Q(kind=EntryKind.EXPECTED_LOSS)),
+        )
+    }
+    entries = []
+    for return_request, is_fraud in truths:
+        bookings = booked.get(return_request.pk, {})
+        total = bookings.get("total") or Decimal("0.00")
+        if return_request.outcome != Outcome.APPROVED:
+            target = Decimal("0.00")
+        elif is_fraud is None:
+            target = bookings.get("expected") or Decimal("0.00")
+        elif is_fraud:
+            target = return_request.order_value
+        else:
+            target = Decimal("0.00")
+        delta = target - total
+        if delta == 0:
+            continue
+        entries.append(
+            ledger_entry_for(
+                account=accounts[return_request.customer_id],
+                return_request=return_request,
+                kind=EntryKind.REALIZED_LOSS if delta > 0 else EntryKind.REVERSAL,
+                amount=delta,
+                note=SETTLEMENT_NOTES[is_fraud],
+            )
+        )
+    ledger_post(entries=entries)
+    return entries

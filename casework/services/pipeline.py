@@ -29,7 +29,7 @@ from budgets.services.ledger import (
     ledger_portfolio_booked,
     ledger_portfolio_typical_day,
     ledger_post,
-    ledger_settle_return,
+    ledger_settle_returns,
 )
 from casework.choices import FeedKind
 from casework.models import FeedEvent, JoinedReturn, ReviewCase
@@ -373,8 +373,9 @@ def _persist(returns: list[ReturnRequest], writes: BatchWrites, *, context: Batc
         opened=[(case.decision, case.return_request.is_audit_sample) for case in writes.cases],
     )
     ledger_post(entries=writes.entries, seen=context.portfolio_seen())
-    for return_id, label in labelled.items():
-        ledger_settle_return(return_request=approved[return_id], is_fraud=label.is_fraud)
+    ledger_settle_returns(
+        truths=[(approved[return_id], label.is_fraud) for return_id, label in labelled.items()]
+    )
     # Waiting requests answer on commit (casework.services.wakeups).
     returns_decided_notify([r.pk for r in returns])
 

@@ -12,15 +12,17 @@ from django.utils import timezone
 
 from budgets.choices import HoldMode
 from budgets.services.holds import hold_place
-from budgets.services.ledger import ledger_settle_return
+from budgets.services.ledger import ledger_settle_returns
 from casework.choices import CaseStatus, FeedKind, LabelSource, VerdictChoice
 from casework.constants import CLAIM_DURATION
 from casework.models import FeedEvent, Label, ReviewCase, Verdict
 from casework.selectors import labels_newest_for
 from casework.services.webhook_events import case_resolved_draft, outcome_changed_draft
+from core.db import rows_insert, rows_update
 from core.models import ApiClient
 from core.services.audit import audit_record
 from intake.choices import Outcome, ReturnStatus
+from intake.models import ReturnRequest
 from webhooks.services.events import events_record
 
 
@@ -153,24 +155,33 @@ def case_resolve(
     joined = case.joined_returns.filter(status=ReturnStatus.IN_REVIEW).order_by("id")
     settled = [case.return_request, *joined]
     newest_labels = labels_newest_for(return_ids=[r.pk for r in settled])
+    labels = []
     for return_request in settled:
         return_request.status = ReturnStatus.RESOLVED
         return_request.outcome = Outcome.REJECTED if is_fraud else Outcome.APPROVED
-        return_request.save(update_fields=["status", "outcome"])
         # The verdict is the newest truth: the reviewer saw every earlier label on the case
         # page, including one an outside source dated a little ahead of our clock.
         newest = newest_labels.get(return_request.pk)
         observed_at = max(now, newest.observed_at + timedelta(microseconds=1)) if newest else now
-        Label.objects.create(
-            return_request=return_request,
-            is_fraud=is_fraud,
-            source=LabelSource.REVIEW,
-            reviewer=user,
-            client=client,
-            observed_at=observed_at,
+        labels.append(
+            Label(
+                return_request=return_request,
+                is_fraud=is_fraud,
+                source=LabelSource.REVIEW,
+                reviewer=user,
+                client=client,
+                observed_at=observed_at,
+            )
         )
-        ledger_settle_return(return_request=return_request, is_fraud=is_fraud)
-        FeedEvent.objects.create(return_request=return_request, kind=FeedKind.OUTCOME)
+    rows_update(
+        ReturnRequest,
+        pks=[r.pk for r in settled],
+        status=[r.status for r in settled],
+        outcome=[r.outcome for r in settled],
+    )
+    rows_insert(labels)
+    ledger_settle_returns(truths=[(r, is_fraud) for r in settled])
+    rows_insert([FeedEvent(return_request=r, kind=FeedKind.OUTCOME) for r in settled])
     events_record(
         drafts=[
             case_resolved_draft(case, verdict=verdict, returns=settled),
