@@ -14,6 +14,7 @@ from budgets.services.ledger import (
     ledger_entry_for,
     ledger_post,
     ledger_settle_return,
+    ledger_settle_returns,
 )
 from tests.factories import LedgerAccountFactory, ReturnRequestFactory
 
@@ -58,6 +59,31 @@ def test_settling_books_only_the_difference_to_the_newest_truth(labels, net):
         balance, total = balance_and_sum(account)
         assert balance == total
     assert balance == net
+
+
+def test_settling_several_returns_at_once_books_what_settling_each_would():
+    truths = [True, False, None, True]
+    together = [approved_with_booking(amount="12.00", value="80.00") for _ in truths]
+    alone = [approved_with_booking(amount="12.00", value="80.00") for _ in truths]
+    rejected = ReturnRequestFactory(status="decided", outcome="rejected")
+
+    entries = ledger_settle_returns(
+        truths=[(ret, truth) for (ret, _), truth in zip(together, truths, strict=True)]
+        + [(rejected, True)]
+    )
+    for (ret, _), truth in zip(alone, truths, strict=True):
+        ledger_settle_return(return_request=ret, is_fraud=truth)
+
+    assert [(e.kind, e.amount, e.note) for e in entries] == [
+        ("realized_loss", Decimal("68.00"), "confirmed fraud"),
+        ("reversal", Decimal("-12.00"), "confirmed legitimate"),
+        ("realized_loss", Decimal("68.00"), "confirmed fraud"),
+    ]
+    for (_, ours_account), (_, theirs_account) in zip(together, alone, strict=True):
+        assert balance_and_sum(ours_account) == balance_and_sum(theirs_account)
+        balance, total = balance_and_sum(ours_account)
+        assert balance == total
+    assert not portfolio_days_unbalanced()
 
 
 def test_settling_a_rejected_return_books_nothing():
