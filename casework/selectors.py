@@ -30,7 +30,7 @@ RETURN_RELATED = ("customer", "decision__model_version", "review_case", "joined_
 
 def labels_newest_for(*, return_ids) -> dict[int, Label]:
     """Each return's newest label (its truth), by return id; returns without labels are absent."""
-    newest = Label.objects.filter(return_request_id__in=return_ids).newest_per_return()
+    newest = Label.objects.filter(return_request_id__any=list(return_ids)).newest_per_return()
     return {label.return_request_id: label for label in newest}
 
 
@@ -41,7 +41,7 @@ def cases_open_lock(*, customer_ids) -> dict[int, ReviewCase]:
     cases = (
         ReviewCase.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(
-            return_request__customer_id__in=list(customer_ids),
+            return_request__customer_id__any=list(customer_ids),
             status__in=[CaseStatus.OPEN, CaseStatus.CLAIMED],
         )
         .select_related("return_request")

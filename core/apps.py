@@ -6,4 +6,6 @@ class CoreConfig(AppConfig):
     verbose_name = "Core: API clients, roles and the audit trail"
 
     def ready(self):
-        from core import receivers  # noqa: F401 - connects the login audit
+        from core import lookups, receivers  # noqa: F401 - receivers connects the login audit
+
+        lookups.register()

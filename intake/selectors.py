@@ -33,7 +33,7 @@ def returns_desk_view(*, returns: list[ReturnRequest]) -> list[dict[str, float]]
         return []
     times = [r.received_at for r in returns]
     stored = ReturnRequest.objects.filter(
-        customer_id__in={r.customer_id for r in returns},
+        customer_id__any=list({r.customer_id for r in returns}),
         received_at__gt=min(times) - timedelta(days=WINDOW_DAYS),
         received_at__lte=max(times),
     ).values_list(

@@ -77,7 +77,7 @@ def rules_published() -> list[dict]:
 def customer_mean_values(*, customer_ids) -> dict:
     """Customer pk -> the mean order value of the customer's stored returns."""
     rows = (
-        ReturnRequest.objects.filter(customer_id__in=set(customer_ids))
+        ReturnRequest.objects.filter(customer_id__any=list(set(customer_ids)))
         .values("customer_id")
         .annotate(mean=Avg("order_value"))
     )

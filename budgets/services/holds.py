@@ -93,6 +93,6 @@ def hold_release(*, hold: CustomerHold, actor) -> CustomerHold:
 def holds_active_for(*, customer_ids) -> dict[int, str]:
     """Active hold mode per customer id."""
     holds = CustomerHold.objects.filter(
-        customer_id__in=list(customer_ids), released_at__isnull=True
+        customer_id__any=list(customer_ids), released_at__isnull=True
     )
     return dict(holds.values_list("customer_id", "mode"))

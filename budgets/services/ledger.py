@@ -41,14 +41,14 @@ def ledger_accounts_lock(*, customer_ids: Iterable[int]) -> dict[int, LedgerAcco
             "ORDER BY wanted.id ON CONFLICT (customer_id) DO NOTHING",
             [customer_ids],
         )
-    accounts = LedgerAccount.objects.select_for_update().filter(customer_id__in=customer_ids)
+    accounts = LedgerAccount.objects.select_for_update().filter(customer_id__any=customer_ids)
     return {account.customer_id: account for account in accounts.order_by("id")}
 
 
 def ledger_bookings_since(*, account_ids: Iterable[int], since: datetime) -> dict[int, list]:
     """Each account's (effective_at, amount) bookings at or after `since`."""
     bookings = defaultdict(list)
-    rows = LedgerEntry.objects.filter(account_id__in=list(account_ids), effective_at__gte=since)
+    rows = LedgerEntry.objects.filter(account_id__any=list(account_ids), effective_at__gte=since)
     for account_id, effective_at, amount in rows.values_list(
         "account_id", "effective_at", "amount"
     ):
