@@ -8,6 +8,7 @@ lose or duplicate it (one decision per return is also a unique constraint).
 
 import hashlib
 import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -519,15 +520,21 @@ def _returns_decide_batch(*, limit: int, return_id: int | None, lock_portfolio: 
             lock_portfolio=lock_portfolio,
         )
     logger.info("decided %d returns with model %s", len(returns), model_version.version)
+    # One line per API call whose returns the batch decided, under that call's request id, with
+    # each of its returns' action by order id: a grep on either finds it. (A line per return
+    # cost a tenth of the worker's time per return.)
+    actions = defaultdict(dict)
     for decision in decisions:
-        # One line per decision, under the id of the API call that submitted the return.
+        return_request = decision.return_request
+        call = (return_request.request_id, return_request.client.name)
+        actions[call][return_request.order_id] = decision.action
+    for (request_id, client), decided in actions.items():
         decision_log.info(
-            "return decided",
-            request_id=decision.return_request.request_id,
-            order_id=decision.return_request.order_id,
-            client=decision.return_request.client.name,
-            action=decision.action,
+            "returns decided",
+            request_id=request_id,
+            client=client,
             model_version=model_version.version,
+            decisions=decided,
         )
     return len(returns)
 

@@ -1,5 +1,5 @@
-"""An operator follows one API call into the worker: the worker's log line for each decision
-carries the request id of the call that submitted the return."""
+"""An operator follows one API call into the worker: the worker's log line for the returns it
+decided carries the request id of the call that submitted them, and each one's action."""
 
 import json
 
@@ -40,7 +40,7 @@ def test_the_workers_decision_log_names_the_submitting_call(
                 return [
                     entry
                     for entry in map(json.loads, lines)
-                    if entry.get("event") == "return decided"
+                    if entry.get("event") == "returns decided"
                 ]
 
             assert wait_until(logged, timeout=120), log_path.read_text()[-3000:]
@@ -49,5 +49,5 @@ def test_the_workers_decision_log_names_the_submitting_call(
 
     (entry,) = logged()
     assert entry["request_id"] == "trace-7f3a9c"
-    assert entry["order_id"] == "ORD-TRACE-1"
-    assert entry["action"] == ReturnRequest.objects.get(order_id="ORD-TRACE-1").decision.action
+    decision = ReturnRequest.objects.get(order_id="ORD-TRACE-1").decision
+    assert entry["decisions"] == {"ORD-TRACE-1": decision.action}
