@@ -142,6 +142,9 @@ def rows_insert_values(model, rows: list[dict]) -> list:
     if not rows:
         return []
     meta = model._meta
+    unknown = set().union(*rows) - {field.attname for field in meta.concrete_fields}
+    if unknown:  # as an instance would refuse them, rather than leave them out unsaid
+        raise TypeError(f"{model.__name__} has no field {', '.join(sorted(unknown))}")
     fields, columns = [], []
     for field in meta.concrete_fields:
         name = field.attname

@@ -1,5 +1,7 @@
 """Deciding pending returns: one decision each, with its bookings, cases and feed events."""
 
+import logging
+from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
@@ -328,3 +330,33 @@ def test_the_decide_task_grows_its_batches_while_they_come_back_full(active_mode
     # A batch's decisions share their time: one group per batch, in the order they ran.
     batches = Decision.objects.values("decided_at").annotate(n=Count("id")).order_by("decided_at")
     assert [batch["n"] for batch in batches] == [50, 100, 200, 50]
+
+
+@pytest.mark.django_db
+def test_the_worker_logs_a_line_per_call_with_each_of_its_returns_actions(active_model, caplog):
+    caplog.set_level(logging.INFO, logger="casework.decisions")
+    client = ApiClientFactory()
+    batch_call = ReturnRequestFactory.create_batch(
+        pipeline.DECISIONS_PER_LOG_LINE + 20, client=client, request_id="call-batch"
+    )
+    single_call = ReturnRequestFactory(client=client, request_id="call-single")
+
+    returns_decide_pending()
+
+    lines = [record.msg for record in caplog.records if record.name == "casework.decisions"]
+    assert [(line["request_id"], len(line["decisions"])) for line in lines] == [
+        ("call-batch", pipeline.DECISIONS_PER_LOG_LINE),
+        ("call-batch", 20),
+        ("call-single", 1),
+    ]
+    logged = defaultdict(dict)
+    for line in lines:
+        assert line["event"] == "returns decided"
+        assert line["client"] == client.name
+        assert line["model_version"] == active_model.version
+        logged[line["request_id"]].update(line["decisions"])
+    actions = dict(Decision.objects.values_list("return_request__order_id", "action"))
+    assert logged == {
+        "call-batch": {r.order_id: actions[r.order_id] for r in batch_call},
+        "call-single": {single_call.order_id: actions[single_call.order_id]},
+    }

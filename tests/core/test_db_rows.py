@@ -122,3 +122,9 @@ def test_rows_insert_values_stores_what_an_instance_would_with_its_defaults():
 def test_rows_insert_values_of_nothing_writes_nothing():
     assert rows_insert_values(ReturnRequest, []) == []
     assert not ReturnRequest.objects.exists()
+
+
+def test_rows_insert_values_refuses_a_value_for_no_field():
+    with pytest.raises(TypeError, match="no field customer, order_ref"):
+        rows_insert_values(ReturnRequest, [{"order_ref": "A"}, {"customer": 1}])
+    assert not ReturnRequest.objects.exists()
