@@ -136,6 +136,14 @@ class Servers:
             return [p.pid for name, p in self.processes if name == "worker"]
         return _pids_of("celery", "worker")
 
+    def postgres_pids(self) -> list[int]:
+        """The postmaster: its first line of postmaster.pid, in the cluster's data directory."""
+        datadir = (self.scratch or devstack.VAR) / "postgres"
+        try:
+            return [int((datadir / "postmaster.pid").read_text().split()[0])]
+        except (OSError, IndexError, ValueError):
+            return []
+
     def stop(self):
         devstack.stop(self.processes)
         if self.scratch is not None:
@@ -257,7 +265,15 @@ def measure(args, servers: Servers) -> dict:
         f"batches of {args.batch:,}"
     )
     figures["throughput"] = bench.batch_throughput(
-        url=servers.url, keys=keys, returns=args.returns, batch=args.batch
+        url=servers.url,
+        keys=keys,
+        returns=args.returns,
+        batch=args.batch,
+        processes={
+            "web": servers.web_pids(),
+            "worker": servers.worker_pids(),
+            "PostgreSQL": servers.postgres_pids(),
+        },
     )
     devstack.say(f"{args.single} single returns, submit → decision")
     single = bench.single_return_latencies(url=servers.url, key=keys[0], count=args.single)
@@ -288,6 +304,25 @@ def _row(figure: str, measured: str, target_key: str | None = None, value=None):
         return (figure, measured, "", "")
     target, met = TARGETS[target_key]
     return (figure, measured, target, "met" if met(value) else "MISSED")
+
+
+def _cpu_rows(throughput) -> list[tuple]:
+    """What a return cost each process in CPU over the end-to-end run, and the rate at which
+    that cost would fill every core of this machine: the most it can reach until the cost falls."""
+    per_return = throughput.cpu.per_item_ms(throughput.returns)
+    total = sum(per_return.values())
+    cores = os.cpu_count()
+    busy = throughput.cpu.machine / (throughput.decided_seconds * cores)
+    return [
+        _row(
+            "  CPU per return, ms of a core: " + " / ".join(per_return),
+            " / ".join(f"{ms:.2f}" for ms in per_return.values()) + f" ({total:.2f} in all)",
+        ),
+        _row(
+            f"  ceiling at that CPU: {cores} cores ÷ CPU per return",
+            f"{cores * 1000 / total:,.0f} returns/s (the machine was {busy:.0%} busy)",
+        ),
+    ]
 
 
 def table(args, figures: dict) -> str:
@@ -343,6 +378,7 @@ def table(args, figures: dict) -> str:
             )
             + f"; {throughput.idle_in_transaction:.1f} idle in transaction",
         ),
+        *_cpu_rows(throughput),
         _row(
             f"single return submit → decision p50 ({args.single} in a row)",
             f"{single_p50:.0f} ms",

@@ -5,6 +5,7 @@ import cProfile
 import csv
 import io
 import itertools
+import os
 import pstats
 import re
 import tempfile
@@ -48,6 +49,7 @@ from scoring.services.models import model_active
 CATEGORIES = ("Clothing", "Electronics", "Home & Garden", "Beauty", "Toys")
 PAYMENT_METHODS = ("Credit Card", "Debit Card", "PayPal", "Gift Card")
 LOCK_SAMPLE_SECONDS = 0.05
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _ordinary_return(*, order_id: str, customer_id: str, n: int) -> dict:
@@ -123,6 +125,93 @@ def single_return_steps(*, sent: dict, timings: list[float]) -> dict:
     return {name: float(np.median(spans)) for name, spans in steps.items() if spans}
 
 
+def process_tree(pids: list[int]) -> list[int]:
+    """`pids` and all their live descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, stack = [], list(pids)
+    while stack:
+        pid = stack.pop()
+        found.append(pid)
+        stack.extend(children.get(pid, []))
+    return found
+
+
+def rss_megabytes(pids: list[int]) -> list[float]:
+    """Resident memory of each process in `pids` and of all their descendants, in MB."""
+    found = []
+    for pid in process_tree(pids):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                found.append(int(line.split()[1]) / 1024)
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user and system) spent so far by `pids` and their descendants, including those
+    that already ended (a recycled pool child's time stays in its parent's count)."""
+    ticks = 0
+    for pid in process_tree(pids):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # utime, stime, cutime, cstime: fields 14-17 of proc(5); [0] here is field 3.
+        ticks += sum(int(value) for value in fields[11:15])
+    return ticks / CLOCK_TICKS
+
+
+def machine_busy_seconds() -> float:
+    """CPU time every core of the machine spent on anything but idling, so far."""
+    # /proc/stat's first line: user nice system idle iowait irq softirq steal …
+    user, nice, system, idle, iowait, irq, softirq, steal = map(
+        int, Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+
+
+@dataclass
+class CpuShares:
+    """CPU seconds each named process tree, and the machine in all, spent over a span."""
+
+    by_process: dict[str, float]
+    machine: float
+
+    def per_item_ms(self, items: int) -> dict[str, float]:
+        """Milliseconds of a core per item for each process, and for the rest of the machine
+        (Redis, beat, the clients posting, the system)."""
+        shares = {name: spent * 1000 / items for name, spent in self.by_process.items()}
+        rest = max(self.machine - sum(self.by_process.values()), 0.0)
+        return {**shares, "rest of the machine": rest * 1000 / items}
+
+
+class CpuMeter:
+    """Started on named process trees; `shares()` is what they and the machine spent since."""
+
+    def __init__(self, processes: dict[str, list[int]]):
+        self.processes = processes
+        self.began = {name: cpu_seconds(pids) for name, pids in processes.items()}
+        self.busy = machine_busy_seconds()
+
+    def shares(self) -> CpuShares:
+        return CpuShares(
+            by_process={
+                name: cpu_seconds(pids) - self.began[name] for name, pids in self.processes.items()
+            },
+            machine=machine_busy_seconds() - self.busy,
+        )
+
+
 class LockWaitSampler(threading.Thread):
     """Samples pg_stat_activity while it runs: of the desk's active sessions, how many wait for
     a lock (wait_event_type = 'Lock'), and which; and how many sessions sit idle in a
@@ -186,6 +275,7 @@ class Throughput:
     lock_types: Counter
     busy_sessions: float
     idle_in_transaction: float
+    cpu: CpuShares | None = None
 
     @property
     def intake_rate(self) -> float:
@@ -202,13 +292,15 @@ def batch_throughput(
     keys: list[str],
     returns: int,
     batch: int,
+    processes: dict[str, list[int]] | None = None,
     timeout: float = 900.0,
     progress: bool = True,
 ) -> Throughput:
     """One thread per key (a retailer each) posts its share of `returns` ordinary returns in
     batches of `batch`, all at once; the clock runs from the first POST to the last answered
     (intake) and to the last decided. A retailer's customers return three times each, in
-    different batches, so batches share ledger accounts as real traffic does."""
+    different batches, so batches share ledger accounts as real traffic does. The CPU that the
+    `processes` (name → root pids) and the whole machine spent over that span is measured too."""
     clients = len(keys)
     run = uuid.uuid4().hex[:8]
     lanes = []
@@ -234,6 +326,7 @@ def batch_throughput(
     )
     sampler = LockWaitSampler()
     sampler.start()
+    meter = CpuMeter(processes or {})
     began = time.perf_counter()
     try:
         with ThreadPoolExecutor(clients) as pool:
@@ -253,6 +346,7 @@ def batch_throughput(
                 raise TimeoutError(f"{left:,} returns still pending after {timeout:.0f}s")
             time.sleep(0.1)
         decided_seconds = time.perf_counter() - began
+        cpu = meter.shares()
     finally:
         sampler.stopping.set()
         sampler.join()
@@ -265,6 +359,7 @@ def batch_throughput(
         lock_types=sampler.lock_types,
         busy_sessions=sampler.active / max(sampler.samples, 1),
         idle_in_transaction=sampler.idle_in_transaction / max(sampler.samples, 1),
+        cpu=cpu,
     )
 
 
@@ -357,30 +452,6 @@ def replay_rate(*, data: Path | None, rows: int, progress: bool = True) -> tuple
                 )
                 seconds = time.perf_counter() - began
     return total, total / seconds
-
-
-def rss_megabytes(pids: list[int]) -> list[float]:
-    """Resident memory of each process in `pids` and of all their descendants, in MB."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry.name))
-    found, stack = [], list(pids)
-    while stack:
-        pid = stack.pop()
-        stack.extend(children.get(pid, []))
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                found.append(int(line.split()[1]) / 1024)
-    return found
 
 
 def decide_path_profile(*, returns: int, batch: int, top: int = 25) -> tuple[float, str]:

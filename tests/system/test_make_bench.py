@@ -28,6 +28,8 @@ ROWS = (
     "intake alone (first POST → last answered)",
     "end to end / raw batch scoring",
     "lock-wait share of active sessions",
+    "CPU per return, ms of a core: web / worker / PostgreSQL / rest of the machine",
+    "ceiling at that CPU: ",
     "single return submit → decision p50 (3 in a row)",
     "single return submit → decision p99",
     "where a single return's time goes (medians)",
