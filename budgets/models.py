@@ -29,7 +29,10 @@ class LedgerAccount(models.Model):
 class LedgerEntry(models.Model):
     """One append-only booking: an expected loss, a realized loss, or a reversal."""
 
-    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="entries")
+    # Indexed by ledger_window_idx, which leads with it.
+    account = models.ForeignKey(
+        LedgerAccount, on_delete=models.PROTECT, related_name="entries", db_index=False
+    )
     return_request = models.ForeignKey(
         "intake.ReturnRequest", on_delete=models.PROTECT, related_name="ledger_entries"
     )
