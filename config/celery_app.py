@@ -3,9 +3,16 @@
 import logging.config
 import os
 
-from celery import Celery
+from celery import Celery, states
 from celery.schedules import crontab
-from celery.signals import setup_logging, task_failure, worker_init, worker_process_init
+from celery.signals import (
+    setup_logging,
+    task_failure,
+    task_postrun,
+    task_prerun,
+    worker_init,
+    worker_process_init,
+)
 from django_structlog.celery.steps import DjangoStructLogInitStep
 
 # Like wsgi.py, production unless told otherwise: `make run` and tests set their own.
@@ -34,6 +41,26 @@ def count_task_failure(sender=None, **kwargs):
     from insights.metrics import task_failure_record
 
     task_failure_record(sender.name if sender is not None else "unknown")
+
+
+@task_prerun.connect
+def database_connections_checked(**kwargs):
+    """A task takes its process's database connection as a request does: checked before use if
+    it saw an error, and replaced past CONN_MAX_AGE (settings.CELERY_DB_REUSE_MAX keeps Celery
+    from opening a new one for every task)."""
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
+@task_postrun.connect
+def database_connections_dropped_after_failure(state=None, **kwargs):
+    """A failed task may have been stopped inside a statement (its soft time limit), leaving a
+    connection that looks usable but is not: the next task connects afresh."""
+    if state != states.SUCCESS:
+        from django.db import connections
+
+        connections.close_all()
 
 
 @worker_init.connect

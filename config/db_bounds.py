@@ -17,10 +17,13 @@ def database_wait_options(process: str) -> str:
 
 
 def bound_database_waits(process: str) -> None:
-    """Every connection this process opens from now on carries `process`'s limits."""
+    """Every connection this process opens from now on carries `process`'s limits, and names
+    the process in pg_stat_activity (application_name `returnsdesk-web`, `returnsdesk-worker`)."""
     options = database_wait_options(process)
     for connection in connections.all(initialized_only=True):
         connection.close()  # reconnects with the limits on next use
     for alias in connections:
         # The same dict every connection of the alias is built from.
-        connections.settings[alias].setdefault("OPTIONS", {})["options"] = options
+        connection_options = connections.settings[alias].setdefault("OPTIONS", {})
+        connection_options["options"] = options
+        connection_options.setdefault("application_name", f"returnsdesk-{process}")

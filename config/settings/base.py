@@ -213,6 +213,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 0,
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
+# Celery's Django fixup would open a database connection for every task (several milliseconds
+# of a lone return's decision); a worker process keeps its connection for this many tasks
+# instead, checked before each as a request's is, and dropped after a task that failed
+# (config/celery_app.py).
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

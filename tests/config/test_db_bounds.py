@@ -74,5 +74,8 @@ def test_web_and_worker_limits_differ_and_reach_every_connection_made_after(sett
         assert connections["default"].settings_dict["OPTIONS"]["options"] == (
             database_wait_options("worker")
         )
+        assert connections["default"].settings_dict["OPTIONS"]["application_name"] == (
+            "returnsdesk-worker"
+        )
     finally:
         connections.settings["default"]["OPTIONS"] = before

@@ -28,17 +28,20 @@ def desk_process_env(**settings_env) -> dict:
 
 
 class WorkerProcess:
-    """`log`: a file the worker's log lines go to, at `loglevel`; else they go to the console."""
+    """`log`: a file the worker's log lines go to, at `loglevel`; else they go to the console.
+    `env`: settings to add to its environment. Its connections close after each task unless
+    `env` says otherwise (CONN_MAX_AGE), so none outlives the test database."""
 
-    def __init__(self, *, loglevel="WARNING", log=None, hostname=None):
+    def __init__(self, *, loglevel="WARNING", log=None, hostname=None, env=None):
         self.process = None
+        self.env = {"CONN_MAX_AGE": "0", **(env or {})}
         self.loglevel = loglevel
         self.log = log
         # A name of its own, as a worker on another machine has: `name@host`.
         self.hostname = hostname
 
     def start(self):
-        env = desk_process_env(CONN_MAX_AGE="0")
+        env = desk_process_env(**self.env)
         self.process = subprocess.Popen(
             [
                 sys.executable,

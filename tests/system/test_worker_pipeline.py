@@ -5,6 +5,7 @@ from collections import Counter
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count
 
 from casework.services.pipeline import returns_pending_overdue
@@ -12,6 +13,7 @@ from casework.tasks import sweep_pending_returns
 from intake.models import ReturnRequest
 from intake.services.csv_intake import csv_row_to_payload
 from scoring.models import Decision
+from tests.casework.test_api_returns_validation import VALID
 from tests.system.conftest import WorkerProcess, wait_until
 
 SEVERE = settings.SHARED_DATASETS / "returns_severe_drift.csv"
@@ -83,3 +85,30 @@ def test_killed_worker_loses_and_duplicates_nothing(api, active_model, worker):
         replacement.stop()
     assert Decision.objects.count() == 5200
     assert ReturnRequest.objects.filter(decision__isnull=True).count() == 0
+
+
+def worker_sessions() -> set[tuple]:
+    """The worker processes' sessions in PostgreSQL, as (backend pid, when it connected)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, backend_start FROM pg_stat_activity"
+            " WHERE datname = current_database() AND application_name = 'returnsdesk-worker'"
+        )
+        return set(cursor.fetchall())
+
+
+def test_a_worker_process_keeps_its_database_connection_from_task_to_task(api, active_model):
+    """Each return submitted alone is decided by a task of its own; the worker's two processes
+    decide them all over the connections they first opened, not one connection per task."""
+    worker = WorkerProcess(env={"CONN_MAX_AGE": "60"}).start()
+    seen = []
+    try:
+        for n in range(6):
+            response = api.post("/api/v1/returns", {**VALID, "order_id": f"ORD-{n}"}, format="json")
+            assert response.status_code == 202, response.content
+            assert wait_until(all_decided, timeout=60, interval=0.05), f"ORD-{n} left pending"
+            seen.append(worker_sessions())
+    finally:
+        worker.stop()
+    assert all(seen), f"a task's connection was closed after it: {seen}"
+    assert len(set().union(*seen)) <= 2, f"tasks opened connections of their own: {seen}"
