@@ -499,16 +499,21 @@ def _returns_decide(*, limit: int, return_id: int | None = None) -> int:
         return _returns_decide_batch(limit=limit, return_id=return_id, lock_portfolio=True)
 
 
+def returns_claim(*, limit: int, return_id: int | None = None):
+    """Up to `limit` pending returns, oldest first, row-locked for this transaction; those other
+    workers hold are skipped. Read in the order of return_pending_claim_idx, so the claim stops
+    at its batch however many returns are pending."""
+    pending = ReturnRequest.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+        status=ReturnStatus.PENDING
+    )
+    if return_id is not None:
+        pending = pending.filter(pk=return_id)
+    return pending.select_related("customer", "client").order_by("received_at", "id")[:limit]
+
+
 def _returns_decide_batch(*, limit: int, return_id: int | None, lock_portfolio: bool) -> int:
     with transaction.atomic():
-        pending = ReturnRequest.objects.select_for_update(skip_locked=True, of=("self",)).filter(
-            status=ReturnStatus.PENDING
-        )
-        if return_id is not None:
-            pending = pending.filter(pk=return_id)
-        returns = list(
-            pending.select_related("customer", "client").order_by("received_at", "id")[:limit]
-        )
+        returns = list(returns_claim(limit=limit, return_id=return_id))
         if not returns:
             return 0
         model_version, bundle = model_active()

@@ -51,6 +51,32 @@ def test_each_pending_return_is_decided_once(active_model):
     assert sorted(decided) == sorted(r.pk for r in returns)
 
 
+def _plan_nodes(plan: dict) -> list[dict]:
+    return [plan, *(node for child in plan.get("Plans", []) for node in _plan_nodes(child))]
+
+
+@pytest.mark.django_db
+def test_the_claim_reads_its_batch_in_order_however_stale_the_count_of_pending_returns():
+    """A burst arrives after the planner last counted the table with nothing pending: the claim
+    still reads the oldest pending returns in order and stops at its batch, sorting none."""
+    client = ApiClientFactory()
+    ReturnRequestFactory.create_batch(300, client=client, status="decided")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE intake_returnrequest")
+    ReturnRequestFactory.create_batch(600, client=client)
+    sql, params = pipeline.returns_claim(limit=50).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
+        nodes = _plan_nodes(cursor.fetchone()[0][0]["Plan"])
+    assert not [n for n in nodes if "Sort" in n["Node Type"]], [n["Node Type"] for n in nodes]
+    (scan,) = [n for n in nodes if n.get("Relation Name") == "intake_returnrequest"]
+    assert scan["Index Name"] == "return_pending_claim_idx"
+    assert scan["Actual Rows"] <= 60, "the claim read past its batch"
+    claimed = [r.pk for r in pipeline.returns_claim(limit=50)]
+    oldest = ReturnRequest.objects.filter(status="pending").order_by("received_at", "id")[:50]
+    assert claimed == [r.pk for r in oldest]
+
+
 @pytest.mark.django_db
 def test_expensive_novel_return_goes_to_a_case_and_cheap_one_is_approved(active_model):
     cheap = ReturnRequestFactory(order_value=Decimal("15.00"), payment_method="Crypto")
