@@ -112,3 +112,29 @@ def test_a_worker_process_keeps_its_database_connection_from_task_to_task(api, a
         worker.stop()
     assert all(seen), f"a task's connection was closed after it: {seen}"
     assert len(set().union(*seen)) <= 2, f"tasks opened connections of their own: {seen}"
+
+
+def test_a_worker_whose_connection_the_database_ended_decides_the_next_return(api, active_model):
+    """PostgreSQL ends the worker's sessions between two tasks (a restart, a failover, an idle
+    timeout): the next task finds its kept connection dead before using it, connects again,
+    and decides."""
+    worker = WorkerProcess(env={"CONN_MAX_AGE": "60"}).start()
+    try:
+        response = api.post("/api/v1/returns", {**VALID, "order_id": "ORD-before"}, format="json")
+        assert response.status_code == 202, response.content
+        assert wait_until(all_decided, timeout=60, interval=0.05)
+        ended = worker_sessions()
+        assert ended
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = 'returnsdesk-worker'"
+            )
+        assert wait_until(lambda: not worker_sessions(), timeout=10, interval=0.05)
+        response = api.post("/api/v1/returns", {**VALID, "order_id": "ORD-after"}, format="json")
+        assert response.status_code == 202, response.content
+        assert wait_until(all_decided, timeout=30, interval=0.05), "ORD-after left pending"
+        assert not ReturnRequest.objects.filter(decide_attempts__gt=0).exists()
+        assert worker_sessions().isdisjoint(ended)
+    finally:
+        worker.stop()
