@@ -36,6 +36,24 @@ def append_only(table: str) -> migrations.RunSQL:
     )
 
 
+def key_index_drop_concurrently(*, model_name: str, name: str, field, table: str, index: str):
+    """Drops the index of foreign key `name` (now `field`, with db_index=False) without locking
+    out writers; the key keeps its constraint. For a key that a composite index leads with, whose
+    own index only costs each insert and update. The migration must be non-atomic."""
+    column = f"{name}_id"
+    return migrations.SeparateDatabaseAndState(
+        database_operations=[
+            migrations.RunSQL(
+                f"DROP INDEX CONCURRENTLY IF EXISTS {index}",
+                reverse_sql=(
+                    f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {index} ON {table} ({column})"
+                ),
+            )
+        ],
+        state_operations=[migrations.AlterField(model_name=model_name, name=name, field=field)],
+    )
+
+
 def grant_roles(app_label: str, grants: dict[str, list[str]]) -> migrations.RunPython:
     """Creates the role groups if need be and gives each the listed permissions (codenames of
     `app_label`'s models)."""
@@ -97,6 +115,14 @@ def _insertable(field):
 
 def _float_json(value: float) -> float | str:
     return value if math.isfinite(value) else str(value)
+
+
+def inserted_row_has_no_dependents(instance: models.Model) -> None:
+    """A row just inserted has nothing pointing at it yet: its reverse one-to-one accessors
+    (a return's decision, its case) answer None without asking the database."""
+    for relation in instance._meta.related_objects:
+        if relation.one_to_one:
+            relation.set_cached_value(instance, None)
 
 
 def rows_insert(objs: list) -> None:

@@ -4,7 +4,7 @@ approval writes an entry. Dropped concurrently: the pipeline keeps writing entri
 import django.db.models.deletion
 from django.db import migrations, models
 
-from core.migration_operations import key_index_drop_concurrently
+from core.db import key_index_drop_concurrently
 
 
 class Migration(migrations.Migration):

@@ -13,7 +13,7 @@ import django.db.models.deletion
 from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
 from django.db import migrations, models
 
-from core.migration_operations import key_index_drop_concurrently
+from core.db import key_index_drop_concurrently
 
 
 class Migration(migrations.Migration):
