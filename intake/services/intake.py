@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from core.db import rows_insert_values
+from core.db import inserted_row_has_no_dependents, rows_insert_values
 from core.models import ApiClient
 from core.request_ids import current_request_id
 from core.services.audit import audit_record
@@ -164,6 +164,8 @@ def return_submit(*, client: ApiClient, data: dict) -> tuple[ReturnRequest, bool
         client=client, customer=customers[item["customer_id"]], **_stored_fields(item, body_hash)
     )
     return_request.save()
+    # The answer shows it pending, as stored, with no decision to read back.
+    inserted_row_has_no_dependents(return_request)
     returns_nudge_scoring()
     return return_request, True
 

@@ -3,11 +3,13 @@
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from core.choices import ApiRole
 from intake.models import ReturnRequest
 from tests.casework.test_api_returns_validation import VALID
-from tests.factories import ReturnRequestFactory, ReviewCaseFactory
+from tests.factories import DecisionFactory, ReturnRequestFactory, ReviewCaseFactory
 
 
 @pytest.mark.django_db
@@ -29,6 +31,27 @@ def test_submit_returns_202_with_the_return_as_the_detail_shows_it_and_where_to_
     stored = ReturnRequest.objects.get()
     assert str(stored.order_value) == "129.99"
     assert stored.currency == "USD"
+
+
+@pytest.mark.django_db
+def test_a_new_return_is_answered_without_reading_back_a_decision_or_case_it_cannot_have(api):
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post("/api/v1/returns", VALID, format="json")
+    assert response.status_code == 202
+    assert (response.json()["decision"], response.json()["case"]) == (None, None)
+    read_back = [
+        q["sql"] for q in queries if "scoring_decision" in q["sql"] or "casework_" in q["sql"]
+    ]
+    assert read_back == []
+
+
+@pytest.mark.django_db
+def test_a_decided_return_submitted_again_is_answered_with_its_decision(api):
+    api.post("/api/v1/returns", VALID, format="json")
+    DecisionFactory(return_request=ReturnRequest.objects.get(), action="approve")
+    again = api.post("/api/v1/returns", VALID, format="json")
+    assert again.status_code == 200
+    assert again.json()["decision"]["action"] == "approve"
 
 
 @pytest.mark.django_db
