@@ -1,6 +1,7 @@
 """What the apps share of the database: migrations' operations (append-only tables, granting
-roles the model permissions their admin pages need; each app grants its own models'), one-pass
-inserts and updates of many rows, and values jsonb can store."""
+roles the model permissions their admin pages need, each app its own models'; dropping a key's
+own index without locking out writers), one-pass inserts and updates of many rows, and values
+jsonb can store."""
 
 import json
 import math
