@@ -508,7 +508,9 @@ def returns_claim(*, limit: int, return_id: int | None = None):
     )
     if return_id is not None:
         pending = pending.filter(pk=return_id)
-    return pending.select_related("customer", "client").order_by("received_at", "id")[:limit]
+    # A batch has a few clients among hundreds of returns: one of each is read, not one a return.
+    pending = pending.select_related("customer").prefetch_related("client")
+    return pending.order_by("received_at", "id")[:limit]
 
 
 def _returns_decide_batch(*, limit: int, return_id: int | None, lock_portfolio: bool) -> int:
