@@ -45,9 +45,9 @@ def count_task_failure(sender=None, **kwargs):
 
 @task_prerun.connect
 def database_connections_checked(**kwargs):
-    """A task takes its process's database connection as a request does: checked before use if
-    it saw an error, and replaced past CONN_MAX_AGE (settings.CELERY_DB_REUSE_MAX keeps Celery
-    from opening a new one for every task)."""
+    """A task takes its process's database connection as a request does: tested before its
+    first statement (CONN_HEALTH_CHECKS), replaced past CONN_MAX_AGE or after an error it left
+    unusable (settings.CELERY_DB_REUSE_MAX keeps Celery from opening one for every task)."""
     from django.db import close_old_connections
 
     close_old_connections()
